@@ -1,0 +1,173 @@
+r"""GAN objectives: the WGAN-GP losses and gradient penalty, and the paper's comparison objectives.
+
+Notation: $D$ the critic, $G$ the generator, $x \sim P_r$ real, $\tilde x = G(z) \sim P_g$ fake.
+Inputs may have any shape $[B, \dots]$: a text batch is $[B, L, V]$ (one-hot real, softmax fake),
+an image batch $[B, C, H, W]$, a toy batch $[B, 2]$. Nothing here knows which.
+
+WGAN-GP (Gulrajani et al. 2017, Algorithm 1):
+
+$$L_D = \mathbb{E}[D(\tilde x)] - \mathbb{E}[D(x)]
+        + \lambda\,\mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1)^2\big],
+  \qquad \hat x = x + \alpha(\tilde x - x),\ \alpha \sim U[0, 1] \text{ per sample}$$
+
+$$L_G = -\mathbb{E}[D(G(z))]$$
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+Critic = Callable[[Tensor], Tensor]
+
+
+def per_sample_grad_norm(grad: Tensor) -> Tensor:
+    r"""$\lVert g_i \rVert_2$ over *all* non-batch dimensions of each sample $i$.
+
+    For text that is the whole (seq_len × vocab) input, as in the paper's code. (A common PyTorch
+    port takes the norm over one axis only, which penalises each position separately.)
+    """
+    return grad.flatten(start_dim=1).norm(2, dim=1)
+
+
+def interpolate(real: Tensor, fake: Tensor, alpha: Tensor | None = None) -> Tensor:
+    r"""$\hat x = x + \alpha(\tilde x - x)$ with one $\alpha \sim U[0,1]$ per sample."""
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], device=real.device, dtype=real.dtype)
+    alpha = alpha.view(-1, *([1] * (real.dim() - 1)))
+    return real + alpha * (fake - real)
+
+
+def gradient_penalty(
+    critic: Critic, real: Tensor, fake: Tensor, *, one_sided: bool = False,
+    alpha: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    r"""Penalty on random interpolates, and the per-sample gradient norms.
+
+    Two-sided (the paper's default): $\mathbb{E}[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2]$.
+    One-sided (the paper's appendix variant): $\mathbb{E}[\max(0, \lVert\nabla D(\hat x)\rVert_2 - 1)^2]$.
+
+    The gradient is taken with ``create_graph=True`` so the penalty itself can be backpropagated
+    into the critic's parameters (a double backward).
+    """
+    x_hat = interpolate(real.detach(), fake.detach(), alpha).requires_grad_(True)
+    scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    norms = per_sample_grad_norm(grad.float())
+    excess = norms - 1.0
+    if one_sided:
+        excess = excess.clamp(min=0.0)
+    return (excess**2).mean(), norms
+
+
+class Objective:
+    """How the critic and generator losses are computed; stats are detached tensors (no sync)."""
+
+    name: str = "objective"
+
+    def critic_loss(self, critic: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict]:
+        raise NotImplementedError
+
+    def generator_loss(self, critic: nn.Module, fake: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def after_critic_step(self, critic: nn.Module) -> None:
+        """Hook run after each critic optimiser step (weight clipping lives here)."""
+
+
+@dataclass
+class WGANGP(Objective):
+    r"""WGAN with gradient penalty. $L_D$ and $L_G$ as in the module docstring.
+
+    ``wasserstein`` logged is the critic's estimate $\mathbb{E}[D(x)] - \mathbb{E}[D(\tilde x)]$.
+    """
+
+    gp_lambda: float = 10.0
+    one_sided: bool = False
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return "wgan-gp-one-sided" if self.one_sided else "wgan-gp"
+
+    def critic_loss(self, critic: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict]:
+        d_real = critic(real).float().mean()
+        d_fake = critic(fake).float().mean()
+        penalty, norms = gradient_penalty(critic, real, fake, one_sided=self.one_sided)
+        loss = d_fake - d_real + self.gp_lambda * penalty
+        stats = {
+            "critic_loss": loss.detach(),
+            "wasserstein": (d_real - d_fake).detach(),
+            "penalty": penalty.detach(),
+            "grad_norm": norms.detach().mean(),
+        }
+        return loss, stats
+
+    def generator_loss(self, critic: nn.Module, fake: Tensor) -> Tensor:
+        r"""$L_G = -\mathbb{E}[D(G(z))]$."""
+        return -critic(fake).float().mean()
+
+
+@dataclass
+class WGANClip(Objective):
+    r"""The original WGAN (Arjovsky et al. 2017): $L_D = \mathbb{E}[D(\tilde x)] - \mathbb{E}[D(x)]$,
+    with every critic weight clipped to $[-c, c]$ after each step (paper: $c = 0.01$, RMSProp)."""
+
+    clip: float = 0.01
+    name: str = "wgan-clip"
+
+    def critic_loss(self, critic: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict]:
+        d_real = critic(real).float().mean()
+        d_fake = critic(fake).float().mean()
+        loss = d_fake - d_real
+        return loss, {"critic_loss": loss.detach(), "wasserstein": (d_real - d_fake).detach()}
+
+    def generator_loss(self, critic: nn.Module, fake: Tensor) -> Tensor:
+        return -critic(fake).float().mean()
+
+    @torch.no_grad()
+    def after_critic_step(self, critic: nn.Module) -> None:
+        for p in critic.parameters():
+            p.clamp_(-self.clip, self.clip)
+
+
+@dataclass
+class StandardGAN(Objective):
+    r"""Goodfellow et al.'s GAN with the non-saturating generator loss, on critic logits $D$:
+
+    $L_D = -\mathbb{E}[\log \sigma(D(x))] - \mathbb{E}[\log(1 - \sigma(D(\tilde x)))]$,
+    $L_G = -\mathbb{E}[\log \sigma(D(G(z)))]$.
+    """
+
+    name: str = "gan"
+
+    def critic_loss(self, critic: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict]:
+        d_real = critic(real).float()
+        d_fake = critic(fake).float()
+        bce = nn.functional.binary_cross_entropy_with_logits
+        loss = bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
+        return loss, {"critic_loss": loss.detach()}
+
+    def generator_loss(self, critic: nn.Module, fake: Tensor) -> Tensor:
+        d_fake = critic(fake).float()
+        return nn.functional.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+
+
+OBJECTIVES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan")
+
+
+def make_objective(name: str, gp_lambda: float = 10.0, clip: float = 0.01) -> Objective:
+    """Objective by its CLI name."""
+    if name == "wgan-gp":
+        return WGANGP(gp_lambda=gp_lambda)
+    if name == "wgan-gp-one-sided":
+        return WGANGP(gp_lambda=gp_lambda, one_sided=True)
+    if name == "wgan-clip":
+        return WGANClip(clip=clip)
+    if name == "gan":
+        return StandardGAN()
+    from textgan.errors import ConfigError
+
+    raise ConfigError(f"unknown objective '{name}'; choose one of {', '.join(OBJECTIVES)}")

@@ -1,0 +1,121 @@
+"""A run directory: ``config.toml`` · ``metrics.jsonl`` · ``samples/`` · ``checkpoints/``.
+
+``sample``, ``eval`` and ``report`` read a run through this class, never the trainer's internals.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from textgan.config import load_toml, to_toml
+from textgan.core.checkpoint import CheckpointStore, atomic_write_bytes
+from textgan.errors import ConfigError, TextganError
+
+CONFIG_FILE = "config.toml"
+METRICS_FILE = "metrics.jsonl"
+
+
+class Run:
+    """Paths and small I/O helpers of one run directory."""
+
+    def __init__(self, directory: str | Path, keep_checkpoints: int = 3) -> None:
+        self.dir = Path(directory)
+        self.checkpoints = CheckpointStore(self.dir / "checkpoints", keep=keep_checkpoints)
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / CONFIG_FILE
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.dir / METRICS_FILE
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.dir / "samples"
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    @classmethod
+    def open(cls, directory: str | Path, keep_checkpoints: int = 3) -> Run:
+        run = cls(directory, keep_checkpoints)
+        if not run.exists():
+            raise TextganError(f"{directory} is not a textgan run directory (no {CONFIG_FILE})")
+        return run
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        text = to_toml(config).encode()
+        atomic_write_bytes(self.config_path, lambda f: f.write(text))
+
+    def read_config(self) -> dict[str, Any]:
+        try:
+            return load_toml(self.config_path)
+        except ConfigError as err:
+            raise TextganError(f"run {self.dir}: {err}") from None
+
+    def log_metrics(self, record: dict[str, Any]) -> None:
+        """Append one JSON line; non-finite floats are written as null (JSON has no NaN)."""
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                 for k, v in record.items()}
+        with self.metrics_path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(clean) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        """All metric records; a torn last line (killed mid-write) is ignored."""
+        if not self.metrics_path.exists():
+            return []
+        records = []
+        for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return records
+
+    def truncate_metrics(self, after_step: int) -> None:
+        """Drop records logged after ``after_step`` (they are redone when a run resumes)."""
+        kept = [r for r in self.read_metrics() if r.get("step", 0) <= after_step]
+        text = "".join(json.dumps(r) + "\n" for r in kept).encode()
+        if self.metrics_path.exists():
+            atomic_write_bytes(self.metrics_path, lambda f: f.write(text))
+
+    def write_samples(self, step: int, lines: list[str]) -> Path:
+        self.samples_dir.mkdir(parents=True, exist_ok=True)
+        path = self.samples_dir / f"step_{step:08d}.txt"
+        text = "".join(line + "\n" for line in lines).encode()
+        atomic_write_bytes(path, lambda f: f.write(text))
+        return path
+
+
+def latest_run(root: str | Path) -> Path:
+    """The most recently modified run directory under ``root``."""
+    root = Path(root)
+    candidates = [p for p in root.iterdir() if (p / CONFIG_FILE).is_file()] if root.is_dir() else []
+    if not candidates:
+        raise TextganError(f"no runs found under {root}; train one with `textgan train` or pass --run")
+
+    def last_touched(p: Path) -> float:
+        ckpts = p / "checkpoints"
+        times = [os.path.getmtime(p / CONFIG_FILE)]
+        if ckpts.is_dir():
+            times += [os.path.getmtime(c) for c in ckpts.iterdir()]
+        return max(times)
+
+    return max(candidates, key=last_touched)
+
+
+def new_run_dir(root: str | Path, name: str) -> Path:
+    """``root/name-YYYYmmdd-HHMMSS`` (with a suffix if that exists already)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{name}-{stamp}"
+    path, i = base, 1
+    while path.exists():
+        path, i = Path(f"{base}-{i}"), i + 1
+    return path

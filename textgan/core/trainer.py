@@ -1,0 +1,249 @@
+"""The WGAN-GP training loop, modality-free.
+
+The trainer knows a generator, a critic, a source of real batches and an objective — nothing of
+text or images. One *step* is one generator iteration: ``critic_iters`` critic updates, each on a
+fresh real batch and a fresh fake batch, then one generator update with the critic frozen.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from textgan.core.objectives import Objective, make_objective
+from textgan.core.run import Run
+from textgan.errors import ConfigError, DivergenceError
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings shared by every mode (paper defaults for text)."""
+
+    steps: int = 200_000
+    batch_size: int = 64
+    critic_iters: int = 10
+    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"] = "wgan-gp"
+    gp_lambda: float = 10.0
+    clip: float = 0.01
+    optimizer: Literal["adam", "rmsprop"] = "adam"
+    lr: float = 1e-4
+    lr_critic: float | None = None  # None: same as lr
+    betas: tuple[float, float] = (0.5, 0.9)
+    precision: Literal["fp32", "bf16"] = "fp32"
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 1
+    checkpoint_every: int = 500
+    sample_every: int = 100
+    eval_every: int = 100  # 0 disables in-training evaluation
+    keep_checkpoints: int = 3
+
+    def validate(self) -> None:
+        for name in ("steps", "batch_size", "critic_iters", "log_every", "checkpoint_every",
+                     "keep_checkpoints"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("sample_every", "eval_every"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 (off) or positive, got {getattr(self, name)}")
+        for name in ("lr", "lr_critic", "gp_lambda", "clip"):
+            value = getattr(self, name)
+            if value is not None and not (value >= 0 and math.isfinite(value)):
+                raise ConfigError(f"{name} must be a non-negative number, got {value}")
+
+
+class BatchSource(Protocol):
+    """Real data for the critic; its position/RNG is part of the checkpoint."""
+
+    def next_batch(self, batch_size: int, device: torch.device) -> Tensor: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+def _set_requires_grad(module: nn.Module, flag: bool) -> None:
+    for p in module.parameters():
+        p.requires_grad_(flag)
+
+
+class Trainer:
+    """Holds models, optimisers and RNG; ``train_step()`` runs one generator iteration."""
+
+    def __init__(self, generator: nn.Module, critic: nn.Module, data: BatchSource,
+                 config: TrainConfig, device: torch.device,
+                 objective: Objective | None = None) -> None:
+        self.generator = generator.to(device)
+        self.critic = critic.to(device)
+        self.data = data
+        self.config = config
+        self.device = device
+        self.objective = objective or make_objective(config.objective, config.gp_lambda,
+                                                     config.clip)
+        self.noise_dim: int = generator.noise_dim  # type: ignore[assignment]
+        lr_critic = config.lr if config.lr_critic is None else config.lr_critic
+        if config.optimizer == "adam":
+            self.opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=config.betas)
+            self.opt_d = torch.optim.Adam(critic.parameters(), lr=lr_critic, betas=config.betas)
+        else:
+            self.opt_g = torch.optim.RMSprop(generator.parameters(), lr=config.lr)
+            self.opt_d = torch.optim.RMSprop(critic.parameters(), lr=lr_critic)
+        self.step = 0
+
+    def autocast(self) -> Any:
+        """bf16 autocast for convolutions and linears when asked; losses/norms stay fp32."""
+        if self.config.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return nullcontext()
+
+    def noise(self, n: int) -> Tensor:
+        return torch.randn(n, self.noise_dim, device=self.device)
+
+    def train_step(self) -> dict[str, Tensor]:
+        """One generator iteration; returns detached stats (tensors: no host sync here)."""
+        cfg, G, D = self.config, self.generator, self.critic
+        _set_requires_grad(D, True)
+        stats: dict[str, Tensor] = {}
+        for _ in range(cfg.critic_iters):
+            real = self.data.next_batch(cfg.batch_size, self.device)
+            with torch.no_grad(), self.autocast():
+                fake = G(self.noise(cfg.batch_size))
+            with self.autocast():
+                loss, stats = self.objective.critic_loss(D, real, fake.float())
+            self.opt_d.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_d.step()
+            self.objective.after_critic_step(D)
+        # The critic is frozen for the generator step: no wasted gradient for its weights.
+        _set_requires_grad(D, False)
+        with self.autocast():
+            g_loss = self.objective.generator_loss(D, G(self.noise(cfg.batch_size)))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        _set_requires_grad(D, True)
+        self.step += 1
+        return {**stats, "generator_loss": g_loss.detach()}
+
+    # -- checkpointing ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        rng: dict[str, Any] = {
+            "torch": torch.get_rng_state(),
+            "numpy": np.random.get_state(legacy=False),
+            "python": random.getstate(),
+        }
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "trainer_step": self.step,
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "data": self.data.state_dict(),
+            "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.data.load_state_dict(state["data"])
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"])
+        np.random.set_state(rng["numpy"])
+        random.setstate(_as_python_state(rng["python"]))
+        if self.device.type == "cuda" and "cuda" in rng:
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
+        self.step = int(state["trainer_step"])
+
+    def parameters_finite(self) -> bool:
+        params = [p for m in (self.generator, self.critic) for p in m.parameters()]
+        return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
+
+
+def _as_python_state(state: Any) -> tuple:
+    """random.setstate needs tuples; a checkpoint round-trip may give lists."""
+    version, internal, gauss = state
+    return (version, tuple(internal), gauss)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class Hook:
+    """Called every ``every`` steps with the step number; returns extra metrics (or None)."""
+
+    every: int
+    fn: Callable[[int], dict[str, float] | None]
+
+
+@dataclass
+class StepEvent:
+    """What the loop reports after each step (the CLI renders it)."""
+
+    step: int
+    total: int
+    metrics: dict[str, float] | None = None
+    checkpoint: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None,
+        hooks: Sequence[Hook] = (), should_stop: Callable[[], bool] = lambda: False,
+        ) -> Iterator[StepEvent]:
+    """Train until ``config.steps``, logging, running hooks and checkpointing; yields each step.
+
+    A non-finite loss or parameter raises :class:`DivergenceError` *before* anything is saved,
+    so the last good checkpoint is never replaced by a poisoned one. When ``should_stop()``
+    becomes true (Ctrl-C), a checkpoint is written and the loop returns.
+    """
+    cfg = trainer.config
+    extra_state = extra_state or {}
+    last_saved = trainer.step
+    while trainer.step < cfg.steps:
+        started = time.perf_counter()
+        stats = trainer.train_step()
+        step = trainer.step
+        event = StepEvent(step=step, total=cfg.steps)
+        record: dict[str, float] = {}
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            record = {k: float(v) for k, v in stats.items()}
+            bad = [k for k, v in record.items() if not math.isfinite(v)]
+            if bad:
+                raise DivergenceError(
+                    f"training diverged at step {step}: {', '.join(bad)} is not finite; the last "
+                    f"good checkpoint (step {last_saved}) is kept — lower --lr or change the seed"
+                )
+            record["sec_per_step"] = time.perf_counter() - started
+        for hook in hooks:
+            if hook.every and step % hook.every == 0:
+                record.update(hook.fn(step) or {})
+        if record:
+            run.log_metrics({"step": step, **record})
+            event.metrics = record
+        stopping = should_stop()
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopping:
+            if not trainer.parameters_finite():
+                raise DivergenceError(
+                    f"training diverged at step {step}: parameters are not finite; the last good "
+                    f"checkpoint (step {last_saved}) is kept — lower --lr or change the seed"
+                )
+            event.checkpoint = run.checkpoints.save(step, {**trainer.state_dict(), **extra_state})
+            last_saved = step
+        yield event
+        if stopping:
+            return
