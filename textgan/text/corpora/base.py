@@ -1,0 +1,240 @@
+"""The corpus-source interface, shared line-reading helpers, and :func:`open_source`.
+
+A source yields raw text lines (terminator stripped, blank lines skipped); the preparation step
+(tokenizer, padding, memmaps) lives elsewhere and consumes them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from textgan.errors import CorpusError
+
+ProgressFn = Callable[[str, int, int | None], None]
+"""``progress(description, completed, total_or_None)``; the library's only way to report progress."""
+
+ENCODING_ERRORS = ("strict", "replace")
+CORPUS_CHOICES = "billion_word, synthetic, files (with --corpus-path), hf:NAME[/CONFIG][:SPLIT]"
+
+_READ_CHUNK = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A corpus: lazily yields training and held-out lines and describes itself."""
+
+    name: str
+    """Short filesystem-safe id naming the prepared directory."""
+
+    def train_lines(self) -> Iterator[str]:
+        """Training lines without terminator; blank lines skipped."""
+        ...
+
+    def valid_lines(self) -> Iterator[str]:
+        """Held-out lines, same conventions as :meth:`train_lines`."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-able provenance: kind, locations, checksums of the inputs, settings."""
+        ...
+
+
+def check_encoding_errors(value: str) -> str:
+    """Validate an ``encoding_errors`` setting."""
+    if value not in ENCODING_ERRORS:
+        raise CorpusError(
+            f"unknown encoding-errors mode {value!r}; use one of: {', '.join(ENCODING_ERRORS)}"
+        )
+    return value
+
+
+def check_max_lines(value: int | None) -> int | None:
+    """Validate a ``max_lines`` cap (None means no cap)."""
+    if value is not None and value < 1:
+        raise CorpusError(f"max-lines must be at least 1 (got {value}); omit it to read everything")
+    return value
+
+
+def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Re-cut a stream of byte chunks into lines on b"\\n", dropping the "\\n" / "\\r\\n"."""
+    carry = b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        parts = (carry + chunk).split(b"\n")
+        carry = parts.pop()
+        for part in parts:
+            yield part[:-1] if part.endswith(b"\r") else part
+    if carry:
+        yield carry[:-1] if carry.endswith(b"\r") else carry
+
+
+def decode_lines(raw_lines: Iterable[bytes], where: str, encoding_errors: str) -> Iterator[str]:
+    """Decode UTF-8 lines, skipping blank ones; ``where`` names the input in error messages.
+
+    Splitting happens on bytes (not ``str.splitlines``) so that U+2028, form feeds etc. inside a
+    sentence do not start new lines.
+    """
+    for lineno, raw in enumerate(raw_lines, start=1):
+        try:
+            text = raw.decode("utf-8", errors=encoding_errors)
+        except UnicodeDecodeError as err:
+            raise CorpusError(
+                f"{where}: line {lineno}: invalid UTF-8 (byte 0x{raw[err.start]:02x} at column "
+                f"{err.start + 1}); fix the file or pass --encoding-errors replace"
+            ) from None
+        if lineno == 1 and text.startswith("\ufeff"):
+            text = text[1:]  # a UTF-8 byte-order mark is not part of the first sentence
+        if text.strip():
+            yield text
+
+
+def is_gzip(path: Path) -> bool:
+    """True if ``path`` is gzip-compressed (by suffix or magic bytes)."""
+    if path.suffix == ".gz":
+        return True
+    with open(path, "rb") as fh:
+        return fh.read(2) == _GZIP_MAGIC
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    opener = gzip.open if is_gzip(path) else open
+    try:
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(_READ_CHUNK):
+                yield chunk
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+        raise CorpusError(
+            f"{path}: corrupt gzip data ({err}); re-create or re-download the file"
+        ) from None
+    except OSError as err:
+        raise CorpusError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def read_text_file(path: Path, encoding_errors: str = "strict") -> Iterator[str]:
+    """Non-blank lines of a plain or gzip-compressed UTF-8 text file."""
+    return decode_lines(split_lines(_file_chunks(path)), str(path), encoding_errors)
+
+
+def require_lines(lines: Iterable[str], what: str) -> Iterator[str]:
+    """Pass ``lines`` through, raising CorpusError if there were none at all."""
+    empty = True
+    for line in lines:
+        empty = False
+        yield line
+    if empty:
+        raise CorpusError(f"{what} has no non-empty lines; point --corpus-path at UTF-8 text")
+
+
+def cap(lines: Iterable[str], max_lines: int | None) -> Iterator[str]:
+    """The first ``max_lines`` items of ``lines`` (all of them if None), closing it early."""
+    if max_lines is None:
+        yield from lines
+        return
+    count = 0
+    for line in lines:
+        yield line
+        count += 1
+        if count >= max_lines:
+            break
+    close = getattr(lines, "close", None)
+    if close is not None:
+        close()  # release open files of an abandoned generator now, not at garbage collection
+
+
+def sha256_file(
+    path: Path, progress: ProgressFn | None = None, description: str | None = None
+) -> str:
+    """Hex sha256 of a file, reporting bytes hashed through ``progress``."""
+    total = path.stat().st_size
+    digest = hashlib.sha256()
+    done = 0
+    desc = description or f"sha256 {path.name}"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_READ_CHUNK * 4):
+            digest.update(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(desc, done, total)
+    return digest.hexdigest()
+
+
+def fingerprint(paths: Iterable[Path]) -> str:
+    """8 hex digits identifying files by sorted absolute path, size and mtime (cheap, no reads)."""
+    digest = hashlib.sha256()
+    for path in sorted({str(Path(p).resolve()) for p in paths}):
+        st = os.stat(path)
+        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:8]
+
+
+def open_source(
+    corpus: str | None,
+    corpus_path: str | None = None,
+    *,
+    valid_path: str | None = None,
+    download_dir: Path,
+    progress: ProgressFn | None = None,
+    max_lines: int | None = None,
+    encoding_errors: str = "strict",
+    seed: int = 0,
+) -> Source:
+    """Open the corpus named by ``corpus`` / ``corpus_path`` (see the package docstring).
+
+    Cheap checks (unknown name, missing path, ...) happen here; reading, downloading and the
+    checks that need the data happen lazily when lines are iterated or described.
+    """
+    check_encoding_errors(encoding_errors)
+    check_max_lines(max_lines)
+    kind = corpus.strip() if corpus is not None else None
+    if kind is None and corpus_path is None:
+        kind = "synthetic"
+    if kind is None or kind == "files":
+        if corpus_path is None:
+            raise CorpusError("--corpus files needs --corpus-path FILE, DIR or GLOB")
+        from textgan.text.corpora.files import FilesSource
+
+        return FilesSource(
+            corpus_path, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors
+        )
+    if kind == "synthetic":
+        if corpus_path is not None or valid_path is not None:
+            raise CorpusError(
+                "the synthetic corpus is generated, it takes no --corpus-path/--valid-path; "
+                "drop them or use --corpus files"
+            )
+        from textgan.text.corpora.synthetic import SyntheticSource
+
+        return SyntheticSource(seed=seed, max_lines=max_lines)
+    if kind == "billion_word":
+        if valid_path is not None:
+            raise CorpusError(
+                "billion_word uses its own held-out shards; drop --valid-path or use --corpus files"
+            )
+        from textgan.text.corpora.billion_word import BillionWordSource
+
+        return BillionWordSource(
+            corpus_path,
+            download_dir=Path(download_dir),
+            progress=progress,
+            max_lines=max_lines,
+            encoding_errors=encoding_errors,
+        )
+    if kind.startswith("hf:"):
+        from textgan.text.corpora.hf import HFSource
+
+        return HFSource(
+            kind[3:],
+            data_files=corpus_path,
+            valid_files=valid_path,
+            max_lines=max_lines,
+            encoding_errors=encoding_errors,
+        )
+    raise CorpusError(f"unknown corpus {corpus!r}; choose one of: {CORPUS_CHOICES}")
