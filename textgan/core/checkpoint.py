@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from textgan.errors import CheckpointError
@@ -58,10 +59,22 @@ def atomic_write_bytes(path: Path, write: Any) -> None:
     _fsync_dir(path.parent)
 
 
+def to_plain(value: Any) -> Any:
+    """numpy arrays/scalars → lists/numbers, recursively, so ``weights_only`` loading accepts them
+    (RNG states from numpy carry arrays)."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_plain(v) for v in value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    return value
+
+
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     """Atomically save ``state`` (tensors and plain containers only) to ``path``."""
     path = Path(path)
-    payload = {"format": CHECKPOINT_FORMAT, **state}
+    payload = to_plain({"format": CHECKPOINT_FORMAT, **state})
     try:
         atomic_write_bytes(path, lambda f: torch.save(payload, f))
     except OSError as err:

@@ -265,7 +265,7 @@ class _GzipCursor:
                     raise EOFError("the file ends before the end of the compressed stream")
             out = self._zlib.decompress(data, self._OUT)
             if out:
-                self._buf += out
+                self._buf += out  # _fill is only called with an empty buffer
                 return
 
     def read(self, size: int = -1) -> bytes:
@@ -274,9 +274,19 @@ class _GzipCursor:
             while chunk := self.read(_CHUNK):
                 parts.append(chunk)
             return b"".join(parts)
-        while len(self._buf) < size and not self._eof:
-            self._fill()
-        out, self._buf = self._buf[:size], self._buf[size:]
+        parts = []
+        need = size
+        while need > 0:
+            if not self._buf:
+                if self._eof:
+                    break
+                self._fill()
+                continue
+            part = self._buf[:need] if len(self._buf) > need else self._buf
+            self._buf = self._buf[len(part) :]
+            parts.append(part)
+            need -= len(part)
+        out = parts[0] if len(parts) == 1 else b"".join(parts)
         self._pos += len(out)
         self._hist = (self._hist + out)[-self._HISTORY :]
         return out

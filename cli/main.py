@@ -1,0 +1,47 @@
+"""Entry point of the ``textgan`` command: every user error becomes one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+try:  # recent typer vendors its own click; older ones use the click package
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions
+
+EXIT = tuple({typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)})
+ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
+
+from cli import sample, train  # noqa: F401  (registers the commands)
+from cli.app import app
+from textgan.errors import TextganError
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="textgan", standalone_mode=False)
+    except EXIT as done:
+        sys.exit(done.exit_code)
+    except click_exceptions.UsageError as err:
+        where = f"textgan {err.ctx.command_path.split(' ', 1)[1]}" if err.ctx and " " in \
+            err.ctx.command_path else "textgan"
+        sys.stderr.write(f"error: {err.format_message()} (see `{where} --help`)\n")
+        sys.exit(2)
+    except ABORT:
+        sys.stderr.write("aborted\n")
+        sys.exit(130)
+    except TextganError as err:
+        sys.stderr.write(f"error: {err}\n")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:  # `textgan sample | head`
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

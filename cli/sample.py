@@ -1,0 +1,36 @@
+"""`textgan sample`: decode samples from a run's newest checkpoint (or a given file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cli.app import app, echo, say
+from textgan.sampling import sample_from
+
+
+@app.command()
+def sample(
+    n: int = typer.Option(50, "-n", "--n", help="How many samples."),
+    run: str = typer.Option(None, help="Run directory [default: the most recent under "
+                            "--runs-dir]."),
+    checkpoint: str = typer.Option(None, help="A checkpoint file (instead of --run)."),
+    runs_dir: str = typer.Option("runs", help="Where to look for the most recent run."),
+    seed: int = typer.Option(None, help="Random seed (same seed, same samples)."),
+    temperature: float = typer.Option(None, help="Sample from softmax(logits/T) instead of "
+                                      "argmax (the paper's decoding)."),
+    out: str = typer.Option(None, help="Write to this file instead of stdout (image runs: a PNG "
+                            "grid)."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:N."),
+) -> None:
+    """Print decoded samples, pad characters stripped, one a line."""
+    result = sample_from(n=n, run=run, checkpoint=checkpoint, runs_dir=runs_dir, seed=seed,
+                         temperature=temperature, out=Path(out) if out else None, device=device)
+    for note in result.notes:
+        say(note)
+    if result.lines is not None and out is None:
+        for line in result.lines:
+            echo(line)
+    for path in result.files:
+        say(f"wrote {path}")

@@ -1,0 +1,216 @@
+"""`textgan train` and `textgan prepare`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from cli.app import app, console, overrides_section, say
+from textgan.training import RunConfig, resolve_config, start_training
+
+MODE_HELP = "What to train: text (default), image or toy."
+PRESET_HELP = ("paper: the paper's experiment exactly (DIM 512, 10 critic steps, 200k steps); "
+               "cpu: small enough to learn visibly on two CPU cores. Default: paper for "
+               "--corpus billion_word, cpu otherwise.")
+
+
+class ProgressRenderer:
+    """Rich progress for corpus preparation (callback) and training (step events)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+        self.started = False
+
+    def start(self) -> None:
+        """Start drawing only once there is something to draw (errors stay one line)."""
+        if not self.started:
+            self.progress.start()
+            self.started = True
+
+    def stop(self) -> None:
+        if self.started:
+            self.progress.stop()
+
+    def __call__(self, what: str, done: int, total: int | None) -> None:
+        self.start()
+        if what not in self.tasks:
+            self.tasks[what] = self.progress.add_task(what, total=total, stats="")
+        self.progress.update(self.tasks[what], completed=done, total=total)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TextColumn("eta"),
+        TimeRemainingColumn(), console=console, transient=False,
+    )
+
+
+def _format_stats(metrics: dict[str, float], rate: float) -> str:
+    keys = [("critic_loss", "D"), ("wasserstein", "W"), ("penalty", "gp"), ("generator_loss", "G"),
+            ("js4", "JS4"), ("grammar_accept_rate", "accept")]
+    parts = [f"{label} {metrics[k]:.3f}" for k, label in keys if metrics.get(k) is not None]
+    return "  ".join(parts + [f"{rate:.2f} step/s"])
+
+
+def _install_stop_handler() -> tuple[threading.Event, Any]:
+    """First Ctrl-C: finish the step, checkpoint, exit cleanly. Second: stop at once."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    return stop, previous
+
+
+@app.command()
+def train(
+    corpus: str = typer.Option(None, help="billion_word, synthetic (default), files, or "
+                               "hf:NAME[/CONFIG][:SPLIT]."),
+    corpus_path: str = typer.Option(None, help="Text file(s): a file, directory or glob (plain "
+                                    "or .gz); or an already downloaded Billion Word tarball/dir."),
+    valid_path: str = typer.Option(None, help="Held-out text (default: carved off the corpus)."),
+    data_dir: str = typer.Option(None, help="Where corpora are downloaded and prepared "
+                                 "[default: ./data]."),
+    out: str = typer.Option(None, "--out", "-o", help="Run directory [default: "
+                            "runs/<mode>-<time>]."),
+    runs_dir: str = typer.Option("runs", help="Where new runs go, and where --resume and "
+                                 "`sample` look for the latest one."),
+    steps: int = typer.Option(None, help="Generator iterations to train to (in total)."),
+    preset: str = typer.Option("auto", help=PRESET_HELP),
+    config: str = typer.Option(None, help="TOML file with [train], [data], [model] sections; "
+                               "flags override it."),
+    mode: str = typer.Option("text", help=MODE_HELP),
+    dataset: str = typer.Option(None, help="image: mnist, fashion-mnist, cifar10; toy: "
+                                "8gaussians, 25gaussians, swissroll."),
+    dim: int = typer.Option(None, help="Model width (paper: 512)."),
+    batch_size: int = typer.Option(None, help="Batch size (paper: 64)."),
+    critic_iters: int = typer.Option(None, help="Critic steps per generator step (paper: 10)."),
+    seq_len: int = typer.Option(None, help="Characters per sample (paper: 32)."),
+    lr: float = typer.Option(None, help="Generator learning rate (paper: 1e-4)."),
+    lr_critic: float = typer.Option(None, help="Critic learning rate [default: same as --lr]."),
+    gp_lambda: float = typer.Option(None, help="Penalty weight λ (paper: 10)."),
+    objective: str = typer.Option(None, help="wgan-gp (default), wgan-gp-one-sided, wgan-clip, "
+                                  "gan."),
+    precision: str = typer.Option(None, help="fp32 (default, exact) or bf16 (autocast)."),
+    max_vocab: int = typer.Option(None, help="Character vocabulary cap incl. unk and pad "
+                                  "(paper: 2048)."),
+    max_lines: int = typer.Option(None, help="Use at most this many training lines "
+                                  "(paper: 10M)."),
+    tokenizer: str = typer.Option(None, help="char (default) or sentencepiece."),
+    vocab_size: int = typer.Option(None, help="SentencePiece vocabulary size."),
+    encoding_errors: str = typer.Option(None, help="strict (default: invalid UTF-8 is an "
+                                        "error) or replace (invalid bytes become unk)."),
+    seed: int = typer.Option(None, help="Random seed [default: 0]."),
+    device: str = typer.Option(None, help="auto (CUDA if present), cpu, cuda, cuda:N."),
+    checkpoint_every: int = typer.Option(None, help="Steps between checkpoints."),
+    sample_every: int = typer.Option(None, help="Steps between sample files (0: off)."),
+    eval_every: int = typer.Option(None, help="Steps between JS-1..4 evaluations (0: off)."),
+    keep_checkpoints: int = typer.Option(None, help="How many checkpoints to keep."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or the "
+                                "latest under --runs-dir) from its newest good checkpoint."),
+) -> None:
+    """Train a GAN. With no options: the cpu preset on the built-in synthetic corpus."""
+    overrides = {
+        "train": overrides_section(steps=steps, batch_size=batch_size, critic_iters=critic_iters,
+                                   lr=lr, lr_critic=lr_critic, gp_lambda=gp_lambda,
+                                   objective=objective, precision=precision, seed=seed,
+                                   device=device, checkpoint_every=checkpoint_every,
+                                   sample_every=sample_every, eval_every=eval_every,
+                                   keep_checkpoints=keep_checkpoints),
+        "model": overrides_section(dim=dim),
+        "data": overrides_section(corpus=corpus, corpus_path=corpus_path, valid_path=valid_path,
+                                  data_dir=data_dir, seq_len=seq_len, max_vocab=max_vocab,
+                                  max_lines=max_lines, tokenizer=tokenizer, vocab_size=vocab_size,
+                                  encoding_errors=encoding_errors, dataset=dataset),
+    }
+    if overrides["data"].get("dataset") is None:
+        overrides["data"].pop("dataset", None)
+    cfg: RunConfig | None = None
+    if not resume:
+        cfg = resolve_config(mode, None if preset == "auto" else preset, config, overrides)
+    progress = _progress()
+    renderer = ProgressRenderer(progress)
+    try:
+        session = start_training(cfg, out=out, runs_dir=runs_dir, resume=resume,
+                                 overrides=overrides, progress=renderer)
+        renderer.start()
+        c = session.config
+        say(f"run: {session.run.dir}  (mode {c.mode}, preset {c.preset}, device "
+            f"{session.trainer.device}, {c.train.precision})")
+        for note in session.notes:
+            say(note)
+        task = progress.add_task("training", total=c.train.steps, completed=session.trainer.step,
+                                 stats="")
+        stop, previous = _install_stop_handler()
+        try:
+            for event in session.events(should_stop=stop.is_set):
+                stats = progress.tasks[task].fields.get("stats", "")
+                if event.metrics:
+                    sec = event.metrics.get("sec_per_step") or 0.0
+                    stats = _format_stats(event.metrics, 1.0 / sec if sec else 0.0)
+                progress.update(task, completed=event.step, stats=stats)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    finally:
+        renderer.stop()
+    final = session.trainer.step
+    latest = session.run.checkpoints.paths()
+    if stop.is_set():
+        say(f"stopped at step {final}; checkpoint {latest[0] if latest else '-'} — continue with "
+            f"`textgan train --resume --out {session.run.dir}`")
+    else:
+        say(f"done: step {final}, checkpoint {latest[0] if latest else '-'}; "
+            f"`textgan sample --run {session.run.dir}`")
+
+
+@app.command()
+def prepare(
+    corpus: str = typer.Option(None, help="billion_word, synthetic, files, hf:NAME[/CONFIG][:SPLIT]."),
+    corpus_path: str = typer.Option(None, help="Text file(s), or a downloaded tarball/dir."),
+    valid_path: str = typer.Option(None, help="Held-out text (default: carved off)."),
+    data_dir: str = typer.Option("data", help="Where corpora are prepared."),
+    seq_len: int = typer.Option(32, help="Characters per line."),
+    max_vocab: int = typer.Option(2048, help="Character vocabulary cap."),
+    max_lines: int = typer.Option(None, help="Use at most this many training lines."),
+    tokenizer: str = typer.Option("char", help="char or sentencepiece."),
+    vocab_size: int = typer.Option(None, help="SentencePiece vocabulary size."),
+    encoding_errors: str = typer.Option("strict", help="strict or replace."),
+    force: bool = typer.Option(False, "--force", help="Prepare again even if prepared."),
+) -> None:
+    """Download (if needed) and prepare a corpus once, without training."""
+    from textgan.config import apply_overrides
+    from textgan.text.corpora import open_source
+    from textgan.text.prepare import TextDataConfig, prepare_corpus
+
+    cfg = apply_overrides(TextDataConfig(), overrides_section(
+        corpus=corpus, corpus_path=corpus_path, valid_path=valid_path, data_dir=data_dir,
+        seq_len=seq_len, max_vocab=max_vocab, max_lines=max_lines, tokenizer=tokenizer,
+        vocab_size=vocab_size, encoding_errors=encoding_errors), "data")
+    renderer = ProgressRenderer(_progress())
+    try:
+        source = open_source(cfg.corpus, cfg.corpus_path, valid_path=cfg.valid_path,
+                             download_dir=Path(cfg.data_dir) / "downloads", progress=renderer,
+                             max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors)
+        prepared = prepare_corpus(source, cfg, progress=renderer, force=force)
+    finally:
+        renderer.stop()
+    say(f"prepared {prepared.dir}: {len(prepared.train):,} training lines, "
+        f"{len(prepared.valid):,} held-out, vocabulary {len(prepared.vocab)}")

@@ -1,0 +1,84 @@
+"""The training loop around :class:`~textgan.core.trainer.Trainer`: logging, hooks, checkpoints.
+
+Divergence is caught here, before anything is saved, so a poisoned state never replaces the last
+good checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textgan.core.run import Run
+from textgan.core.trainer import Trainer
+from textgan.errors import DivergenceError
+
+
+@dataclass
+class Hook:
+    """Called every ``every`` steps with the step number; returns extra metrics (or None)."""
+
+    every: int
+    fn: Callable[[int], dict[str, float] | None]
+
+
+@dataclass
+class StepEvent:
+    """What the loop reports after each step (the CLI renders it)."""
+
+    step: int
+    total: int
+    metrics: dict[str, float] | None = None
+    checkpoint: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None,
+        hooks: Sequence[Hook] = (), should_stop: Callable[[], bool] = lambda: False,
+        ) -> Iterator[StepEvent]:
+    """Train until ``config.steps``, logging, running hooks and checkpointing; yields each step.
+
+    A non-finite loss or parameter raises :class:`DivergenceError` *before* anything is saved,
+    so the last good checkpoint is never replaced by a poisoned one. When ``should_stop()``
+    becomes true (Ctrl-C), a checkpoint is written and the loop returns.
+    """
+    cfg = trainer.config
+    extra_state = extra_state or {}
+    last_saved = trainer.step
+    while trainer.step < cfg.steps:
+        started = time.perf_counter()
+        stats = trainer.train_step()
+        step = trainer.step
+        event = StepEvent(step=step, total=cfg.steps)
+        record: dict[str, float] = {}
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            record = {k: float(v) for k, v in stats.items()}
+            bad = [k for k, v in record.items() if not math.isfinite(v)]
+            if bad:
+                raise DivergenceError(
+                    f"training diverged at step {step}: {', '.join(bad)} is not finite; the last "
+                    f"good checkpoint (step {last_saved}) is kept — lower --lr or change the seed"
+                )
+            record["sec_per_step"] = time.perf_counter() - started
+        for hook in hooks:
+            if hook.every and step % hook.every == 0:
+                record.update(hook.fn(step) or {})
+        if record:
+            run.log_metrics({"step": step, **record})
+            event.metrics = record
+        stopping = should_stop()
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopping:
+            if not trainer.parameters_finite():
+                raise DivergenceError(
+                    f"training diverged at step {step}: parameters are not finite; the last good "
+                    f"checkpoint (step {last_saved}) is kept — lower --lr or change the seed"
+                )
+            event.checkpoint = run.checkpoints.save(step, {**trainer.state_dict(), **extra_state})
+            last_saved = step
+        yield event
+        if stopping:
+            return

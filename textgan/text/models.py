@@ -1,0 +1,91 @@
+"""The paper's 1D-convolutional ResNet generator and critic for sequences of characters.
+
+Shapes: a text batch is ``[B, L, V]`` — ``L`` positions (seq_len), ``V`` vocabulary entries; one-hot
+for real text, a softmax for generated text. Convolutions work on ``[B, DIM, L]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from textgan.errors import ConfigError
+
+
+@dataclass
+class TextModelConfig:
+    """Architecture (paper: DIM 512, 5 blocks, kernel 5, residual scale 0.3, noise 128)."""
+
+    dim: int = 512
+    blocks: int = 5
+    kernel_size: int = 5
+    res_scale: float = 0.3
+    noise_dim: int = 128
+
+    def validate(self) -> None:
+        for name in ("dim", "blocks", "noise_dim"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"model.{name} must be at least 1, got {getattr(self, name)}")
+        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
+            raise ConfigError(f"model.kernel_size must be odd and positive, got {self.kernel_size}")
+
+
+class ResBlock(nn.Module):
+    r"""$\mathrm{out} = x + 0.3 \cdot \mathrm{conv}_2(\mathrm{ReLU}(\mathrm{conv}_1(\mathrm{ReLU}(x))))$.
+
+    The ReLUs are out-of-place: the skip carries the block input unchanged (an in-place ReLU
+    would rectify ``x`` itself and silently change the residual path).
+    """
+
+    def __init__(self, dim: int, kernel_size: int = 5, res_scale: float = 0.3) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2)
+        self.conv2 = nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2)
+        self.res_scale = res_scale
+
+    def forward(self, x: Tensor) -> Tensor:
+        residual = self.conv2(F.relu(self.conv1(F.relu(x))))
+        return x + self.res_scale * residual
+
+
+class TextGenerator(nn.Module):
+    """noise → Linear → [DIM, L] → ResBlocks → Conv1d(k=1) → softmax over the vocabulary."""
+
+    def __init__(self, vocab_size: int, seq_len: int, cfg: TextModelConfig) -> None:
+        super().__init__()
+        self.vocab_size, self.seq_len, self.dim = vocab_size, seq_len, cfg.dim
+        self.noise_dim = cfg.noise_dim
+        self.input = nn.Linear(cfg.noise_dim, cfg.dim * seq_len)
+        self.blocks = nn.Sequential(*[ResBlock(cfg.dim, cfg.kernel_size, cfg.res_scale)
+                                      for _ in range(cfg.blocks)])
+        self.output = nn.Conv1d(cfg.dim, vocab_size, 1)
+
+    def logits(self, z: Tensor) -> Tensor:
+        """Unnormalised scores ``[B, L, V]``."""
+        h = self.input(z).view(-1, self.dim, self.seq_len)
+        return self.output(self.blocks(h)).transpose(1, 2)
+
+    def forward(self, z: Tensor, temperature: float = 1.0) -> Tensor:
+        """Softmax distributions over characters, ``[B, L, V]``."""
+        return torch.softmax(self.logits(z).float() / temperature, dim=-1)
+
+
+class TextCritic(nn.Module):
+    """[B, L, V] → Conv1d(k=1) → ResBlocks → Linear(L·DIM → 1). No batch norm (the penalty is
+    per sample, and batch norm would couple the samples of a batch)."""
+
+    def __init__(self, vocab_size: int, seq_len: int, cfg: TextModelConfig) -> None:
+        super().__init__()
+        self.vocab_size, self.seq_len, self.dim = vocab_size, seq_len, cfg.dim
+        self.input = nn.Conv1d(vocab_size, cfg.dim, 1)
+        self.blocks = nn.Sequential(*[ResBlock(cfg.dim, cfg.kernel_size, cfg.res_scale)
+                                      for _ in range(cfg.blocks)])
+        self.output = nn.Linear(seq_len * cfg.dim, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Scores ``[B]``."""
+        h = self.blocks(self.input(x.transpose(1, 2)))
+        return self.output(h.flatten(1)).squeeze(1)

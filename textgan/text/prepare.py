@@ -1,0 +1,238 @@
+"""Prepare a corpus once into compact arrays that training memory-maps.
+
+A prepared corpus is a directory::
+
+    train.bin   token ids, uint8 (≤ 256 entries) or uint16, shape [n_train, seq_len], row-major
+    valid.bin   held-out ids, same layout
+    vocab.json  the tokenizer (kind + vocabulary)
+    meta.json   source description, settings, counts, dtype — written LAST
+
+It is built in a ``.partial`` sibling directory and renamed into place when complete, so a
+prepared directory is either whole or absent: an interrupted preparation never leaves something
+training could mistake for a corpus, and re-running simply starts over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from textgan.config import as_dict
+from textgan.core.checkpoint import atomic_write_bytes
+from textgan.errors import ConfigError, CorpusError
+from textgan.text.tokenizer import CharTokenizer
+
+PREPARED_FORMAT = 1
+CHUNK_LINES = 65_536
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class TextDataConfig:
+    """Where text comes from and how it becomes ids (paper: 32 chars, 2048-entry vocabulary)."""
+
+    corpus: str | None = None  # billion_word | synthetic | files | hf:NAME[/CONFIG][:SPLIT]
+    corpus_path: str | None = None
+    valid_path: str | None = None
+    data_dir: str = "data"
+    seq_len: int = 32
+    pad: str = "`"
+    tokenizer: Literal["char", "sentencepiece"] = "char"
+    max_vocab: int = 2048  # characters, including unk and pad
+    vocab_size: int = 4000  # sentencepiece pieces
+    sp_model_type: Literal["unigram", "bpe"] = "unigram"
+    max_lines: int | None = None  # paper: the first 10M training lines
+    encoding_errors: Literal["strict", "replace"] = "strict"
+
+    def validate(self) -> None:
+        if self.seq_len < 1:
+            raise ConfigError(f"seq_len must be at least 1, got {self.seq_len}")
+        if len(self.pad) != 1:
+            raise ConfigError(f"pad must be exactly one character, got {self.pad!r}")
+        if self.max_vocab < 3:
+            raise ConfigError(f"max_vocab must be at least 3, got {self.max_vocab}")
+        if self.max_lines is not None and self.max_lines < 1:
+            raise ConfigError(f"max_lines must be positive, got {self.max_lines}")
+
+    def tokenizer_settings(self) -> dict[str, Any]:
+        keys = ["tokenizer", "seq_len", "pad"]
+        keys += ["max_vocab"] if self.tokenizer == "char" else ["vocab_size", "sp_model_type"]
+        return {k: getattr(self, k) for k in keys} | {"max_lines": self.max_lines}
+
+
+class Tokenizer:  # structural type shared by the char and SentencePiece tokenizers
+    vocab: list[str]
+    kind: str
+    pad_id: int
+    dtype: np.dtype
+
+    def encode(self, lines: list[str], seq_len: int) -> np.ndarray: ...
+    def decode(self, ids: Any, strip_pad: bool = False) -> str: ...
+    def to_json(self) -> str: ...
+
+
+def load_tokenizer(directory: Path) -> Tokenizer:
+    data = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
+    if data.get("kind") == "sentencepiece":
+        from textgan.text.sentencepiece import SentencePieceTokenizer
+
+        return SentencePieceTokenizer.load(directory)  # type: ignore[return-value]
+    return CharTokenizer(vocab=list(data["vocab"]))  # type: ignore[return-value]
+
+
+@dataclass
+class PreparedCorpus:
+    """A prepared corpus opened for reading: memory-mapped id arrays plus the tokenizer."""
+
+    dir: Path
+    train: np.ndarray  # memmap [n_train, seq_len]
+    valid: np.ndarray  # memmap [n_valid, seq_len]
+    tokenizer: Tokenizer
+    meta: dict[str, Any]
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.meta["seq_len"])
+
+    @property
+    def vocab(self) -> list[str]:
+        return self.tokenizer.vocab
+
+    @classmethod
+    def open(cls, directory: str | Path) -> PreparedCorpus:
+        directory = Path(directory)
+        meta_path = directory / "meta.json"
+        if not meta_path.is_file():
+            raise CorpusError(
+                f"{directory} is not a fully prepared corpus (no meta.json); prepare it again"
+            )
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("format") != PREPARED_FORMAT:
+                raise CorpusError(f"{directory} was prepared by another textgan version; prepare again")
+            tokenizer = load_tokenizer(directory)
+            shape = (meta["seq_len"],)
+            arrays = []
+            for split in ("train", "valid"):
+                n = int(meta[f"{split}_lines"])
+                path = directory / f"{split}.bin"
+                expected = n * shape[0] * np.dtype(meta["dtype"]).itemsize
+                if path.stat().st_size != expected:
+                    raise CorpusError(f"{path} has the wrong size (corrupt); delete {directory} "
+                                      "and prepare again")
+                arrays.append(np.memmap(path, dtype=meta["dtype"], mode="r", shape=(n, *shape))
+                              if n else np.zeros((0, *shape), dtype=meta["dtype"]))
+        except (OSError, KeyError, ValueError) as err:
+            raise CorpusError(f"prepared corpus {directory} is unreadable ({err}); delete it and "
+                              "prepare again") from None
+        return cls(directory, arrays[0], arrays[1], tokenizer, meta)
+
+    def decode_rows(self, rows: np.ndarray, strip_pad: bool = False) -> list[str]:
+        return [self.tokenizer.decode(r, strip_pad=strip_pad) for r in np.asarray(rows)]
+
+
+def chunks(lines: Iterable[str], size: int = CHUNK_LINES) -> Iterator[list[str]]:
+    it = iter(lines)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def prepared_dir_for(source_name: str, cfg: TextDataConfig) -> Path:
+    """``data_dir/<source>-<tokenizer>-L<seq_len>-<hash of settings>``."""
+    digest = hashlib.sha1(json.dumps(cfg.tokenizer_settings(), sort_keys=True).encode()).hexdigest()
+    return Path(cfg.data_dir) / f"{source_name}-{cfg.tokenizer}-L{cfg.seq_len}-{digest[:8]}"
+
+
+def _progress_lines(lines: Iterable[str], progress: ProgressFn | None, what: str,
+                    total: int | None) -> Iterator[list[str]]:
+    done = 0
+    for chunk in chunks(lines):
+        yield chunk
+        done += len(chunk)
+        if progress:
+            progress(what, done, total)
+
+
+def _fit_tokenizer(source: Any, cfg: TextDataConfig, workdir: Path,
+                   progress: ProgressFn | None) -> tuple[Tokenizer, int]:
+    """First pass over the training text: fit the tokenizer and count lines."""
+    line_chunks = _progress_lines(source.train_lines(), progress, "fitting tokenizer", cfg.max_lines)
+    if cfg.tokenizer == "sentencepiece":
+        from textgan.text.sentencepiece import SentencePieceTokenizer
+
+        tok = SentencePieceTokenizer.fit(line_chunks, workdir, vocab_size=cfg.vocab_size,
+                                         model_type=cfg.sp_model_type, pad=cfg.pad)
+        return tok, tok.trained_lines  # type: ignore[return-value]
+    from textgan.text.tokenizer import CharCounter
+
+    counter = CharCounter(cfg.seq_len, cfg.pad)
+    for chunk in line_chunks:
+        counter.update(chunk)
+    return counter.tokenizer(cfg.max_vocab), counter.lines  # type: ignore[return-value]
+
+
+def _write_split(lines: Iterable[str], tokenizer: Tokenizer, seq_len: int, path: Path,
+                 progress: ProgressFn | None, what: str, total: int | None) -> int:
+    n = 0
+    with open(path, "wb") as f:
+        for chunk in _progress_lines(lines, progress, what, total):
+            ids = tokenizer.encode(chunk, seq_len)
+            f.write(np.ascontiguousarray(ids, dtype=tokenizer.dtype).tobytes())
+            n += len(chunk)
+    return n
+
+
+def prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | None = None,
+                   force: bool = False) -> PreparedCorpus:
+    """Prepare ``source`` (train/valid line iterators) under ``cfg.data_dir``; reuse if done.
+
+    Streams twice over the training text (fit, then encode): memory stays bounded whatever the
+    corpus size.
+    """
+    target = prepared_dir_for(source.name, cfg)
+    if target.exists() and not force:
+        if (target / "meta.json").is_file():
+            return PreparedCorpus.open(target)
+        shutil.rmtree(target)  # a half-written directory from an older layout: start over
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)  # an interrupted earlier attempt
+    partial.mkdir(parents=True)
+    started = time.time()
+    tokenizer, n_seen = _fit_tokenizer(source, cfg, partial, progress)
+    if n_seen == 0:
+        shutil.rmtree(partial)
+        raise CorpusError(f"corpus '{source.name}' has no training lines; check the path or source")
+    atomic_write_bytes(partial / "vocab.json", lambda f: f.write(tokenizer.to_json().encode()))
+    n_train = _write_split(source.train_lines(), tokenizer, cfg.seq_len, partial / "train.bin",
+                           progress, "encoding training text", n_seen)
+    n_valid = _write_split(source.valid_lines(), tokenizer, cfg.seq_len, partial / "valid.bin",
+                           progress, "encoding held-out text", None)
+    meta = {
+        "format": PREPARED_FORMAT,
+        "source": source.describe(),
+        "settings": as_dict(cfg) | {"data_dir": None},
+        "tokenizer": tokenizer.kind,
+        "seq_len": cfg.seq_len,
+        "vocab_size": len(tokenizer.vocab),
+        "dtype": np.dtype(tokenizer.dtype).name,
+        "train_lines": n_train,
+        "valid_lines": n_valid,
+        "seconds": round(time.time() - started, 2),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    text = json.dumps(meta, indent=2, ensure_ascii=False).encode()
+    atomic_write_bytes(partial / "meta.json", lambda f: f.write(text))
+    if target.exists():
+        shutil.rmtree(target)
+    partial.rename(target)
+    return PreparedCorpus.open(target)

@@ -1,0 +1,178 @@
+"""Starting and resuming training runs: config resolution, run directories, the session.
+
+The CLI calls :func:`resolve_config` and :func:`start_training`, then iterates
+:meth:`TrainingSession.events`; every decision lives here, the CLI only renders.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from textgan.config import apply_overrides, as_dict, load_toml
+from textgan.core.checkpoint import CheckpointError
+from textgan.core.loop import StepEvent, fit
+from textgan.core.mode import ModeSetup
+from textgan.core.run import Run, latest_run, new_run_dir
+from textgan.core.trainer import TrainConfig, Trainer, seed_everything
+from textgan.device import resolve_device
+from textgan.errors import ConfigError, TextganError
+
+MODES = {"text": "textgan.text.mode", "image": "textgan.image.mode", "toy": "textgan.toy.mode"}
+PRESET_MODULES = {"text": "textgan.text.presets", "image": "textgan.image.presets",
+                  "toy": "textgan.toy.presets"}
+SECTIONS = ("train", "data", "model")
+# What may change when a run resumes: how long and where it runs, how often it reports.
+RESUMABLE = {"steps", "device", "checkpoint_every", "sample_every", "eval_every", "log_every",
+             "keep_checkpoints"}
+
+
+def mode_module(mode: str) -> ModuleType:
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
+    return importlib.import_module(MODES[mode])
+
+
+def presets_for(mode: str) -> dict[str, dict[str, dict[str, Any]]]:
+    mode_module(mode)
+    return importlib.import_module(PRESET_MODULES[mode]).PRESETS
+
+
+@dataclass
+class RunConfig:
+    """The effective configuration of a run, saved as its ``config.toml``."""
+
+    mode: str
+    preset: str
+    train: TrainConfig
+    data: Any
+    model: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "preset": self.preset, "train": as_dict(self.train),
+                "data": as_dict(self.data), "model": as_dict(self.model)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        module = mode_module(d.get("mode", "text"))
+        return cls(
+            mode=d.get("mode", "text"), preset=d.get("preset", "custom"),
+            train=apply_overrides(TrainConfig(), d.get("train", {}), "train"),
+            data=apply_overrides(module.DataConfig(), d.get("data", {}), "data"),
+            model=apply_overrides(module.ModelConfig(), d.get("model", {}), "model"),
+        )
+
+
+def resolve_config(mode: str = "text", preset: str | None = None, config_file: str | None = None,
+                   overrides: dict[str, dict[str, Any]] | None = None) -> RunConfig:
+    """defaults < preset < config file < overrides (``None`` values mean "not given")."""
+    overrides = {s: {k: v for k, v in (overrides or {}).get(s, {}).items() if v is not None}
+                 for s in SECTIONS}
+    file_cfg = load_toml(config_file) if config_file else {}
+    unknown = set(file_cfg) - set(SECTIONS) - {"mode", "preset"}
+    if unknown:
+        raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))} in {config_file}; "
+                          f"use {', '.join(SECTIONS)}")
+    mode = file_cfg.get("mode", mode)
+    module = mode_module(mode)
+    presets = presets_for(mode)
+    preset = preset or file_cfg.get("preset")
+    if preset in (None, "auto"):
+        data_hints = {**file_cfg.get("data", {}), **overrides["data"]}
+        preset = importlib.import_module(PRESET_MODULES[mode]).default_preset(data_hints)
+    if preset not in presets:
+        raise ConfigError(f"unknown preset '{preset}' for {mode} mode; choose one of "
+                          f"{', '.join(presets)}")
+    parts: dict[str, Any] = {"train": TrainConfig(), "data": module.DataConfig(),
+                             "model": module.ModelConfig()}
+    for layer in (presets[preset], file_cfg, overrides):
+        for section in SECTIONS:
+            parts[section] = apply_overrides(parts[section], layer.get(section, {}), section)
+    return RunConfig(mode, preset, parts["train"], parts["data"], parts["model"])
+
+
+@dataclass
+class TrainingSession:
+    """A run ready to train; iterate :meth:`events` to train it."""
+
+    config: RunConfig
+    run: Run
+    trainer: Trainer
+    setup: ModeSetup
+    resumed_from: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def events(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[StepEvent]:
+        return fit(self.trainer, self.run, extra_state=self.setup.extra_state,
+                   hooks=self.setup.hooks, should_stop=should_stop)
+
+
+def _resumed_config(run: Run, overrides: dict[str, dict[str, Any]]) -> RunConfig:
+    saved = RunConfig.from_dict(run.read_config())
+    saved_dict = saved.to_dict()
+    for section, values in overrides.items():
+        for key, value in values.items():
+            if value is None or (section == "train" and key in RESUMABLE):
+                continue
+            if saved_dict.get(section, {}).get(key) != value:
+                raise ConfigError(
+                    f"cannot change {section}.{key} when resuming {run.dir} (it was "
+                    f"{saved_dict.get(section, {}).get(key)!r}); start a new run with --out"
+                )
+    resumable = {k: v for k, v in overrides.get("train", {}).items() if k in RESUMABLE}
+    saved.train = apply_overrides(saved.train, resumable, "train")
+    return saved
+
+
+def start_training(config: RunConfig | None, *, out: str | Path | None = None,
+                   runs_dir: str | Path = "runs", resume: bool = False,
+                   overrides: dict[str, dict[str, Any]] | None = None,
+                   progress: Callable[[str, int, int | None], None] | None = None,
+                   ) -> TrainingSession:
+    """Create (or, with ``resume``, reopen) a run directory and build everything to train it.
+
+    Resuming loads the newest loadable checkpoint; corrupt newer ones are skipped and named
+    in ``notes``. Metrics logged after that checkpoint are dropped (they will be redone).
+    """
+    notes: list[str] = []
+    if resume:
+        run_dir = Path(out) if out else latest_run(runs_dir)
+        if not Run(run_dir).exists():
+            raise TextganError(f"cannot resume: {run_dir} is not a run directory (no config.toml)")
+        config = _resumed_config(Run(run_dir), overrides or {})
+    else:
+        if config is None:
+            raise ConfigError("no configuration given")
+        run_dir = Path(out) if out else new_run_dir(runs_dir, config.mode)
+        if Run(run_dir).exists():
+            raise TextganError(f"{run_dir} already holds a run; continue it with --resume or "
+                               "choose another --out")
+    device = resolve_device(config.train.device)
+    run = Run(run_dir, keep_checkpoints=config.train.keep_checkpoints)
+    seed_everything(config.train.seed)
+    setup = mode_module(config.mode).build(config, run, device, progress)
+    trainer = Trainer(setup.generator, setup.critic, setup.data, config.train, device)
+    notes += setup.notes
+    resumed_from = None
+    if resume:
+        point = run.checkpoints.latest(map_location=device)
+        if point is None:
+            notes.append(f"no checkpoint in {run.dir}: starting from step 0")
+        else:
+            for path, reason in point.skipped:
+                notes.append(f"skipped {path.name}: {reason}")
+            setup.check_state(point.state, point.path)
+            try:
+                trainer.load_state_dict(point.state)
+            except (KeyError, RuntimeError, ValueError) as err:
+                raise CheckpointError(f"{point.path} does not fit this run's models "
+                                      f"({str(err).splitlines()[0][:100]})") from None
+            resumed_from = point.path
+            notes.append(f"resumed from {point.path} (step {trainer.step})")
+        run.truncate_metrics(trainer.step)
+    run.write_config(config.to_dict())
+    return TrainingSession(config, run, trainer, setup, resumed_from, notes)
