@@ -6,6 +6,10 @@ import sys
 
 import typer
 
+from cli import sample, train  # noqa: F401  (registers the commands)
+from cli.app import app
+from textgan.errors import TextganError
+
 try:  # recent typer vendors its own click; older ones use the click package
     from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover
@@ -13,10 +17,6 @@ except ImportError:  # pragma: no cover
 
 EXIT = tuple({typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)})
 ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
-
-from cli import sample, train  # noqa: F401  (registers the commands)
-from cli.app import app
-from textgan.errors import TextganError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     except EXIT as done:
         sys.exit(done.exit_code)
     except click_exceptions.UsageError as err:
-        where = f"textgan {err.ctx.command_path.split(' ', 1)[1]}" if err.ctx and " " in \
-            err.ctx.command_path else "textgan"
+        path = err.ctx.command_path if err.ctx else "textgan"
+        where = "textgan " + path.split(" ", 1)[1] if " " in path else "textgan"
         sys.stderr.write(f"error: {err.format_message()} (see `{where} --help`)\n")
         sys.exit(2)
     except ABORT:
