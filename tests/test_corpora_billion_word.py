@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.server
 import io
@@ -107,6 +108,16 @@ def test_archive_member_order_and_format_do_not_matter(tmp_path: Path, fmt: int)
     path = make_tarball(tmp_path / "shuffled.tar.gz", members, order=order, fmt=fmt)
     assert list(tar_shard_lines(path, "train")) == EXPECTED_TRAIN
     assert list(tar_shard_lines(path, "valid")) == EXPECTED_VALID
+
+
+def test_uncompressed_tar_is_read_too(tmp_path: Path):
+    members = layout()
+    order = sorted(members, reverse=True)
+    gz = make_tarball(tmp_path / "x.tar.gz", members, order=order)
+    plain = tmp_path / "x.tar"
+    plain.write_bytes(gzip.decompress(gz.read_bytes()))
+    train, valid = read(BillionWordSource(str(plain), download_dir=tmp_path))
+    assert train == EXPECTED_TRAIN and valid == EXPECTED_VALID
 
 
 def test_large_shards_stream_correctly_across_buffer_boundaries(tmp_path: Path):
@@ -321,6 +332,15 @@ def test_server_ignoring_range_restarts_cleanly(server: Server, tmp_path: Path):
     (dl / "corpus.tar.gz.part").write_bytes(b"junk that is not a prefix")
     server.ignore_range = True
     path = fetch(server.url, dl, timeout=5, **expected(server))
+    assert path.read_bytes() == server.payload
+
+
+def test_stale_part_answered_416_restarts(server: Server, tmp_path: Path):
+    dl = tmp_path / "dl"
+    dl.mkdir()
+    (dl / "corpus.tar.gz.part").write_bytes(server.payload + b"extra bytes")
+    path = fetch(server.url, dl, size=None, sha256=None, timeout=5)
+    assert [r["range"] for r in server.requests] == [f"bytes={len(server.payload) + 11}-", None]
     assert path.read_bytes() == server.payload
 
 

@@ -327,12 +327,38 @@ def _member_chunks(cursor: _GzipCursor, member: tarfile.TarInfo) -> Iterator[byt
         yield chunk
 
 
-def tar_shard_lines(
-    path: Path,
-    kind: str,
-    encoding_errors: str = "strict",
-) -> Iterator[str]:
-    """Lines of the ``kind`` shards inside the tarball, in shard order, read by streaming.
+def tar_shard_lines(path: Path, kind: str, encoding_errors: str = "strict") -> Iterator[str]:
+    """Lines of the ``kind`` shards inside a .tar.gz (or plain .tar), in shard order."""
+    try:
+        with open(path, "rb") as fh:
+            gzipped = fh.read(2) == b"\x1f\x8b"
+        read = _gzip_tar_lines if gzipped else _plain_tar_lines
+        yield from read(path, kind, encoding_errors)
+    except (tarfile.TarError, zlib.error, EOFError, OSError) as err:
+        raise CorpusError(
+            f"{path} is not a readable .tar.gz or .tar ({err}); delete it and download it again, "
+            "or pass the extracted directory as --corpus-path"
+        ) from None
+
+
+def _plain_tar_lines(path: Path, kind: str, encoding_errors: str) -> Iterator[str]:
+    # An uncompressed tar can be read in any order: list the headers, then read shards in order.
+    with tarfile.open(path, "r:") as archive:
+        members: dict[int, tarfile.TarInfo] = {}
+        for member in archive:
+            number = shard_number(member.name, kind) if member.isfile() else None
+            if number is not None:
+                members.setdefault(number, member)
+        for number in sorted(members):
+            member = members[number]
+            fh = archive.extractfile(member)
+            assert fh is not None  # regular files always have data
+            chunks = iter(lambda fh=fh: fh.read(_CHUNK), b"")
+            yield from decode_lines(split_lines(chunks), f"{path}:{member.name}", encoding_errors)
+
+
+def _gzip_tar_lines(path: Path, kind: str, encoding_errors: str) -> Iterator[str]:
+    """Shards of a .tar.gz in order, streaming.
 
     Shards are yielded as soon as every smaller shard has been; a shard met early is remembered
     by a saved decompressor state and replayed later, so a sorted archive costs one pass and an
@@ -378,11 +404,6 @@ def tar_shard_lines(
             entry, state = saved.pop(n)
             replay.restore(state)
             yield from lines_of(replay, entry)
-    except (tarfile.TarError, zlib.error, EOFError, OSError) as err:
-        raise CorpusError(
-            f"{path} is not a readable .tar.gz ({err}); delete it and download it again, "
-            "or pass the extracted directory as --corpus-path"
-        ) from None
     finally:
         scan.close()
         if replay is not None:
