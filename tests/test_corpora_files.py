@@ -147,7 +147,8 @@ def test_open_source_dispatch(tmp_path: Path):
     assert isinstance(open_source(None, str(path), download_dir=dl), FilesSource)
     assert isinstance(open_source("files", str(path), download_dir=dl), FilesSource)
     default = open_source(None, None, download_dir=dl, seed=3, max_lines=10)
-    assert isinstance(default, SyntheticSource) and default.name == "synthetic"
+    assert isinstance(default, SyntheticSource) and default.name == "synthetic-s3"
+    assert open_source(None, None, download_dir=dl).name == "synthetic"
     assert default.describe()["seed"] == 3 and len(list(default.train_lines())) == 10
     assert open_source("billion_word", None, download_dir=dl).name == "billion_word"
     assert not dl.exists()  # opening is cheap: nothing downloaded yet

@@ -116,7 +116,7 @@ def test_source_counts_and_describe():
     assert len(list(source.valid_lines())) == 40
     assert source.describe() == {
         "kind": "synthetic",
-        "name": "synthetic",
+        "name": "synthetic-s2-n300-40",
         "grammar_version": GRAMMAR_VERSION,
         "seed": 2,
         "train_lines": 120,
@@ -126,6 +126,9 @@ def test_source_counts_and_describe():
     }
     default = SyntheticSource()
     assert (default.n_train, default.n_valid) == (200_000, 5_000)
+    assert default.name == "synthetic"
+    assert SyntheticSource(seed=7).name == "synthetic-s7"
+    assert SyntheticSource(max_lines=10).name == "synthetic"  # the preparation keys on max_lines
 
 
 def test_oracle_scores():

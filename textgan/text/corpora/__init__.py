@@ -8,8 +8,9 @@
 - ``files`` (or no name, with ``corpus_path``): local text/gzip files, a directory or a glob;
 - ``hf:NAME[/CONFIG][:SPLIT]``: a Hugging Face dataset, streamed.
 
-Every source has a filesystem-safe ``name`` (``billion_word``, ``synthetic``, ``files-<8 hex>``,
-``hf-<name>[-<8 hex>]``), lazy ``train_lines()`` / ``valid_lines()`` iterators and ``describe()``.
+Every source has a filesystem-safe ``name`` (``billion_word``, ``synthetic`` or
+``synthetic-s<seed>``, ``files-<8 hex>``, ``hf-<name>[-<8 hex>]``), lazy ``train_lines()`` /
+``valid_lines()`` iterators and ``describe()``.
 """
 
 from textgan.text.corpora.base import ProgressFn, Source, open_source

@@ -469,8 +469,6 @@ def oracle_scores(samples: Sequence[str], seq_len: int) -> dict[str, float]:
 class SyntheticSource:
     """The grammar's sentences, generated on the fly (no download, no file)."""
 
-    name = "synthetic"
-
     def __init__(
         self,
         seed: int = 0,
@@ -487,6 +485,13 @@ class SyntheticSource:
         self.n_train = n_train if max_lines is None else min(n_train, max_lines)
         self.n_valid = n_valid
         self.max_lines = max_lines
+        # The name keys the prepared directory, so everything that changes the lines except
+        # max_lines (which the preparation step keys on itself) is in it; defaults keep it short.
+        self.name = "synthetic"
+        if seed != 0:
+            self.name += f"-s{seed}"
+        if (n_train, n_valid) != (200_000, 5_000):
+            self.name += f"-n{n_train}-{n_valid}"
 
     def train_lines(self) -> Iterator[str]:
         """``n_train`` (capped by ``max_lines``) sentences from the training stream."""
