@@ -1,0 +1,39 @@
+"""Evaluation of text samples against real text.
+
+Typical use (the CLI and the trainer do this)::
+
+    ref = ReferenceSet.from_ids(corpus.train, corpus.valid, corpus.vocab, pad)  # once
+    ref.save(corpus_dir / "eval_reference")           # later: ReferenceSet.load(...)
+    evaluate_js(samples, ref)                          # in training: js1..js4 (+ floors)
+    evaluate(samples, ref, EvalConfig())               # full report, flat dict of floats
+"""
+
+from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js
+from textgan.eval.js import js_divergence
+from textgan.eval.kn import KneserNeyLM
+from textgan.eval.reference import ReferenceConfig, ReferenceSet
+from textgan.eval.sweep import (
+    SweepPoint,
+    SweepResult,
+    plot_quality_diversity,
+    quality_diversity_sweep,
+)
+from textgan.eval.words import corpus_bleu, distinct_n, self_bleu, tokenize
+
+__all__ = [
+    "EvalConfig",
+    "KneserNeyLM",
+    "ReferenceConfig",
+    "ReferenceSet",
+    "SweepPoint",
+    "SweepResult",
+    "corpus_bleu",
+    "distinct_n",
+    "evaluate",
+    "evaluate_js",
+    "js_divergence",
+    "plot_quality_diversity",
+    "quality_diversity_sweep",
+    "self_bleu",
+    "tokenize",
+]

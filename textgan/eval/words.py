@@ -204,6 +204,10 @@ def self_bleu(hypotheses: Sequence[Sequence[str]], max_n: int = 4, eps: float = 
             totals.append(0)
             continue
         row, t, c = _pair_counts(ih[n - 1], counter.levels[n - 1].n)
+        if c.size == 0:
+            matches.append(0)
+            totals.append(0)
+            continue
         # per type: largest count (and its row) and second largest count over the hypotheses
         o = np.lexsort((-c, t))
         ts, rs, cs = t[o], row[o], c[o]

@@ -1,0 +1,153 @@
+"""The one entry point: :func:`evaluate` (full report) and :func:`evaluate_js` (cheap, in training).
+
+Every value has a real-vs-real counterpart computed the same way on ``n_real`` real lines
+(``n_real = min(n_samples, real pool)``) so a number can be read against what real text scores:
+
+==========================  =================================================================
+key                         meaning
+==========================  =================================================================
+``js{n}``                   JS-n (bits) of sample vs. training char n-grams (paper's JS-n)
+``js{n}_floor``             same for real training lines vs. training minus those lines
+``lm_forward_bpc``          bits/char of the samples under a KN LM fit on real training text
+``lm_forward_bpc_real``     bits/char of real training lines (not in the LM's data), same LM
+``lm_reverse_bpc``          bits/char of held-out real text under a KN LM fit on the samples
+``lm_reverse_bpc_real``     same with the LM fit on the real lines
+``word_precision{n}``       share of sample word n-grams found in the training sample (paper)
+``word_recall{n}``          share of training-sample word n-grams found in the samples (paper)
+``distinct{n}``             distinct word n-grams / word n-grams
+``unique_share``            distinct samples / samples
+``memorized``               share of samples that are verbatim training lines (cut + padded)
+``memorized_real``          share of held-out lines that are verbatim training lines
+``bleu{N}``                 corpus BLEU-N against the held-out lines
+``self_bleu{N}``            corpus BLEU-N of each sample against all other samples
+``n_samples``, ``n_real``   how many lines each side had
+==========================  =================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from textgan.errors import TextganError
+from textgan.eval.js import _check_orders, js_against_table
+from textgan.eval.kn import KneserNeyLM
+from textgan.eval.reference import ReferenceSet
+from textgan.eval.words import (
+    corpus_bleu,
+    distinct_n,
+    ngram_precision_recall,
+    self_bleu,
+    tokenize,
+    unique_share,
+)
+
+Samples = Sequence[str] | np.ndarray
+
+
+@dataclass
+class EvalConfig:
+    """What :func:`evaluate` computes."""
+
+    js_orders: tuple[int, ...] = (1, 2, 3, 4)
+    floors: bool = True  # the real-vs-real values
+    lm: bool = True
+    lm_order: int = 6
+    words: bool = True
+    word_orders: tuple[int, ...] = (1, 2, 3, 4)
+    bleu_n: int = 4
+    lowercase: bool = False  # lower-case words (the paper code's tokenize_string does)
+    seed: int = 0  # picks the real subset
+
+    def validate(self) -> None:
+        _check_orders(self.js_orders)
+        _check_orders(self.word_orders)
+        if self.lm_order < 1 or self.bleu_n < 1:
+            raise TextganError("lm_order and bleu_n must be >= 1")
+
+
+def _count(samples: Samples) -> int:
+    n = samples.shape[0] if isinstance(samples, np.ndarray) else len(samples)
+    if n == 0:
+        raise TextganError("no samples to evaluate; pass at least one line")
+    return n
+
+
+def evaluate_js(samples: Samples, reference: ReferenceSet, orders: Sequence[int] = (1, 2, 3, 4),
+                floors: bool = True, seed: int = 0) -> dict[str, float]:
+    """JS-n of the samples against the cached training statistics (plus ``js{n}_floor``).
+
+    Nothing is refitted: floors are computed once per sample count and cached in ``reference``,
+    so the trainer can call this every few hundred steps (paper: 640 samples every 100 steps).
+    """
+    _check_orders(orders)
+    n = _count(samples)
+    ids, base = reference.encode(samples)
+    out = {f"js{k}": v for k, v in js_against_table(ids, base, reference.table, orders).items()}
+    if floors:
+        out.update({f"js{k}_floor": v for k, v in reference.js_floor(n, orders, seed).items()})
+    return out
+
+
+def _word_metrics(tokens: list[list[str]], reference: ReferenceSet, cfg: EvalConfig,
+                  suffix: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    word_ref = reference.word_reference(cfg.lowercase, max(cfg.word_orders))
+    for k, (p, r) in ngram_precision_recall(tokens, word_ref, cfg.word_orders).items():
+        out[f"word_precision{k}{suffix}"] = p
+        out[f"word_recall{k}{suffix}"] = r
+    for k in cfg.word_orders:
+        out[f"distinct{k}{suffix}"] = distinct_n(tokens, k)
+    out[f"unique_share{suffix}"] = unique_share(tokens)
+    refs = reference.heldout_tokens(cfg.lowercase)
+    out[f"bleu{cfg.bleu_n}{suffix}"] = corpus_bleu(tokens, refs, cfg.bleu_n)
+    if len(tokens) >= 2:
+        out[f"self_bleu{cfg.bleu_n}{suffix}"] = self_bleu(tokens, cfg.bleu_n)
+    return out
+
+
+def evaluate(samples: Samples, reference: ReferenceSet,
+             config: EvalConfig | None = None) -> dict[str, float]:
+    """All metrics of ``samples`` (strings, or ids over the reference alphabet) as flat floats.
+
+    Keys are listed in this module's docstring; ``self_bleu*`` needs at least 2 lines per side.
+    """
+    cfg = config or EvalConfig()
+    cfg.validate()
+    n = _count(samples)
+    ids, base = reference.encode(samples)
+    real = reference.real_subset(n, cfg.seed) if cfg.floors else None
+    out: dict[str, float] = {"n_samples": float(n)}
+    if real is not None:
+        out["n_real"] = float(real.shape[0])
+    js = js_against_table(ids, base, reference.table, cfg.js_orders)
+    out.update({f"js{k}": v for k, v in js.items()})
+    if cfg.floors:
+        fl = reference.js_floor(n, cfg.js_orders, cfg.seed)
+        out.update({f"js{k}_floor": v for k, v in fl.items()})
+    if cfg.lm:
+        V = reference.vocab_size + 1  # alphabet + unk
+        fwd = reference.forward_lm(cfg.lm_order)
+        held = reference.heldout.astype(np.int64)
+        sample_lm_ids = reference.lm_ids(ids)
+        out["lm_forward_bpc"] = fwd.cross_entropy(sample_lm_ids)
+        rev = KneserNeyLM.fit(sample_lm_ids, V, cfg.lm_order)
+        out["lm_reverse_bpc"] = rev.cross_entropy(held)
+        if real is not None:
+            out["lm_forward_bpc_real"] = fwd.cross_entropy(real)
+            out["lm_reverse_bpc_real"] = KneserNeyLM.fit(real, V, cfg.lm_order).cross_entropy(held)
+    if cfg.words:
+        texts = [s[: reference.seq_len] for s in samples] if not isinstance(
+            samples, np.ndarray) else reference.lines(ids)
+        tokens = [tokenize(s, reference.pad, cfg.lowercase) for s in texts]
+        out.update(_word_metrics(tokens, reference, cfg, ""))
+        out["memorized"] = float(reference.memorized(ids).mean())
+        if real is not None:
+            real_tokens = [tokenize(s, reference.pad, cfg.lowercase)
+                           for s in reference.lines(real)]
+            out.update(_word_metrics(real_tokens, reference, cfg, "_real"))
+            held = reference.heldout[: real.shape[0]].astype(np.int64)
+            out["memorized_real"] = float(reference.memorized(held).mean())
+    return out

@@ -1,0 +1,300 @@
+"""Reference statistics of a real corpus, computed once and cached in a directory (npz + json).
+
+What a :class:`ReferenceSet` holds, all from the training lines ``train`` and held-out ``valid``:
+
+* ``table``: character n-gram counts of orders ``1..max_order`` over ALL training lines (JS-n).
+* ``real_pool``: a seeded random subset of training lines kept out of ``train_sample``; the
+  real-vs-real values ("floors") use subsets of it. Its JS floor is computed against the training
+  counts minus its own counts, so it never overlaps what it is compared with.
+* ``train_sample``: a seeded random subset of the other training lines: the forward LM is fit on
+  it and the word n-gram reference (precision/recall) is made of it.
+* ``heldout``: a seeded random subset of ``valid``: reverse-LM scoring and BLEU references.
+* ``train_hashes``: sorted 64-bit hashes of every training line (memorisation check).
+* the forward Kneser-Ney LM, once fitted (fitted lazily, saved with the rest).
+
+Lines are id rows over ``alphabet`` (id -> symbol), each cut to ``seq_len`` and right-padded with
+``pad``. Sample strings are encoded with the same alphabet; characters outside it get ids
+``>= len(alphabet)`` (see :mod:`textgan.eval.text`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from textgan.errors import TextganError
+from textgan.eval.js import js_against_table
+from textgan.eval.kn import KneserNeyLM
+from textgan.eval.ngrams import NgramTable, count_ngrams
+from textgan.eval.text import alphabet_of, check_pad, decode, encode
+from textgan.eval.words import WordNgrams, tokenize
+
+FORMAT_VERSION = 1
+JSON_NAME, NPZ_NAME = "reference.json", "reference.npz"
+
+
+@dataclass
+class ReferenceConfig:
+    """How much of the corpus goes where (line counts are caps)."""
+
+    max_order: int = 4  # character n-gram orders kept for JS-n
+    real_pool_lines: int = 10_000  # real training lines for real-vs-real values
+    train_sample_lines: int = 200_000  # training lines for the forward LM and word reference
+    heldout_lines: int = 10_000  # held-out lines for reverse-LM scoring and BLEU
+    seed: int = 0
+    chunk_rows: int = 1 << 18
+
+    def validate(self) -> None:
+        for name in ("max_order", "real_pool_lines", "train_sample_lines", "heldout_lines",
+                     "chunk_rows"):
+            if int(getattr(self, name)) < 1:
+                raise TextganError(f"ReferenceConfig.{name} must be >= 1, "
+                                   f"got {getattr(self, name)}")
+
+
+def _small_uint(ids: np.ndarray, V: int) -> np.ndarray:
+    return ids.astype(np.uint8 if V <= 256 else np.uint16 if V <= 65536 else np.uint32)
+
+
+_M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), \
+    np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser (uint64, wrapping)."""
+    h = (h ^ (h >> np.uint64(30))) * _M1
+    h = (h ^ (h >> np.uint64(27))) * _M2
+    return h ^ (h >> np.uint64(31))
+
+
+def line_hashes(ids: np.ndarray, hash_dtype: str) -> np.ndarray:
+    """64-bit hash of each id row (rows as ``hash_dtype`` bytes, read 8 bytes at a time)."""
+    a = np.ascontiguousarray(ids, dtype=hash_dtype)
+    raw = a.view(np.uint8).reshape(a.shape[0], -1)
+    width = -(-raw.shape[1] // 8) * 8
+    if width != raw.shape[1]:
+        raw = np.concatenate([raw, np.zeros((raw.shape[0], width - raw.shape[1]), np.uint8)], 1)
+    words = np.ascontiguousarray(raw).view("<u8")
+    with np.errstate(over="ignore"):
+        h = np.full(a.shape[0], np.uint64(width), dtype=np.uint64)
+        for j in range(words.shape[1]):
+            h = _mix((h * _GOLD) ^ words[:, j])
+    return h
+
+
+class ReferenceSet:
+    """Cached statistics of the real corpus; build with :meth:`from_ids` or :meth:`from_texts`."""
+
+    def __init__(self, *, alphabet: list[str], pad: str, seq_len: int, table: NgramTable,
+                 real_pool: np.ndarray, train_sample: np.ndarray, heldout: np.ndarray,
+                 train_hashes: np.ndarray, hash_dtype: str, n_train: int, n_valid: int,
+                 config: ReferenceConfig, lms: dict[int, KneserNeyLM] | None = None) -> None:
+        self.alphabet, self.pad, self.seq_len = alphabet, pad, seq_len
+        self.table = table
+        self.real_pool, self.train_sample, self.heldout = real_pool, train_sample, heldout
+        self.train_hashes, self.hash_dtype = train_hashes, hash_dtype
+        self.n_train, self.n_valid, self.config = n_train, n_valid, config
+        self._lms: dict[int, KneserNeyLM] = dict(lms or {})
+        self._cache: dict[tuple, object] = {}
+
+    # ----------------------------------------------------------------------------- building
+    @classmethod
+    def from_ids(cls, train: np.ndarray, valid: np.ndarray, vocab: Sequence[str],
+                 pad: str = "`", config: ReferenceConfig | None = None) -> ReferenceSet:
+        """From prepared id arrays ``[lines, seq_len]`` (may be memory-mapped) and ``vocab``."""
+        config = config or ReferenceConfig()
+        config.validate()
+        check_pad(pad)
+        vocab = [str(s) for s in vocab]
+        V = len(vocab)
+        if pad not in vocab:
+            raise TextganError(f"pad {pad!r} is not in the vocabulary; pass the corpus's pad")
+        for name, a in (("train", train), ("valid", valid)):
+            if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+                raise TextganError(f"{name} must be a non-empty [lines, seq_len] id array, "
+                                   f"got shape {a.shape}; prepare the corpus again")
+            if a.dtype.kind not in "ui":
+                raise TextganError(f"{name} holds {a.dtype} values, not integer ids")
+        if train.shape[1] != valid.shape[1]:
+            raise TextganError(f"train and valid lines differ in length ({train.shape[1]} vs "
+                               f"{valid.shape[1]}); prepare the corpus again")
+        cs = config.chunk_rows
+        hash_dtype = "<u2" if V <= 65536 else "<u4"
+        hashes = []
+        for a in (train, valid):
+            for s in range(0, a.shape[0], cs):
+                c = np.asarray(a[s:s + cs])
+                if c.size and (int(c.min()) < 0 or int(c.max()) >= V):
+                    raise TextganError(f"ids out of range for a vocabulary of {V}; pass the "
+                                       "vocabulary the corpus was prepared with")
+                if a is train:
+                    hashes.append(line_hashes(c, hash_dtype))
+        table = count_ngrams(train, V, config.max_order, chunk_rows=cs)
+        rng = np.random.default_rng(config.seed)
+        n = train.shape[0]
+        P = min(config.real_pool_lines, n // 2)
+        S = min(config.train_sample_lines, n - P)
+        pick = rng.choice(n, P + S, replace=False)
+        hold = np.sort(rng.choice(valid.shape[0], min(config.heldout_lines, valid.shape[0]),
+                                  replace=False))
+        return cls(alphabet=vocab, pad=pad, seq_len=int(train.shape[1]), table=table,
+                   real_pool=_small_uint(np.asarray(train[np.sort(pick[:P])]), V),
+                   train_sample=_small_uint(np.asarray(train[np.sort(pick[P:])]), V),
+                   heldout=_small_uint(np.asarray(valid[hold]), V),
+                   train_hashes=np.unique(np.concatenate(hashes)), hash_dtype=hash_dtype,
+                   n_train=n, n_valid=int(valid.shape[0]), config=config)
+
+    @classmethod
+    def from_texts(cls, train: Sequence[str], valid: Sequence[str], seq_len: int,
+                   pad: str = "`", config: ReferenceConfig | None = None) -> ReferenceSet:
+        """From plain lists of lines (cut to ``seq_len``, right-padded with ``pad``)."""
+        check_pad(pad)
+        if seq_len < 1:
+            raise TextganError(f"seq_len must be >= 1, got {seq_len}")
+        if not train or not valid:
+            raise TextganError("need non-empty training and held-out lines to build a reference")
+        alphabet = alphabet_of(list(train) + list(valid), seq_len, pad)
+        tr, _ = encode(train, alphabet, seq_len, pad)
+        va, _ = encode(valid, alphabet, seq_len, pad)
+        V = len(alphabet)
+        return cls.from_ids(_small_uint(tr, V), _small_uint(va, V), alphabet, pad, config)
+
+    # ------------------------------------------------------------------------------ caching
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write ``reference.json`` + ``reference.npz`` into ``directory`` (created if needed)."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        arrays = {"real_pool": self.real_pool, "train_sample": self.train_sample,
+                  "heldout": self.heldout, "train_hashes": self.train_hashes}
+        for k in range(self.table.max_order):
+            arrays[f"keys{k + 1}"] = self.table.keys[k]
+            arrays[f"counts{k + 1}"] = self.table.counts[k]
+        for order, lm in self._lms.items():
+            arrays.update(lm.to_arrays(prefix=f"lm{order}_"))
+        meta = {"format": FORMAT_VERSION, "alphabet": self.alphabet, "pad": self.pad,
+                "seq_len": self.seq_len, "n_train": self.n_train, "n_valid": self.n_valid,
+                "max_order": self.table.max_order, "hash_dtype": self.hash_dtype,
+                "lm_orders": sorted(self._lms), "config": asdict(self.config)}
+        tmp_npz, tmp_json = d / (NPZ_NAME + ".tmp.npz"), d / (JSON_NAME + ".tmp")
+        np.savez(tmp_npz, **arrays)
+        tmp_json.write_text(json.dumps(meta, ensure_ascii=False))
+        os.replace(tmp_npz, d / NPZ_NAME)
+        os.replace(tmp_json, d / JSON_NAME)
+        return d
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> ReferenceSet:
+        d = Path(directory)
+        if not (d / JSON_NAME).is_file() or not (d / NPZ_NAME).is_file():
+            raise TextganError(f"no evaluation reference in {d}; build one with "
+                               "ReferenceSet.from_ids(...).save(dir)")
+        try:
+            meta = json.loads((d / JSON_NAME).read_text())
+            if meta.get("format") != FORMAT_VERSION:
+                raise TextganError(f"evaluation reference in {d} has format {meta.get('format')}"
+                                   f", this textgan reads {FORMAT_VERSION}; delete it to rebuild")
+            with np.load(d / NPZ_NAME, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            K = int(meta["max_order"])
+            table = NgramTable(len(meta["alphabet"]), [arrays[f"keys{k}"] for k in range(1, K + 1)],
+                               [arrays[f"counts{k}"] for k in range(1, K + 1)])
+            lms = {int(o): KneserNeyLM.from_arrays(arrays, prefix=f"lm{o}_")
+                   for o in meta["lm_orders"]}
+            return cls(alphabet=list(meta["alphabet"]), pad=meta["pad"],
+                       seq_len=int(meta["seq_len"]), table=table, real_pool=arrays["real_pool"],
+                       train_sample=arrays["train_sample"], heldout=arrays["heldout"],
+                       train_hashes=arrays["train_hashes"], hash_dtype=meta["hash_dtype"],
+                       n_train=int(meta["n_train"]), n_valid=int(meta["n_valid"]),
+                       config=ReferenceConfig(**meta["config"]), lms=lms)
+        except TextganError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise TextganError(f"evaluation reference in {d} is unreadable ({type(e).__name__})"
+                               "; delete it to rebuild") from e
+
+    # ------------------------------------------------------------------------------- access
+    @property
+    def vocab_size(self) -> int:
+        return len(self.alphabet)
+
+    def encode(self, samples: Sequence[str] | np.ndarray) -> tuple[np.ndarray, int]:
+        """Sample ids ``[n, seq_len]`` (int64) and their id base (alphabet + unseen chars).
+
+        Takes strings, or an id array over this reference's alphabet (fast path)."""
+        if isinstance(samples, np.ndarray):
+            if samples.ndim != 2 or samples.shape[1] != self.seq_len:
+                raise TextganError(f"sample ids must have shape [n, {self.seq_len}], "
+                                   f"got {samples.shape}")
+            if samples.size and (int(samples.min()) < 0 or
+                                 int(samples.max()) >= self.vocab_size):
+                raise TextganError(f"sample ids out of range for the reference vocabulary of "
+                                   f"{self.vocab_size}")
+            return samples.astype(np.int64), self.vocab_size
+        ids, extras = encode(list(samples), self.alphabet, self.seq_len, self.pad)
+        return ids, self.vocab_size + len(extras)
+
+    def lines(self, ids: np.ndarray) -> list[str]:
+        """Id rows over this alphabet back to strings."""
+        return decode(ids, self.alphabet)
+
+    def real_subset(self, n: int, seed: int = 0) -> np.ndarray:
+        """``min(n, len(real_pool))`` seeded random real training lines (not in the LM/word
+        reference; in the JS statistics, which subtract them where needed)."""
+        m = min(n, self.real_pool.shape[0])
+        if m == 0:
+            raise TextganError("the reference has no real pool for real-vs-real values; build "
+                               "it from at least 2 training lines")
+        idx = np.sort(np.random.default_rng(seed).choice(self.real_pool.shape[0], m,
+                                                         replace=False))
+        return self.real_pool[idx].astype(np.int64)
+
+    def js_floor(self, n: int, orders: Sequence[int], seed: int = 0) -> dict[int, float]:
+        """JS-n between ``n`` real training lines and the training statistics without them."""
+        key = ("js_floor", n, tuple(orders), seed)
+        if key not in self._cache:
+            real = self.real_subset(n, seed)
+            self._cache[key] = js_against_table(real, self.vocab_size, self.table, orders,
+                                                leave_out=True)
+        return dict(self._cache[key])  # type: ignore[arg-type]
+
+    def lm_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Ids for the LM vocabulary ``alphabet + [unk]``: unseen characters -> unk."""
+        return np.where(ids < self.vocab_size, ids, self.vocab_size).astype(np.int64)
+
+    def forward_lm(self, order: int = 6) -> KneserNeyLM:
+        """Kneser-Ney LM of ``order`` fit on ``train_sample`` (fitted once, then cached)."""
+        if order not in self._lms:
+            if self.train_sample.shape[0] == 0:
+                raise TextganError("the reference has no training sample to fit an LM on")
+            self._lms[order] = KneserNeyLM.fit(self.train_sample, self.vocab_size + 1, order)
+        return self._lms[order]
+
+    def memorized(self, ids: np.ndarray) -> np.ndarray:
+        """Per line: is it, cut and padded, verbatim a training line? (64-bit line hashes; a
+        false positive has probability about ``n_train / 2**64`` per line.)"""
+        ok = (ids < self.vocab_size).all(axis=1)
+        out = np.zeros(ids.shape[0], dtype=bool)
+        if ok.any():
+            h = line_hashes(ids[ok], self.hash_dtype)
+            pos = np.searchsorted(self.train_hashes, h)
+            pos = np.minimum(pos, self.train_hashes.size - 1)
+            out[ok] = self.train_hashes[pos] == h
+        return out
+
+    def word_reference(self, lowercase: bool = False, max_order: int = 4) -> WordNgrams:
+        key = ("words", lowercase, max_order)
+        if key not in self._cache:
+            toks = [tokenize(s, self.pad, lowercase) for s in self.lines(self.train_sample)]
+            self._cache[key] = WordNgrams(toks, max_order)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def heldout_tokens(self, lowercase: bool = False) -> list[list[str]]:
+        key = ("heldout_tokens", lowercase)
+        if key not in self._cache:
+            self._cache[key] = [tokenize(s, self.pad, lowercase) for s in self.lines(self.heldout)]
+        return self._cache[key]  # type: ignore[return-value]
