@@ -56,11 +56,17 @@ def gradient_penalty(
     x_hat = interpolate(real.detach(), fake.detach(), alpha).requires_grad_(True)
     scores = critic(x_hat)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
-    norms = per_sample_grad_norm(grad.float())
+    # Norms in at least fp32 even under bf16 autocast (double stays double).
+    norms = per_sample_grad_norm(grad.to(torch.promote_types(grad.dtype, torch.float32)))
     excess = norms - 1.0
     if one_sided:
         excess = excess.clamp(min=0.0)
     return (excess**2).mean(), norms
+
+
+def _fp32(x: Tensor) -> Tensor:
+    """Losses are accumulated in at least fp32 (bf16 scores are upcast; double stays double)."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
 class Objective:
@@ -93,8 +99,8 @@ class WGANGP(Objective):
         return "wgan-gp-one-sided" if self.one_sided else "wgan-gp"
 
     def critic_loss(self, critic: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict]:
-        d_real = critic(real).float().mean()
-        d_fake = critic(fake).float().mean()
+        d_real = _fp32(critic(real)).mean()
+        d_fake = _fp32(critic(fake)).mean()
         penalty, norms = gradient_penalty(critic, real, fake, one_sided=self.one_sided)
         loss = d_fake - d_real + self.gp_lambda * penalty
         stats = {
@@ -107,7 +113,7 @@ class WGANGP(Objective):
 
     def generator_loss(self, critic: nn.Module, fake: Tensor) -> Tensor:
         r"""$L_G = -\mathbb{E}[D(G(z))]$."""
-        return -critic(fake).float().mean()
+        return -_fp32(critic(fake)).mean()
 
 
 @dataclass
@@ -119,13 +125,13 @@ class WGANClip(Objective):
     name: str = "wgan-clip"
 
     def critic_loss(self, critic: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict]:
-        d_real = critic(real).float().mean()
-        d_fake = critic(fake).float().mean()
+        d_real = _fp32(critic(real)).mean()
+        d_fake = _fp32(critic(fake)).mean()
         loss = d_fake - d_real
         return loss, {"critic_loss": loss.detach(), "wasserstein": (d_real - d_fake).detach()}
 
     def generator_loss(self, critic: nn.Module, fake: Tensor) -> Tensor:
-        return -critic(fake).float().mean()
+        return -_fp32(critic(fake)).mean()
 
     @torch.no_grad()
     def after_critic_step(self, critic: nn.Module) -> None:
@@ -144,14 +150,14 @@ class StandardGAN(Objective):
     name: str = "gan"
 
     def critic_loss(self, critic: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict]:
-        d_real = critic(real).float()
-        d_fake = critic(fake).float()
+        d_real = _fp32(critic(real))
+        d_fake = _fp32(critic(fake))
         bce = nn.functional.binary_cross_entropy_with_logits
         loss = bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
         return loss, {"critic_loss": loss.detach()}
 
     def generator_loss(self, critic: nn.Module, fake: Tensor) -> Tensor:
-        d_fake = critic(fake).float()
+        d_fake = _fp32(critic(fake))
         return nn.functional.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
 
 
