@@ -17,7 +17,7 @@ from textgan.core.run import Run
 from textgan.errors import CheckpointError, CorpusError
 from textgan.text.models import TextCritic, TextGenerator, TextModelConfig
 from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig, prepare_corpus
-from textgan.text.sampling import generate_text
+from textgan.text.sampling import generate_ids, generate_text
 from textgan.text.tokenizer import CharTokenizer
 
 SAMPLE_SEED = 1234  # the same noise every time: samples show one fixed set of z improving
@@ -48,14 +48,16 @@ class CorpusBatches:
         self.rng.bit_generator.state = state["bit_generator"]
 
 
-def load_corpus(cfg: TextDataConfig, seed: int = 0,
-                progress: ProgressFn | None = None) -> PreparedCorpus:
-    """Open (downloading/preparing once if needed) the corpus ``cfg`` describes."""
+def load_corpus(cfg: TextDataConfig, progress: ProgressFn | None = None) -> PreparedCorpus:
+    """Open (downloading/preparing once if needed) the corpus ``cfg`` describes.
+
+    The data does not depend on the training seed: runs with different seeds share one corpus.
+    """
     from textgan.text.corpora import open_source
 
     source = open_source(cfg.corpus, cfg.corpus_path, valid_path=cfg.valid_path,
                          download_dir=Path(cfg.data_dir) / "downloads", progress=progress,
-                         max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors, seed=seed)
+                         max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors)
     return prepare_corpus(source, cfg, progress=progress)
 
 
@@ -75,14 +77,23 @@ def sample_hook(run: Run, generator: TextGenerator, corpus: PreparedCorpus, ever
     synthetic = is_synthetic(corpus)
 
     def write(step: int) -> dict[str, float]:
-        lines = generate_text(generator, corpus.tokenizer, n, seed=SAMPLE_SEED)
-        run.write_samples(step, [line.rstrip(corpus.tokenizer.vocab[1]) for line in lines])
+        tokenizer = corpus.tokenizer
+        rows = generate_ids(generator, n, seed=SAMPLE_SEED).tolist()
+        lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
+        run.write_samples(step, lines)
         if not synthetic:
             return {}
-        from textgan.text.corpora.synthetic import oracle_scores
+        from textgan.text.corpora.synthetic import grammar_accepts, oracle_scores
 
-        pad = corpus.tokenizer.vocab[1]
-        scores = oracle_scores([line.rstrip(pad) for line in lines], corpus.seq_len)
+        if tokenizer.kind == "char":
+            scores = oracle_scores(lines, corpus.seq_len)
+        else:
+            # seq_len counts pieces: a row that fills every position was cut, at a piece boundary
+            # ``len(line)`` characters in; any other row must be a whole sentence.
+            accepted = [line for line, row in zip(lines, rows, strict=True)
+                        if grammar_accepts(line, len(line) if row[-1] != tokenizer.pad_id else -1)]
+            scores = {"grammar_accept_rate": len(accepted) / len(lines) if lines else 0.0,
+                      "distinct_samples": len(set(lines)), "distinct_accepted": len(set(accepted))}
         return {k: float(v) for k, v in scores.items()}
 
     return Hook(every, write)
@@ -96,7 +107,7 @@ def build(config: Any, run: Run, device: torch.device,
           progress: ProgressFn | None = None) -> ModeSetup:
     """Corpus, models, batches and hooks for a text run (``config`` is a RunConfig)."""
     data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
-    corpus = load_corpus(data_cfg, seed=train_cfg.seed, progress=progress)
+    corpus = load_corpus(data_cfg, progress=progress)
     if len(corpus.train) == 0:
         raise CorpusError(f"prepared corpus {corpus.dir} has no training lines")
     generator, critic = build_models(len(corpus.vocab), corpus.seq_len, model_cfg)
