@@ -30,7 +30,7 @@ import numpy as np
 from textgan.errors import TextganError
 from textgan.eval.js import js_against_table
 from textgan.eval.kn import KneserNeyLM
-from textgan.eval.ngrams import NgramTable, count_ngrams
+from textgan.eval.ngrams import NgramTable, count_ngrams, sorted_unique
 from textgan.eval.text import alphabet_of, check_pad, decode, encode
 from textgan.eval.words import WordNgrams, tokenize
 
@@ -146,7 +146,7 @@ class ReferenceSet:
                    real_pool=_small_uint(np.asarray(train[np.sort(pick[:P])]), V),
                    train_sample=_small_uint(np.asarray(train[np.sort(pick[P:])]), V),
                    heldout=_small_uint(np.asarray(valid[hold]), V),
-                   train_hashes=np.unique(np.concatenate(hashes)), hash_dtype=hash_dtype,
+                   train_hashes=sorted_unique(np.concatenate(hashes)), hash_dtype=hash_dtype,
                    n_train=n, n_valid=int(valid.shape[0]), config=config)
 
     @classmethod

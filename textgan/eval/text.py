@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from textgan.errors import TextganError
+from textgan.eval.ngrams import sorted_unique
 
 
 def check_pad(pad: str) -> None:
@@ -66,7 +67,7 @@ def encode(lines: Sequence[str], alphabet: Sequence[str], seq_len: int,
 def alphabet_of(lines: Sequence[str], seq_len: int, pad: str) -> list[str]:
     """Sorted distinct characters of the fitted lines, pad included."""
     check_pad(pad)
-    cp = np.unique(_codepoints(lines, seq_len, pad)) if len(lines) else np.zeros(0, np.int64)
+    cp = sorted_unique(_codepoints(lines, seq_len, pad).reshape(-1)) if len(lines) else []
     chars = {chr(int(c)) for c in cp} | {pad}
     return sorted(chars)
 

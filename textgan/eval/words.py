@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from textgan.errors import TextganError
-from textgan.eval.ngrams import NgramCounter, NgramTable
+from textgan.eval.ngrams import NgramCounter, NgramTable, sorted_unique, unique_counts
 
 BLEU_EPS = 0.1
 
@@ -77,7 +77,7 @@ def _pair_counts(ids: np.ndarray, U: int) -> tuple[np.ndarray, np.ndarray, np.nd
     U = max(U, 1)
     rows = np.broadcast_to(np.arange(ids.shape[0])[:, None], ids.shape)
     ok = ids >= 0
-    key, cnt = np.unique(rows[ok] * U + ids[ok], return_counts=True)
+    key, cnt = unique_counts(rows[ok] * U + ids[ok])
     return key // U, key % U, cnt
 
 
@@ -97,7 +97,7 @@ def ngram_precision_recall(samples: Sequence[Sequence[str]], reference: WordNgra
         valid = own[n - 1] >= 0
         r = ref[n - 1][valid]
         prec = float(np.mean(r >= 0)) if r.size else 0.0
-        hit = np.unique(r[r >= 0])
+        hit = sorted_unique(r[r >= 0])
         total = reference.table.total(n)
         rec = float(reference.table.counts[n - 1][hit].sum() / total) if total else 0.0
         out[n] = (prec, rec)
@@ -127,7 +127,7 @@ def distinct_n(samples: Sequence[Sequence[str]], n: int) -> float:
         return 0.0
     ids = NgramCounter(base, n).update(X, return_ids=True)[n - 1]
     ids = ids[ids >= 0]
-    return float(np.unique(ids).size / ids.size) if ids.size else 0.0
+    return float(sorted_unique(ids).size / ids.size) if ids.size else 0.0
 
 
 def unique_share(samples: Sequence[Sequence[str]]) -> float:
