@@ -89,3 +89,22 @@ def test_counting_is_chunk_and_dense_limit_independent():
     packed = X[:, :-2] * 49 + X[:, 1:-1] * 7 + X[:, 2:]
     _, c = np.unique(packed, return_counts=True)
     assert np.array_equal(np.sort(c), np.sort(a.counts[2]))
+
+
+def test_hash_map_mode_with_growth_matches_dense():
+    from textgan.eval.ngrams import NgramCounter, _HashMap
+
+    rng = np.random.default_rng(5)
+    m = _HashMap(16)
+    keys = rng.choice(10**12, size=300_000, replace=False)
+    for part in np.array_split(np.arange(keys.size), 7):  # forces several rehashes
+        m.insert(keys[part], part)
+    assert np.array_equal(m.get(keys), np.arange(keys.size))
+    assert np.all(m.get(rng.integers(10**12, 2 * 10**12, 1000)) == -1)
+    X = rng.integers(0, 40, size=(3000, 10))
+    dense = NgramCounter(40, 4)
+    sparse = NgramCounter(40, 4, dense_limit=100)
+    for part in np.array_split(X, 5):
+        a, b = dense.update(part, return_ids=True), sparse.update(part, return_ids=True)
+        for x, y in zip(a, b, strict=True):
+            assert np.array_equal(x, y)  # same first-seen ids either way
