@@ -7,6 +7,8 @@ Steps, each in a fresh subprocess so its peak RSS (resource.getrusage, ru_maxrss
   refstats  char n-gram statistics (orders 1..4) of N lines x 32 chars, incl. loading the ids
   score     JS-1..4 of 10k sample strings against the cached statistics (load + score)
   kn        interpolated modified Kneser-Ney LM, order 6, fit on 1M lines
+Wall times depend on what else runs on the machine; each step also reports its process CPU time
+and the 1-minute load average.
 Targets (2 cores): refstats 10M <= 60 s and <= 2 GB; score 10k <= 2 s; KN-6 fit on 1M <= 60 s.
 """
 
@@ -139,6 +141,8 @@ def _child(step: str, args: argparse.Namespace) -> dict:
         out["lines"] = int(ids.shape[0])
         out["ngram_types"] = [int(k.size) for k in lm.keys]
     out["peak_rss_mb"] = _rss_mb()
+    out["process_cpu_seconds"] = time.process_time()
+    out["load_average_1min"] = os.getloadavg()[0]
     return out
 
 

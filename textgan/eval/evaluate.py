@@ -17,7 +17,7 @@ key                         meaning
 ``distinct{n}``             distinct word n-grams / word n-grams
 ``unique_share``            distinct samples / samples
 ``memorized``               share of samples that are verbatim training lines (cut + padded)
-``memorized_real``          share of held-out lines that are verbatim training lines
+``memorized_real``          share of the held-out lines that are verbatim training lines
 ``bleu{N}``                 corpus BLEU-N against the held-out lines
 ``self_bleu{N}``            corpus BLEU-N of each sample against all other samples
 ``n_samples``, ``n_real``   how many lines each side had
@@ -148,6 +148,6 @@ def evaluate(samples: Samples, reference: ReferenceSet,
             real_tokens = [tokenize(s, reference.pad, cfg.lowercase)
                            for s in reference.lines(real)]
             out.update(_word_metrics(real_tokens, reference, cfg, "_real"))
-            held = reference.heldout[: real.shape[0]].astype(np.int64)
+            held = reference.heldout.astype(np.int64)
             out["memorized_real"] = float(reference.memorized(held).mean())
     return out
