@@ -80,7 +80,7 @@ class KneserNeyLM:
         if ids.ndim != 2 or ids.shape[0] == 0 or ids.shape[1] == 0:
             raise TextganError("no text to fit the n-gram LM on; pass at least one non-empty line")
         if int(ids.min()) < 0 or int(ids.max()) >= vocab_size:
-            raise TextganError(f"LM ids must lie in [0, {vocab_size}); map unseen characters to unk")
+            raise TextganError(f"LM ids must lie in [0, {vocab_size}); map unseen chars to unk")
         n, base, L = order, vocab_size + 1, ids.shape[1]
         counter = NgramCounter(base, n, dense_limit)
         links = [np.full(0, -1, dtype=np.int64) for _ in range(n)]  # order k+1 id -> suffix id
