@@ -84,6 +84,7 @@ def test_save_load_roundtrip(ref, tmp_path):
     samples = make_lines(40, 9)
     cfg = EvalConfig(lm_order=3)
     assert evaluate(samples, back, cfg) == evaluate(samples, ref, cfg)
+    assert back.fingerprint == ref.fingerprint
     with pytest.raises(TextganError):
         ReferenceSet.load(tmp_path / "missing")
     (tmp_path / "r" / "reference.npz").write_bytes(b"garbage")
@@ -153,3 +154,17 @@ def test_reference_errors_are_one_line():
         ReferenceSet.from_ids(np.full((3, 4), 2, np.uint8), np.zeros((2, 4), np.uint8), ["`", "a"])
     with pytest.raises(TextganError):
         ReferenceSet.from_texts([], ["a"], 4)
+
+
+def test_fingerprint_detects_a_changed_corpus():
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 5, size=(500, 8)).astype(np.uint8)
+    valid = rng.integers(0, 5, size=(50, 8)).astype(np.uint8)
+    vocab = ["?", "`", "a", "b", "c"]
+    r = ReferenceSet.from_ids(train, valid, vocab)
+    assert r.is_for(train, valid, vocab)
+    changed = train.copy()
+    changed[0, 0] = (changed[0, 0] + 1) % 5
+    assert not r.is_for(changed, valid, vocab)
+    assert not r.is_for(train, valid, ["?", "`", "a", "b", "d"])
+    assert not r.is_for(train[:-1], valid, vocab)

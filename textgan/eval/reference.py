@@ -87,18 +87,36 @@ def line_hashes(ids: np.ndarray, hash_dtype: str) -> np.ndarray:
     return h
 
 
+def corpus_fingerprint(train: np.ndarray, valid: np.ndarray, vocab: Sequence[str],
+                       pad: str) -> str:
+    """Cheap identity of a corpus: shapes, vocabulary, pad and hashes of up to 4096 lines."""
+    parts = [np.array([train.shape[0], valid.shape[0], train.shape[1]], dtype=np.uint64)]
+    for a in (train, valid):
+        step = max(1, a.shape[0] // 2048)
+        rows = np.asarray(a[::step][:2048])
+        parts.append(line_hashes(rows.astype(np.int64), "<u4"))
+        parts.append(line_hashes(np.asarray(a[-1:]).astype(np.int64), "<u4"))
+    text = json.dumps([list(map(str, vocab)), pad], ensure_ascii=False).encode()
+    pad8 = text + b"\0" * (-len(text) % 8)
+    parts.append(np.frombuffer(pad8, dtype="<u8"))
+    h = line_hashes(np.concatenate(parts).view("<u4").reshape(1, -1).astype(np.int64), "<u4")
+    return f"{int(h[0]):016x}"
+
+
 class ReferenceSet:
     """Cached statistics of the real corpus; build with :meth:`from_ids` or :meth:`from_texts`."""
 
     def __init__(self, *, alphabet: list[str], pad: str, seq_len: int, table: NgramTable,
                  real_pool: np.ndarray, train_sample: np.ndarray, heldout: np.ndarray,
                  train_hashes: np.ndarray, hash_dtype: str, n_train: int, n_valid: int,
-                 config: ReferenceConfig, lms: dict[int, KneserNeyLM] | None = None) -> None:
+                 config: ReferenceConfig, fingerprint: str,
+                 lms: dict[int, KneserNeyLM] | None = None) -> None:
         self.alphabet, self.pad, self.seq_len = alphabet, pad, seq_len
         self.table = table
         self.real_pool, self.train_sample, self.heldout = real_pool, train_sample, heldout
         self.train_hashes, self.hash_dtype = train_hashes, hash_dtype
         self.n_train, self.n_valid, self.config = n_train, n_valid, config
+        self.fingerprint = fingerprint
         self._lms: dict[int, KneserNeyLM] = dict(lms or {})
         self._cache: dict[tuple, object] = {}
 
@@ -147,7 +165,8 @@ class ReferenceSet:
                    train_sample=_small_uint(np.asarray(train[np.sort(pick[P:])]), V),
                    heldout=_small_uint(np.asarray(valid[hold]), V),
                    train_hashes=sorted_unique(np.concatenate(hashes)), hash_dtype=hash_dtype,
-                   n_train=n, n_valid=int(valid.shape[0]), config=config)
+                   n_train=n, n_valid=int(valid.shape[0]), config=config,
+                   fingerprint=corpus_fingerprint(train, valid, vocab, pad))
 
     @classmethod
     def from_texts(cls, train: Sequence[str], valid: Sequence[str], seq_len: int,
@@ -179,7 +198,8 @@ class ReferenceSet:
         meta = {"format": FORMAT_VERSION, "alphabet": self.alphabet, "pad": self.pad,
                 "seq_len": self.seq_len, "n_train": self.n_train, "n_valid": self.n_valid,
                 "max_order": self.table.max_order, "hash_dtype": self.hash_dtype,
-                "lm_orders": sorted(self._lms), "config": asdict(self.config)}
+                "lm_orders": sorted(self._lms), "config": asdict(self.config),
+                "fingerprint": self.fingerprint}
         tmp_npz, tmp_json = d / (NPZ_NAME + ".tmp.npz"), d / (JSON_NAME + ".tmp")
         np.savez(tmp_npz, **arrays)
         tmp_json.write_text(json.dumps(meta, ensure_ascii=False))
@@ -210,12 +230,18 @@ class ReferenceSet:
                        train_sample=arrays["train_sample"], heldout=arrays["heldout"],
                        train_hashes=arrays["train_hashes"], hash_dtype=meta["hash_dtype"],
                        n_train=int(meta["n_train"]), n_valid=int(meta["n_valid"]),
-                       config=ReferenceConfig(**meta["config"]), lms=lms)
+                       config=ReferenceConfig(**meta["config"]),
+                       fingerprint=str(meta["fingerprint"]), lms=lms)
         except TextganError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise TextganError(f"evaluation reference in {d} is unreadable ({type(e).__name__})"
                                "; delete it to rebuild") from e
+
+    def is_for(self, train: np.ndarray, valid: np.ndarray, vocab: Sequence[str],
+               pad: str = "`") -> bool:
+        """Whether this reference was built from these arrays (cheap check for a stale cache)."""
+        return self.fingerprint == corpus_fingerprint(train, valid, vocab, pad)
 
     # ------------------------------------------------------------------------------- access
     @property
