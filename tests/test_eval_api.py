@@ -168,3 +168,28 @@ def test_fingerprint_detects_a_changed_corpus():
     assert not r.is_for(changed, valid, vocab)
     assert not r.is_for(train, valid, ["?", "`", "a", "b", "d"])
     assert not r.is_for(train[:-1], valid, vocab)
+
+
+def test_js_on_heldout_text_with_training_floor(tmp_path):
+    """js_text="valid": JS against the held-out statistics; the floor uses training lines."""
+    from textgan.eval import ReferenceConfig, ReferenceSet, evaluate_js, js_divergence
+
+    rng = np.random.default_rng(3)
+    words = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran"]
+    lines = [" ".join(rng.choice(words, size=rng.integers(2, 6))) for _ in range(400)]
+    train, valid = lines[:300], lines[300:]
+    ref = ReferenceSet.from_texts(train, valid, seq_len=12,
+                                  config=ReferenceConfig(js_text="valid", real_pool_lines=50))
+    samples = lines[:40]
+    got = evaluate_js(samples, ref, orders=(1, 2, 3))
+    direct = js_divergence(samples, valid, seq_len=12, orders=(1, 2, 3))
+    for k in (1, 2, 3):
+        assert abs(got[f"js{k}"] - direct[k]) < 1e-9
+    # The floor: 40 real training lines (from the pool) against the held-out statistics.
+    pool_lines = ref.lines(ref.real_subset(40))
+    floor = js_divergence(pool_lines, valid, seq_len=12, orders=(1, 2, 3))
+    for k in (1, 2, 3):
+        assert abs(got[f"js{k}_floor"] - floor[k]) < 1e-9
+    again = ReferenceSet.load(ref.save(tmp_path / "ref"))
+    assert again.config.js_text == "valid"
+    assert evaluate_js(samples, again, orders=(1, 2, 3)) == got

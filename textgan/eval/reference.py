@@ -48,8 +48,14 @@ class ReferenceConfig:
     heldout_lines: int = 10_000  # held-out lines for reverse-LM scoring and BLEU
     seed: int = 0
     chunk_rows: int = 1 << 18
+    # Which text the JS-n statistics are counted on: "train" (the paper's code) or "valid" (the
+    # held-out text, what training logs). With "valid" the real-vs-real floor compares training
+    # lines with the held-out statistics, so nothing needs leaving out.
+    js_text: str = "train"
 
     def validate(self) -> None:
+        if self.js_text not in ("train", "valid"):
+            raise TextganError(f"js_text must be 'train' or 'valid', got {self.js_text!r}")
         for name in ("max_order", "real_pool_lines", "train_sample_lines", "heldout_lines",
                      "chunk_rows"):
             if int(getattr(self, name)) < 1:
@@ -152,7 +158,8 @@ class ReferenceSet:
                                        "vocabulary the corpus was prepared with")
                 if a is train:
                     hashes.append(line_hashes(c, hash_dtype))
-        table = count_ngrams(train, V, config.max_order, chunk_rows=cs)
+        table = count_ngrams(valid if config.js_text == "valid" else train, V, config.max_order,
+                             chunk_rows=cs)
         rng = np.random.default_rng(config.seed)
         n = train.shape[0]
         P = min(config.real_pool_lines, n // 2)
@@ -280,12 +287,13 @@ class ReferenceSet:
         return self.real_pool[idx].astype(np.int64)
 
     def js_floor(self, n: int, orders: Sequence[int], seed: int = 0) -> dict[int, float]:
-        """JS-n between ``n`` real training lines and the training statistics without them."""
+        """JS-n between ``n`` real training lines and the reference statistics (without them)."""
         key = ("js_floor", n, tuple(orders), seed)
         if key not in self._cache:
             real = self.real_subset(n, seed)
+            # Training lines are inside train statistics (leave them out), never inside valid ones.
             self._cache[key] = js_against_table(real, self.vocab_size, self.table, orders,
-                                                leave_out=True)
+                                                leave_out=self.config.js_text == "train")
         return dict(self._cache[key])  # type: ignore[arg-type]
 
     def lm_ids(self, ids: np.ndarray) -> np.ndarray:
