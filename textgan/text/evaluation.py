@@ -1,0 +1,169 @@
+"""Evaluating text samples against a prepared corpus: the glue between runs, corpora and
+:mod:`textgan.eval`. Used by ``textgan eval`` and by the in-training hook.
+
+The reference statistics are computed once per prepared corpus and cached inside it
+(``<corpus>/eval_reference_<text>/``); a stale cache (corpus changed) is rebuilt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from textgan.errors import CorpusError, TextganError
+from textgan.eval import (
+    EvalConfig,
+    ReferenceConfig,
+    ReferenceSet,
+    SweepResult,
+    evaluate,
+    plot_quality_diversity,
+    quality_diversity_sweep,
+)
+from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig
+
+JSText = Literal["valid", "train"]
+PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples
+MAX_DECODED_TRAIN = 200_000  # subword corpora: lines decoded to text for character statistics
+
+
+def _decoded_reference(corpus: PreparedCorpus, config: ReferenceConfig) -> ReferenceSet:
+    """Subword corpora: character statistics of the *decoded* text."""
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(len(corpus.train), min(MAX_DECODED_TRAIN, len(corpus.train)),
+                              replace=False))
+    train = corpus.decode_rows(corpus.train[rows], strip_pad=True)
+    valid = corpus.decode_rows(corpus.valid, strip_pad=True)
+    seq_len = max(1, int(np.percentile([len(s) for s in valid], 99)))
+    return ReferenceSet.from_texts(train, valid, seq_len, pad=corpus.tokenizer.vocab[1]
+                                   if corpus.tokenizer.kind == "char" else "`", config=config)
+
+
+def reference_for(corpus: PreparedCorpus, js_text: JSText = "valid") -> ReferenceSet:
+    """The cached :class:`ReferenceSet` of a prepared corpus (built and saved on first use)."""
+    if len(corpus.valid) == 0:
+        raise CorpusError(f"corpus {corpus.dir} has no held-out lines to evaluate against; "
+                          "give it --valid-path or more lines")
+    cache = corpus.dir / f"eval_reference_{js_text}"
+    char_mode = corpus.tokenizer.kind == "char"
+    pad = corpus.tokenizer.vocab[1] if char_mode else "`"
+    try:
+        ref = ReferenceSet.load(cache)
+        if not char_mode or ref.is_for(corpus.train, corpus.valid, corpus.vocab, pad):
+            return ref
+    except TextganError:
+        pass  # missing or unreadable cache: rebuild
+    config = ReferenceConfig(js_text=js_text)
+    if char_mode:
+        ref = ReferenceSet.from_ids(corpus.train, corpus.valid, corpus.vocab, pad, config)
+    else:
+        ref = _decoded_reference(corpus, config)
+    try:
+        ref.save(cache)
+    except OSError:
+        pass  # a read-only corpus still evaluates, just without the cache
+    return ref
+
+
+def read_samples(path: str | Path, limit: int | None = None) -> list[str]:
+    """Lines of a samples file (UTF-8, one sample a line); clear errors for bad files."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise TextganError(f"samples file {path} does not exist") from None
+    except IsADirectoryError:
+        raise TextganError(f"{path} is a directory; pass a text file of samples") from None
+    except UnicodeDecodeError as err:
+        raise TextganError(f"samples file {path} is not valid UTF-8 (byte {err.start}); "
+                           "re-encode it as UTF-8") from None
+    except OSError as err:
+        raise TextganError(f"cannot read samples file {path}: {err.strerror}") from None
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise TextganError(f"samples file {path} has no non-empty lines")
+    return lines[:limit] if limit else lines
+
+
+def resolve_reference(spec: str, data_dir: str = "data", seq_len: int = 32,
+                      progress: ProgressFn | None = None) -> PreparedCorpus:
+    """A prepared corpus from a directory, a corpus name (synthetic, billion_word, hf:...)
+    or text file(s) (prepared once into ``data_dir``, like for training)."""
+    from textgan.text.mode import load_corpus
+
+    path = Path(spec)
+    if path.is_dir() and (path / "meta.json").is_file():
+        return PreparedCorpus.open(path)
+    if spec in ("synthetic", "billion_word") or spec.startswith("hf:"):
+        cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len)
+    else:
+        cfg = TextDataConfig(corpus_path=spec, data_dir=data_dir, seq_len=seq_len)
+    return load_corpus(cfg, progress=progress)
+
+
+@dataclass
+class EvalReport:
+    metrics: dict[str, float]
+    samples: list[str]
+    reference: Path
+    sweep: SweepResult | None = None
+    plot: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfig,
+                   js_text: JSText = "valid") -> dict[str, float]:
+    metrics = evaluate(samples, reference_for(corpus, js_text), config)
+    if corpus.meta.get("source", {}).get("kind") == "synthetic":
+        from textgan.text.corpora.synthetic import oracle_scores
+
+        metrics.update({k: float(v) for k, v in
+                        oracle_scores([s.rstrip("`") for s in samples], corpus.seq_len).items()})
+    return metrics
+
+
+def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float | None = None,
+                 seed: int = 0, config: EvalConfig | None = None, js_text: JSText = "valid",
+                 temperatures: list[float] | None = None, plot: Path | None = None,
+                 device: str = "auto", progress: ProgressFn | None = None) -> EvalReport:
+    """Generate ``n`` samples from a run's newest checkpoint and evaluate them against the
+    run's held-out text; optionally sweep softmax temperatures (quality vs diversity)."""
+    from textgan.config import apply_overrides
+    from textgan.device import resolve_device
+    from textgan.sampling import resolve_checkpoint
+    from textgan.text.mode import generator_from_checkpoint, load_corpus
+    from textgan.text.sampling import generate_text
+
+    path, state, notes = resolve_checkpoint(run, None)
+    generator, tokenizer, saved = generator_from_checkpoint(state, path, resolve_device(device))
+    data_cfg = apply_overrides(TextDataConfig(), saved.get("data", {}), "data")
+    corpus = load_corpus(data_cfg, progress=progress)
+    notes.append(f"checkpoint {path} (step {state.get('step')}), reference {corpus.dir}")
+    samples = generate_text(generator, tokenizer, n, temperature=temperature, seed=seed)
+    metrics = evaluate_lines(samples, corpus, config or EvalConfig(), js_text)
+    report = EvalReport(metrics, samples, corpus.dir, notes=notes)
+    if temperatures:
+        ref = reference_for(corpus, js_text)
+
+        def sample_fn(count: int, t: float) -> list[str]:
+            return generate_text(generator, tokenizer, count, temperature=t, seed=seed)
+
+        report.sweep = quality_diversity_sweep(sample_fn, temperatures, ref,
+                                               n_samples=max(n, 1000), seed=seed)
+        if plot is not None:
+            report.plot = plot_quality_diversity(report.sweep, plot)
+    return report
+
+
+def evaluate_file(samples_path: str | Path, reference: str, *, data_dir: str = "data",
+                  seq_len: int = 32, limit: int | None = None, config: EvalConfig | None = None,
+                  js_text: JSText = "valid", progress: ProgressFn | None = None) -> EvalReport:
+    """Evaluate a text file of samples (from any source) against a reference corpus or file."""
+    samples = read_samples(samples_path, limit)
+    corpus = resolve_reference(reference, data_dir, seq_len, progress)
+    metrics = evaluate_lines(samples, corpus, config or EvalConfig(), js_text)
+    return EvalReport(metrics, samples, corpus.dir, notes=[f"reference {corpus.dir}"])
