@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import sample, train  # noqa: F401  (registers the commands)
+from cli import eval, report, sample, train  # noqa: F401  (registers the commands)
 from cli.app import app
 from textgan.errors import TextganError
 
@@ -28,19 +28,28 @@ def main(argv: list[str] | None = None) -> None:
     except click_exceptions.UsageError as err:
         path = err.ctx.command_path if err.ctx else "textgan"
         where = "textgan " + path.split(" ", 1)[1] if " " in path else "textgan"
-        sys.stderr.write(f"error: {err.format_message()} (see `{where} --help`)\n")
+        sys.stderr.write(f"error: {_one_line(err.format_message())} (see `{where} --help`)\n")
         sys.exit(2)
     except ABORT:
         sys.stderr.write("aborted\n")
         sys.exit(130)
     except TextganError as err:
-        sys.stderr.write(f"error: {err}\n")
+        sys.stderr.write(f"error: {_one_line(str(err))}\n")
         sys.exit(1)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except BrokenPipeError:  # `textgan sample | head`
         sys.exit(0)
+    except OSError as err:  # the machine, not textgan: disk full, permissions, ...
+        where = f" ({err.filename})" if err.filename else ""
+        sys.stderr.write(f"error: {_one_line(err.strerror or str(err))}{where}\n")
+        sys.exit(1)
+
+
+def _one_line(message: str) -> str:
+    """Errors are one line on stderr, whatever the message."""
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
 if __name__ == "__main__":
