@@ -103,7 +103,8 @@ def train(
     dim: int = typer.Option(None, help="Model width (paper: 512)."),
     batch_size: int = typer.Option(None, help="Batch size (paper: 64)."),
     critic_iters: int = typer.Option(None, help="Critic steps per generator step (paper: 10)."),
-    seq_len: int = typer.Option(None, help="Characters per sample (paper: 32)."),
+    seq_len: int = typer.Option(None, help="Characters (SentencePiece: pieces) per sample "
+                                "(paper: 32)."),
     lr: float = typer.Option(None, help="Generator learning rate (paper: 1e-4)."),
     lr_critic: float = typer.Option(None, help="Critic learning rate [default: same as --lr]."),
     gp_lambda: float = typer.Option(None, help="Penalty weight λ (paper: 10)."),
@@ -115,7 +116,8 @@ def train(
     max_lines: int = typer.Option(None, help="Use at most this many training lines "
                                   "(paper: 10M)."),
     tokenizer: str = typer.Option(None, help="char (default) or sentencepiece."),
-    vocab_size: int = typer.Option(None, help="SentencePiece vocabulary size."),
+    vocab_size: int = typer.Option(None, help="SentencePiece vocabulary size [default: 4000]."),
+    sp_model_type: str = typer.Option(None, help="SentencePiece model: unigram (default) or bpe."),
     encoding_errors: str = typer.Option(None, help="strict (default: invalid UTF-8 is an "
                                         "error) or replace (invalid bytes become unk)."),
     seed: int = typer.Option(None, help="Random seed [default: 0]."),
@@ -139,7 +141,8 @@ def train(
         "data": overrides_section(corpus=corpus, corpus_path=corpus_path, valid_path=valid_path,
                                   data_dir=data_dir, seq_len=seq_len, max_vocab=max_vocab,
                                   max_lines=max_lines, tokenizer=tokenizer, vocab_size=vocab_size,
-                                  encoding_errors=encoding_errors, dataset=dataset),
+                                  sp_model_type=sp_model_type, encoding_errors=encoding_errors,
+                                  dataset=dataset),
     }
     if overrides["data"].get("dataset") is None:
         overrides["data"].pop("dataset", None)
@@ -187,11 +190,12 @@ def prepare(
     corpus_path: str = typer.Option(None, help="Text file(s), or a downloaded tarball/dir."),
     valid_path: str = typer.Option(None, help="Held-out text (default: carved off)."),
     data_dir: str = typer.Option("data", help="Where corpora are prepared."),
-    seq_len: int = typer.Option(32, help="Characters per line."),
+    seq_len: int = typer.Option(32, help="Characters (SentencePiece: pieces) per line."),
     max_vocab: int = typer.Option(2048, help="Character vocabulary cap."),
     max_lines: int = typer.Option(None, help="Use at most this many training lines."),
     tokenizer: str = typer.Option("char", help="char or sentencepiece."),
-    vocab_size: int = typer.Option(None, help="SentencePiece vocabulary size."),
+    vocab_size: int = typer.Option(None, help="SentencePiece vocabulary size [default: 4000]."),
+    sp_model_type: str = typer.Option(None, help="SentencePiece model: unigram (default) or bpe."),
     encoding_errors: str = typer.Option("strict", help="strict or replace."),
     force: bool = typer.Option(False, "--force", help="Prepare again even if prepared."),
 ) -> None:
@@ -203,7 +207,7 @@ def prepare(
     cfg = apply_overrides(TextDataConfig(), overrides_section(
         corpus=corpus, corpus_path=corpus_path, valid_path=valid_path, data_dir=data_dir,
         seq_len=seq_len, max_vocab=max_vocab, max_lines=max_lines, tokenizer=tokenizer,
-        vocab_size=vocab_size, encoding_errors=encoding_errors), "data")
+        vocab_size=vocab_size, sp_model_type=sp_model_type, encoding_errors=encoding_errors), "data")
     renderer = ProgressRenderer(_progress())
     try:
         source = open_source(cfg.corpus, cfg.corpus_path, valid_path=cfg.valid_path,

@@ -60,6 +60,8 @@ class TextDataConfig:
             raise ConfigError(f"pad must be exactly one character, got {self.pad!r}")
         if self.max_vocab < 3:
             raise ConfigError(f"max_vocab must be at least 3, got {self.max_vocab}")
+        if self.vocab_size < 3:
+            raise ConfigError(f"vocab_size must be at least 3 (unk, pad, one piece), got {self.vocab_size}")
         if self.max_lines is not None and self.max_lines < 1:
             raise ConfigError(f"max_lines must be positive, got {self.max_lines}")
 

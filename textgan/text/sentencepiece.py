@@ -1,0 +1,192 @@
+"""Subword tokenizer: a SentencePiece model (unigram or BPE) trained on the training text.
+
+Conventions mirror the character tokenizer: id 0 is unk (decoded as U+FFFD), id 1 is pad, a line
+is cut to ``seq_len`` PIECES and right-padded with the pad id. There is no BOS/EOS. Text is not
+normalised (SentencePiece's ``identity`` rule), so decoded samples use exactly the characters of
+the corpus and can be compared with it character for character.
+
+The serialized model travels inside ``to_json()`` (base64), so a checkpoint alone can decode its
+samples; the prepared corpus directory also keeps it as ``sentencepiece.model`` for other tools.
+
+Training reads a bounded sample: the first ``max_sample_lines`` lines are streamed into a
+temporary file in the work directory (memory stays bounded); the rest are only counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textgan.errors import CorpusError
+
+UNK_SURFACE = "\ufffd"  # as the character tokenizer's unk
+MODEL_FILE = "sentencepiece.model"
+SAMPLE_FILE = "sentencepiece-input.txt"
+MAX_SAMPLE_LINES = 1_000_000
+
+
+def _processor(model_proto: bytes) -> Any:
+    import sentencepiece as spm
+
+    return spm.SentencePieceProcessor(model_proto=model_proto)
+
+
+def _training_error(err: Exception, vocab_size: int) -> CorpusError:
+    """SentencePiece's multi-part INTERNAL errors as one actionable line."""
+    text = str(err)
+    if m := re.search(r"value <= (\d+)", text):
+        return CorpusError(f"vocab_size {vocab_size} is too large for this corpus: SentencePiece can "
+                           f"make at most {m.group(1)} pieces from it; use --vocab-size "
+                           f"{m.group(1)} or less")
+    if m := re.search(r"required_chars\. \d+ vs (\d+)", text):
+        return CorpusError(f"vocab_size {vocab_size} is too small: this corpus needs at least "
+                           f"{m.group(1)} pieces (its characters plus unk and pad); use "
+                           f"--vocab-size {m.group(1)} or more")
+    detail = text.splitlines()[0] if text else type(err).__name__
+    return CorpusError(f"SentencePiece training failed ({detail[:160]}); check the corpus and "
+                       "--vocab-size")
+
+
+class SentencePieceTokenizer:
+    """id → piece table backed by a SentencePiece model; ``vocab[0]`` unk, ``vocab[1]`` pad."""
+
+    kind = "sentencepiece"
+
+    def __init__(self, model_proto: bytes, pad: str = "`", trained_lines: int = 0) -> None:
+        self.model_proto = bytes(model_proto)
+        self.pad = pad  # how a pad id is shown when pads are not stripped (as in char mode)
+        self.trained_lines = trained_lines  # lines seen while fitting (0 when loaded)
+        self.sp = _processor(self.model_proto)
+        self.vocab: list[str] = [self.sp.id_to_piece(i) for i in range(self.sp.get_piece_size())]
+        if self.sp.unk_id() != 0 or self.sp.pad_id() != 1:
+            raise CorpusError("this SentencePiece model does not use unk id 0 and pad id 1; "
+                              "prepare the corpus again")
+
+    @property
+    def pad_id(self) -> int:
+        return 1
+
+    @property
+    def unk_id(self) -> int:
+        return 0
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.uint16 if len(self.vocab) <= 1 << 16 else np.uint32)
+
+    # -- fitting --------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, line_chunks: Iterable[Sequence[str]], workdir: Path, *, vocab_size: int,
+            model_type: str = "unigram", pad: str = "`",
+            max_sample_lines: int = MAX_SAMPLE_LINES) -> SentencePieceTokenizer:
+        """Train on the first ``max_sample_lines`` lines (all lines are counted) and save
+        ``workdir/sentencepiece.model``."""
+        import sentencepiece as spm
+
+        if model_type not in ("unigram", "bpe"):
+            raise CorpusError(f"unknown SentencePiece model type {model_type!r}; use unigram or bpe")
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        sample_path = workdir / SAMPLE_FILE
+        seen = written = 0
+        try:
+            with open(sample_path, "w", encoding="utf-8", newline="\n") as f:
+                for chunk in line_chunks:
+                    seen += len(chunk)
+                    room = max_sample_lines - written
+                    if room > 0:
+                        # a stray newline inside a line would split it into two sentences
+                        part = [line.replace("\n", " ").replace("\r", " ") for line in chunk[:room]]
+                        f.write("".join(line + "\n" for line in part))
+                        written += len(part)
+            if seen == 0:
+                raise CorpusError("the corpus has no training lines; check the path or source")
+            model = io.BytesIO()
+            try:
+                spm.SentencePieceTrainer.train(
+                    input=str(sample_path), model_writer=model, vocab_size=vocab_size,
+                    model_type=model_type, unk_id=0, pad_id=1, bos_id=-1, eos_id=-1,
+                    unk_surface=UNK_SURFACE, normalization_rule_name="identity",
+                    num_threads=os.cpu_count() or 1, minloglevel=2,  # the file is the sample
+                )
+            except RuntimeError as err:
+                raise _training_error(err, vocab_size) from None
+        finally:
+            sample_path.unlink(missing_ok=True)
+        tokenizer = cls(model.getvalue(), pad=pad, trained_lines=seen)
+        (workdir / MODEL_FILE).write_bytes(tokenizer.model_proto)
+        return tokenizer
+
+    # -- ids ------------------------------------------------------------------------------------
+    def encode(self, lines: Sequence[str], seq_len: int) -> np.ndarray:
+        """Lines → ids ``[len(lines), seq_len]``: cut to ``seq_len`` pieces, right-padded."""
+        out = np.full((len(lines), seq_len), self.pad_id, dtype=self.dtype)
+        for row, ids in zip(out, self.sp.encode(list(lines)), strict=True):
+            k = min(len(ids), seq_len)
+            row[:k] = ids[:k]
+        return out
+
+    def decode(self, ids: Sequence[int] | np.ndarray, strip_pad: bool = False) -> str:
+        """Ids → text. Trailing pads are dropped with ``strip_pad``; other pads show as the pad
+        character (as in character mode), one per pad id."""
+        ids = [int(i) for i in ids]
+        if strip_pad:
+            while ids and ids[-1] == self.pad_id:
+                ids.pop()
+        parts: list[str] = []
+        run: list[int] = []
+        after_pad = False
+
+        def flush() -> None:
+            if run:
+                text = self.sp.decode(run)
+                # SentencePiece drops the word-boundary space of the first piece it decodes; past
+                # a pad it is a real space.
+                if after_pad and self.vocab[run[0]].startswith("\u2581"):
+                    text = " " + text
+                parts.append(text)
+                run.clear()
+
+        for i in ids:
+            if i == self.pad_id:
+                flush()
+                parts.append(self.pad)
+                after_pad = True
+            else:
+                if not 0 <= i < len(self.vocab):
+                    raise CorpusError(f"id {i} is outside this vocabulary of {len(self.vocab)} pieces")
+                run.append(i)
+        flush()
+        return "".join(parts)
+
+    # -- persistence ----------------------------------------------------------------------------
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, "vocab": self.vocab, "pad": self.pad,
+                           "model": base64.b64encode(self.model_proto).decode("ascii")},
+                          ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> SentencePieceTokenizer:
+        try:
+            data = json.loads(text)
+            proto = base64.b64decode(data["model"], validate=True)
+            tokenizer = cls(proto, pad=data.get("pad", "`"))
+        except (KeyError, ValueError, TypeError, RuntimeError) as err:
+            raise CorpusError(f"the stored SentencePiece tokenizer is unreadable ({str(err)[:80]})") \
+                from None
+        if tokenizer.vocab != list(data.get("vocab", tokenizer.vocab)):
+            raise CorpusError("the stored SentencePiece model does not match its vocabulary")
+        return tokenizer
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SentencePieceTokenizer:
+        """From a prepared corpus directory (its ``vocab.json`` embeds the model)."""
+        return cls.from_json((Path(directory) / "vocab.json").read_text(encoding="utf-8"))
