@@ -210,7 +210,11 @@ def prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | None
         shutil.rmtree(partial)  # an interrupted earlier attempt
     partial.mkdir(parents=True)
     started = time.time()
-    tokenizer, n_seen = _fit_tokenizer(source, cfg, partial, progress)
+    try:
+        tokenizer, n_seen = _fit_tokenizer(source, cfg, partial, progress)
+    except CorpusError:
+        shutil.rmtree(partial, ignore_errors=True)  # e.g. a vocab_size the text cannot fill
+        raise
     if n_seen == 0:
         shutil.rmtree(partial)
         raise CorpusError(f"corpus '{source.name}' has no training lines; check the path or source")
