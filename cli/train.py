@@ -128,6 +128,9 @@ def train(
     keep_checkpoints: int = typer.Option(None, help="How many checkpoints to keep."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or the "
                                 "latest under --runs-dir) from its newest good checkpoint."),
+    tensorboard: bool = typer.Option(False, "--tensorboard", help="Also log every metric to "
+                                     "<run>/tensorboard/ (needs: pip install "
+                                     "'textgan[tensorboard]')."),
 ) -> None:
     """Train a GAN. With no options: the cpu preset on the built-in synthetic corpus."""
     overrides = {
@@ -153,7 +156,7 @@ def train(
     renderer = ProgressRenderer(progress)
     try:
         session = start_training(cfg, out=out, runs_dir=runs_dir, resume=resume,
-                                 overrides=overrides, progress=renderer)
+                                 overrides=overrides, progress=renderer, tensorboard=tensorboard)
         renderer.start()
         c = session.config
         say(f"run: {session.run.dir}  (mode {c.mode}, preset {c.preset}, device "

@@ -105,10 +105,15 @@ class TrainingSession:
     setup: ModeSetup
     resumed_from: Path | None = None
     notes: list[str] = field(default_factory=list)
+    sinks: list[Any] = field(default_factory=list)  # MetricsSinks (TensorBoard), closed at the end
 
     def events(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[StepEvent]:
-        return fit(self.trainer, self.run, extra_state=self.setup.extra_state,
-                   hooks=self.setup.hooks, should_stop=should_stop)
+        try:
+            yield from fit(self.trainer, self.run, extra_state=self.setup.extra_state,
+                           hooks=self.setup.hooks, should_stop=should_stop, sinks=self.sinks)
+        finally:
+            for sink in self.sinks:
+                sink.close()
 
 
 def _resumed_config(run: Run, overrides: dict[str, dict[str, Any]]) -> RunConfig:
@@ -132,13 +137,18 @@ def start_training(config: RunConfig | None, *, out: str | Path | None = None,
                    runs_dir: str | Path = "runs", resume: bool = False,
                    overrides: dict[str, dict[str, Any]] | None = None,
                    progress: Callable[[str, int, int | None], None] | None = None,
-                   ) -> TrainingSession:
+                   tensorboard: bool = False) -> TrainingSession:
     """Create (or, with ``resume``, reopen) a run directory and build everything to train it.
 
     Resuming loads the newest loadable checkpoint; corrupt newer ones are skipped and named
     in ``notes``. Metrics logged after that checkpoint are dropped (they will be redone).
+    ``tensorboard`` also logs every metric to ``<run>/tensorboard/``.
     """
     notes: list[str] = []
+    if tensorboard:
+        from textgan.tensorboard import require_tensorboard
+
+        require_tensorboard()  # before anything is written
     if resume:
         run_dir = Path(out) if out else latest_run(runs_dir)
         if not Run(run_dir).exists():
@@ -175,4 +185,10 @@ def start_training(config: RunConfig | None, *, out: str | Path | None = None,
             notes.append(f"resumed from {point.path} (step {trainer.step})")
         run.truncate_metrics(trainer.step)
     run.write_config(config.to_dict())
-    return TrainingSession(config, run, trainer, setup, resumed_from, notes)
+    sinks: list[Any] = []
+    if tensorboard:
+        from textgan.tensorboard import TensorBoardSink
+
+        sinks.append(TensorBoardSink.for_run(run, trainer.step))
+        notes.append(f"TensorBoard: tensorboard --logdir {sinks[-1].logdir}")
+    return TrainingSession(config, run, trainer, setup, resumed_from, notes, sinks)

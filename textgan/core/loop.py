@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from textgan.core.run import Run
 from textgan.core.trainer import Trainer
@@ -24,6 +24,12 @@ class Hook:
 
     every: int
     fn: Callable[[int], dict[str, float] | None]
+
+
+class MetricsSink(Protocol):
+    """Somewhere else every logged record goes too (e.g. TensorBoard), after ``metrics.jsonl``."""
+
+    def write(self, step: int, metrics: dict[str, float]) -> None: ...
 
 
 @dataclass
@@ -39,12 +45,13 @@ class StepEvent:
 
 def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None,
         hooks: Sequence[Hook] = (), should_stop: Callable[[], bool] = lambda: False,
-        ) -> Iterator[StepEvent]:
+        sinks: Sequence[MetricsSink] = ()) -> Iterator[StepEvent]:
     """Train until ``config.steps``, logging, running hooks and checkpointing; yields each step.
 
     A non-finite loss or parameter raises :class:`DivergenceError` *before* anything is saved,
     so the last good checkpoint is never replaced by a poisoned one. When ``should_stop()``
-    becomes true (Ctrl-C), a checkpoint is written and the loop returns.
+    becomes true (Ctrl-C), a checkpoint is written and the loop returns. Every record written to
+    ``metrics.jsonl`` is also handed to each of ``sinks``.
     """
     cfg = trainer.config
     extra_state = extra_state or {}
@@ -69,6 +76,8 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
                 record.update(hook.fn(step) or {})
         if record:
             run.log_metrics({"step": step, **record})
+            for sink in sinks:
+                sink.write(step, record)
             event.metrics = record
         stopping = should_stop()
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopping:
