@@ -94,6 +94,24 @@ def test_interior_pad_keeps_the_word_boundary(tokenizer):
     assert tokenizer.decode(a + [tokenizer.pad_id] + b) == "dog` cat"
 
 
+def test_decode_matches_sentencepiece_on_real_rows(tokenizer):
+    lines = make_lines(300, seed=11) + ["  two  spaces ", "Zebra", "dog ."]
+    for seq_len in (3, 6, 40):
+        for row in tokenizer.encode(lines, seq_len):
+            pieces = [int(i) for i in row if i != tokenizer.pad_id]
+            assert tokenizer.decode(row, strip_pad=True) == tokenizer.sp.decode(pieces)
+
+
+def test_malformed_rows_are_not_cleaned_up(tokenizer):
+    space = tokenizer.vocab.index("\u2581") if "\u2581" in tokenizer.vocab else None
+    word = tokenizer.sp.encode(["dog"])[0]
+    if space is None:
+        pytest.skip("this model has no bare space piece")
+    assert tokenizer.decode([space, space] + word) == "  dog"  # SentencePiece would say "dog"
+    with pytest.raises(CorpusError):
+        tokenizer.decode([len(tokenizer.vocab)])
+
+
 def test_unknown_characters_become_unk(tokenizer):
     row = tokenizer.encode(["the Ω cat"], 8)[0]
     assert tokenizer.unk_id in row
@@ -112,6 +130,23 @@ def test_json_carries_the_model(tokenizer, tmp_path):
     assert loaded.vocab == tokenizer.vocab
     with pytest.raises(CorpusError):
         SentencePieceTokenizer.from_json(json.dumps({**data, "model": "not base64!"}))
+
+
+def test_rare_characters_keep_their_pieces(tmp_path):
+    lines = make_lines(800) + ["Zebra eats fish"]  # 'Z' is 1 of ~20k characters
+    kept = SentencePieceTokenizer.fit([lines], tmp_path / "a", vocab_size=60)
+    assert kept.unk_id not in kept.encode(["Zebra"], 8)[0]
+    dropped = SentencePieceTokenizer.fit([lines], tmp_path / "b", vocab_size=60,
+                                         character_coverage=0.9995)  # SentencePiece's default
+    assert dropped.unk_id in dropped.encode(["Zebra"], 8)[0]
+
+
+def test_character_coverage_is_validated():
+    from textgan.config import apply_overrides
+    from textgan.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="sp_character_coverage"):
+        apply_overrides(TextDataConfig(), {"sp_character_coverage": 0.5}, "data")
 
 
 def test_bpe(tmp_path):

@@ -91,7 +91,8 @@ def sample_hook(run: Run, generator: TextGenerator, corpus: PreparedCorpus, ever
             # seq_len counts pieces: a row that fills every position was cut, at a piece boundary
             # ``len(line)`` characters in; any other row must be a whole sentence.
             accepted = [line for line, row in zip(lines, rows, strict=True)
-                        if grammar_accepts(line, len(line) if row[-1] != tokenizer.pad_id else -1)]
+                        if grammar_accepts(line, len(line) if row[-1] != tokenizer.pad_id and line
+                                           else -1)]
             scores = {"grammar_accept_rate": len(accepted) / len(lines) if lines else 0.0,
                       "distinct_samples": len(set(lines)), "distinct_accepted": len(set(accepted))}
         return {k: float(v) for k, v in scores.items()}

@@ -50,6 +50,9 @@ class TextDataConfig:
     max_vocab: int = 2048  # characters, including unk and pad
     vocab_size: int = 4000  # sentencepiece pieces
     sp_model_type: Literal["unigram", "bpe"] = "unigram"
+    # share of character occurrences SentencePiece must cover (rarer characters become unk);
+    # 1.0 keeps every character of its training sample, as small alphabets need
+    sp_character_coverage: float = 1.0
     max_lines: int | None = None  # paper: the first 10M training lines
     encoding_errors: Literal["strict", "replace"] = "strict"
 
@@ -62,12 +65,16 @@ class TextDataConfig:
             raise ConfigError(f"max_vocab must be at least 3, got {self.max_vocab}")
         if self.vocab_size < 3:
             raise ConfigError(f"vocab_size must be at least 3 (unk, pad, one piece), got {self.vocab_size}")
+        if not 0.98 <= self.sp_character_coverage <= 1.0:
+            raise ConfigError("sp_character_coverage must be between 0.98 and 1.0 (SentencePiece's "
+                              f"range), got {self.sp_character_coverage}")
         if self.max_lines is not None and self.max_lines < 1:
             raise ConfigError(f"max_lines must be positive, got {self.max_lines}")
 
     def tokenizer_settings(self) -> dict[str, Any]:
         keys = ["tokenizer", "seq_len", "pad"]
-        keys += ["max_vocab"] if self.tokenizer == "char" else ["vocab_size", "sp_model_type"]
+        keys += ["max_vocab"] if self.tokenizer == "char" else ["vocab_size", "sp_model_type",
+                                                                "sp_character_coverage"]
         return {k: getattr(self, k) for k in keys} | {"max_lines": self.max_lines}
 
 
@@ -172,7 +179,8 @@ def _fit_tokenizer(source: Any, cfg: TextDataConfig, workdir: Path,
         from textgan.text.sentencepiece import SentencePieceTokenizer
 
         tok = SentencePieceTokenizer.fit(line_chunks, workdir, vocab_size=cfg.vocab_size,
-                                         model_type=cfg.sp_model_type, pad=cfg.pad)
+                                         model_type=cfg.sp_model_type, pad=cfg.pad,
+                                         character_coverage=cfg.sp_character_coverage)
         return tok, tok.trained_lines  # type: ignore[return-value]
     from textgan.text.tokenizer import CharCounter
 

@@ -28,6 +28,7 @@ import numpy as np
 from textgan.errors import CorpusError
 
 UNK_SURFACE = "\ufffd"  # as the character tokenizer's unk
+WORD_START = "\u2581"  # SentencePiece's visible space
 MODEL_FILE = "sentencepiece.model"
 SAMPLE_FILE = "sentencepiece-input.txt"
 MAX_SAMPLE_LINES = 1_000_000
@@ -49,7 +50,7 @@ def _training_error(err: Exception, vocab_size: int) -> CorpusError:
     if m := re.search(r"required_chars\. \d+ vs (\d+)", text):
         return CorpusError(f"vocab_size {vocab_size} is too small: this corpus needs at least "
                            f"{m.group(1)} pieces (its characters plus unk and pad); use "
-                           f"--vocab-size {m.group(1)} or more")
+                           f"--vocab-size {m.group(1)} or more, or a lower sp_character_coverage")
     detail = text.splitlines()[0] if text else type(err).__name__
     return CorpusError(f"SentencePiece training failed ({detail[:160]}); check the corpus and "
                        "--vocab-size")
@@ -66,6 +67,8 @@ class SentencePieceTokenizer:
         self.trained_lines = trained_lines  # lines seen while fitting (0 when loaded)
         self.sp = _processor(self.model_proto)
         self.vocab: list[str] = [self.sp.id_to_piece(i) for i in range(self.sp.get_piece_size())]
+        self._surface = [piece.replace(WORD_START, " ") for piece in self.vocab]  # id -> text
+        self._surface[0], self._surface[1] = UNK_SURFACE, pad
         if self.sp.unk_id() != 0 or self.sp.pad_id() != 1:
             raise CorpusError("this SentencePiece model does not use unk id 0 and pad id 1; "
                               "prepare the corpus again")
@@ -85,10 +88,15 @@ class SentencePieceTokenizer:
     # -- fitting --------------------------------------------------------------------------------
     @classmethod
     def fit(cls, line_chunks: Iterable[Sequence[str]], workdir: Path, *, vocab_size: int,
-            model_type: str = "unigram", pad: str = "`",
+            model_type: str = "unigram", pad: str = "`", character_coverage: float = 1.0,
             max_sample_lines: int = MAX_SAMPLE_LINES) -> SentencePieceTokenizer:
         """Train on the first ``max_sample_lines`` lines (all lines are counted) and save
-        ``workdir/sentencepiece.model``."""
+        ``workdir/sentencepiece.model``.
+
+        ``character_coverage``: the share of character occurrences that get their own piece;
+        rarer characters become unk. SentencePiece's default (0.9995) suits large alphabets; on
+        an English-like corpus it would drop whole capital letters, hence 1.0 here.
+        """
         import sentencepiece as spm
 
         if model_type not in ("unigram", "bpe"):
@@ -115,6 +123,7 @@ class SentencePieceTokenizer:
                     input=str(sample_path), model_writer=model, vocab_size=vocab_size,
                     model_type=model_type, unk_id=0, pad_id=1, bos_id=-1, eos_id=-1,
                     unk_surface=UNK_SURFACE, normalization_rule_name="identity",
+                    character_coverage=character_coverage,
                     num_threads=os.cpu_count() or 1, minloglevel=2,  # the file is the sample
                 )
             except RuntimeError as err:
@@ -135,37 +144,27 @@ class SentencePieceTokenizer:
         return out
 
     def decode(self, ids: Sequence[int] | np.ndarray, strip_pad: bool = False) -> str:
-        """Ids → text. Trailing pads are dropped with ``strip_pad``; other pads show as the pad
-        character (as in character mode), one per pad id."""
+        """Ids → text: pieces joined, ``▁`` → space, minus the one space SentencePiece adds in
+        front of a line; unk → U+FFFD. Trailing pads are dropped with ``strip_pad``; other pads
+        show as the pad character (as in character mode), one per pad id.
+
+        Same text as SentencePiece's own decoder on every row preparation can produce; unlike it,
+        it keeps extra leading spaces, so a malformed generated row is not shown as a clean one.
+        """
         ids = [int(i) for i in ids]
         if strip_pad:
             while ids and ids[-1] == self.pad_id:
                 ids.pop()
-        parts: list[str] = []
-        run: list[int] = []
-        after_pad = False
-
-        def flush() -> None:
-            if run:
-                text = self.sp.decode(run)
-                # SentencePiece drops the word-boundary space of the first piece it decodes; past
-                # a pad it is a real space.
-                if after_pad and self.vocab[run[0]].startswith("\u2581"):
-                    text = " " + text
-                parts.append(text)
-                run.clear()
-
-        for i in ids:
-            if i == self.pad_id:
-                flush()
-                parts.append(self.pad)
-                after_pad = True
-            else:
-                if not 0 <= i < len(self.vocab):
-                    raise CorpusError(f"id {i} is outside this vocabulary of {len(self.vocab)} pieces")
-                run.append(i)
-        flush()
-        return "".join(parts)
+        try:
+            if ids and min(ids) < 0:
+                raise IndexError
+            text = "".join([self._surface[i] for i in ids])
+        except IndexError:
+            raise CorpusError(f"an id is outside this vocabulary of {len(self.vocab)} pieces") \
+                from None
+        if ids and ids[0] != self.pad_id and self.vocab[ids[0]].startswith(WORD_START):
+            text = text[1:]
+        return text
 
     # -- persistence ----------------------------------------------------------------------------
     def to_json(self) -> str:
