@@ -334,11 +334,13 @@ def summary_rows(run: RunData) -> list[tuple[str, Any]]:
     ]
     if c.get("mode", "text") == "text":
         tok = data.get("tokenizer", "char")
-        vocab = data.get("vocab_size") if tok == "sentencepiece" else data.get("max_vocab")
-        unit = "pieces" if tok == "sentencepiece" else "characters"
+        if tok == "sentencepiece":
+            shape = (f"{data.get('seq_len')} pieces · {data.get('vocab_size')} pieces "
+                     f"({data.get('sp_model_type', 'unigram')})")
+        else:
+            shape = f"{data.get('seq_len')} characters · at most {data.get('max_vocab')} characters"
         rows += [("corpus", data.get("corpus") or data.get("corpus_path") or "synthetic"),
-                 ("tokenizer · seq_len · vocabulary",
-                  f"{tok} · {data.get('seq_len')} {unit} · {vocab}")]
+                 ("tokenizer · seq_len · vocabulary", f"{tok} · {shape}")]
     _, sec = run.series("sec_per_step")
     sec = sec[np.isfinite(sec) & (sec > 0)]
     rows += [
