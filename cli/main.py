@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import eval, report, sample, train  # noqa: F401  (registers the commands)
+from cli import bench, eval, report, sample, train  # noqa: F401  (registers the commands)
 from cli.app import app
 from textgan.errors import TextganError
 

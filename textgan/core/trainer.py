@@ -7,18 +7,22 @@ fresh real batch and a fresh fake batch, then one generator update with the crit
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from textgan.core.objectives import Objective, make_objective
+from textgan.core.objectives import WGANGP, Objective, make_objective
 from textgan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from textgan.core.distributed import DistributedContext
 
 
 @dataclass
@@ -36,6 +40,9 @@ class TrainConfig:
     lr_critic: float | None = None  # None: same as lr
     betas: tuple[float, float] = (0.5, 0.9)
     precision: Literal["fp32", "bf16"] = "fp32"
+    # "joint": real and fake batches through the critic in one concatenated pass (same math, other
+    # floating-point summation order); "separate": one pass each, as the paper's code.
+    critic_batching: Literal["separate", "joint"] = "separate"
     seed: int = 0
     device: str = "auto"
     log_every: int = 1
@@ -76,7 +83,8 @@ class Trainer:
 
     def __init__(self, generator: nn.Module, critic: nn.Module, data: BatchSource,
                  config: TrainConfig, device: torch.device,
-                 objective: Objective | None = None) -> None:
+                 objective: Objective | None = None,
+                 dist: DistributedContext | None = None) -> None:
         self.generator = generator.to(device)
         self.critic = critic.to(device)
         self.data = data
@@ -84,6 +92,18 @@ class Trainer:
         self.device = device
         self.objective = objective or make_objective(config.objective, config.gp_lambda,
                                                      config.clip)
+        if config.critic_batching == "joint" and isinstance(self.objective, WGANGP):
+            self.objective = dataclasses.replace(self.objective, joint_real_fake=True)
+        # Data-parallel training (textgan.core.distributed): gradients are averaged across ranks
+        # after every backward, before the optimiser step.
+        self.dist = dist
+        if dist is not None:
+            dist.broadcast_modules(self.generator, self.critic)
+        if device.type == "cuda" and config.precision == "bf16":
+            # bf16 was asked for: the matmuls/convolutions left in fp32 (outside autocast) may
+            # use TF32 too. Exact fp32 (the default) keeps full-precision matmuls.
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         self.noise_dim: int = generator.noise_dim  # type: ignore[assignment]
         lr_critic = config.lr if config.lr_critic is None else config.lr_critic
         if config.optimizer == "adam":
@@ -95,10 +115,20 @@ class Trainer:
         self.step = 0
 
     def autocast(self) -> Any:
-        """bf16 autocast for convolutions and linears when asked; losses/norms stay fp32."""
+        """bf16 autocast for convolutions and linears when asked; losses/norms stay fp32.
+
+        Under autocast only the matmul-like ops (conv, linear) run in bf16; the objectives upcast
+        the critic's scores to fp32, the penalty's per-sample norm runs on an fp32 gradient (the
+        gradient w.r.t. the fp32 interpolates), and every backward runs outside the context.
+        """
         if self.config.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return nullcontext()
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process logs, samples and checkpoints (always, unless data-parallel)."""
+        return self.dist is None or self.dist.is_main
 
     def noise(self, n: int) -> Tensor:
         return torch.randn(n, self.noise_dim, device=self.device)
@@ -116,6 +146,8 @@ class Trainer:
                 loss, stats = self.objective.critic_loss(D, real, fake.float())
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
+            if self.dist is not None:
+                self.dist.average_gradients(D)
             self.opt_d.step()
             self.objective.after_critic_step(D)
         # The critic is frozen for the generator step: no wasted gradient for its weights.
@@ -124,6 +156,8 @@ class Trainer:
             g_loss = self.objective.generator_loss(D, G(self.noise(cfg.batch_size)))
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
+        if self.dist is not None:
+            self.dist.average_gradients(G)
         self.opt_g.step()
         _set_requires_grad(D, True)
         self.step += 1

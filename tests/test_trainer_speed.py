@@ -1,0 +1,111 @@
+"""Trainer performance options: joint critic batching (same math), bf16 autocast (fp32 losses and
+penalty norm), no wasted work (critic frozen in the generator step)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from textgan.core.objectives import WGANGP
+from textgan.core.trainer import TrainConfig, Trainer
+from textgan.errors import ConfigError
+from textgan.text.mode import CorpusBatches
+from textgan.text.models import TextCritic, TextGenerator, TextModelConfig
+
+VOCAB, SEQ = 9, 8
+MODEL = TextModelConfig(dim=8, blocks=1, kernel_size=3, noise_dim=6)
+
+
+def make_trainer(**train: object) -> Trainer:
+    torch.manual_seed(0)
+    ids = np.random.default_rng(0).integers(0, VOCAB, size=(50, SEQ), dtype=np.uint8)
+    cfg = TrainConfig(**{"batch_size": 5, "critic_iters": 2, **train})  # type: ignore[arg-type]
+    cfg.validate()
+    return Trainer(TextGenerator(VOCAB, SEQ, MODEL), TextCritic(VOCAB, SEQ, MODEL),
+                   CorpusBatches(ids, VOCAB, 0), cfg, torch.device("cpu"))
+
+
+def test_joint_critic_batching_is_the_same_math() -> None:
+    trainer = make_trainer(critic_batching="joint")
+    assert isinstance(trainer.objective, WGANGP) and trainer.objective.joint_real_fake
+    assert not make_trainer().objective.joint_real_fake  # type: ignore[attr-defined]
+    critic = trainer.critic
+    real = trainer.data.next_batch(5, torch.device("cpu"))
+    fake = torch.softmax(torch.randn(5, SEQ, VOCAB), dim=-1)
+    results = {}
+    for joint in (False, True):
+        critic.zero_grad(set_to_none=True)
+        torch.manual_seed(3)  # the same interpolation weights
+        loss, stats = WGANGP(joint_real_fake=joint).critic_loss(critic, real, fake)
+        loss.backward()
+        results[joint] = (stats, [p.grad.clone() for p in critic.parameters()])
+    for key, value in results[False][0].items():
+        torch.testing.assert_close(results[True][0][key], value, rtol=1e-6, atol=1e-6)
+    for g_joint, g_separate in zip(results[True][1], results[False][1], strict=True):
+        torch.testing.assert_close(g_joint, g_separate, rtol=1e-5, atol=1e-6)
+
+
+def test_bf16_keeps_losses_and_penalty_norm_in_fp32() -> None:
+    trainer = make_trainer(precision="bf16")
+    seen: dict[str, torch.dtype] = {}
+    original = torch.Tensor.norm
+
+    def spy(self: torch.Tensor, *args: object, **kwargs: object) -> torch.Tensor:
+        seen.setdefault("norm_input", self.dtype)
+        return original(self, *args, **kwargs)
+
+    torch.Tensor.norm = spy  # type: ignore[method-assign]
+    try:
+        stats = trainer.train_step()
+    finally:
+        torch.Tensor.norm = original  # type: ignore[method-assign]
+    assert seen["norm_input"] == torch.float32
+    for key, value in stats.items():
+        assert value.dtype == torch.float32, key
+        assert torch.isfinite(value), key
+    # Parameters (and so checkpoints) stay fp32; only the compute inside autocast is bf16.
+    assert all(p.dtype == torch.float32 for p in trainer.critic.parameters())
+
+
+def test_bf16_autocast_runs_the_critic_convolutions_in_bf16() -> None:
+    trainer = make_trainer(precision="bf16")
+    dtypes: list[torch.dtype] = []
+    hook = trainer.critic.blocks[0].conv1.register_forward_hook(
+        lambda module, inputs, output: dtypes.append(output.dtype))
+    trainer.train_step()
+    hook.remove()
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+
+
+def test_critic_gets_no_gradient_in_the_generator_step() -> None:
+    trainer = make_trainer(critic_iters=1)
+    grads: list[bool] = []
+    step = trainer.opt_g.step
+
+    def check() -> None:  # at the generator's optimiser step the critic must hold no fresh grads
+        grads.extend(p.grad is not None for p in trainer.critic.parameters())
+        step()
+
+    trainer.opt_d.zero_grad(set_to_none=True)
+    orig_d_step = trainer.opt_d.step
+
+    def d_step() -> None:
+        orig_d_step()
+        trainer.opt_d.zero_grad(set_to_none=True)
+
+    trainer.opt_d.step, trainer.opt_g.step = d_step, check  # type: ignore[method-assign]
+    trainer.train_step()
+    assert grads and not any(grads)
+    assert all(p.requires_grad for p in trainer.critic.parameters())  # unfrozen afterwards
+
+
+def test_unknown_critic_batching_is_rejected() -> None:
+    from textgan.config import apply_overrides
+
+    with pytest.raises(ConfigError):
+        apply_overrides(TrainConfig(), {"critic_batching": "fused"}, "train")
+
+
+def test_single_process_trainer_is_main() -> None:
+    assert make_trainer().is_main
