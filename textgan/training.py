@@ -17,6 +17,7 @@ from textgan.config import apply_overrides, as_dict, load_toml
 from textgan.core.checkpoint import CheckpointError
 from textgan.core.loop import StepEvent, fit
 from textgan.core.mode import ModeSetup
+from textgan.core.objectives import OBJECTIVE_DEFAULTS, objective_defaults
 from textgan.core.run import Run, latest_run, new_run_dir
 from textgan.core.trainer import TrainConfig, Trainer, seed_everything
 from textgan.device import resolve_device
@@ -89,10 +90,27 @@ def resolve_config(mode: str = "text", preset: str | None = None, config_file: s
                           f"{', '.join(presets)}")
     parts: dict[str, Any] = {"train": TrainConfig(), "data": module.DataConfig(),
                              "model": module.ModelConfig()}
-    for layer in (presets[preset], file_cfg, overrides):
+    objective_layer = _objective_layer(presets[preset], file_cfg, overrides)
+    for layer in (presets[preset], objective_layer, file_cfg, overrides):
         for section in SECTIONS:
             parts[section] = apply_overrides(parts[section], layer.get(section, {}), section)
     return RunConfig(mode, preset, parts["train"], parts["data"], parts["model"])
+
+
+def _objective_layer(preset: dict[str, Any], file_cfg: dict[str, Any],
+                     overrides: dict[str, Any]) -> dict[str, Any]:
+    """The chosen objective's paper settings (``OBJECTIVE_DEFAULTS``), when it is not the preset's.
+
+    They go over the preset and under the config file and flags, so ``--objective wgan-clip``
+    alone trains with RMSProp(5e-5) and c = 0.01, while ``--objective wgan-clip --lr 1e-4`` keeps
+    the user's rate.
+    """
+    chosen = overrides.get("train", {}).get("objective") or file_cfg.get("train", {}).get("objective")
+    if chosen is None:
+        return {}
+    own = preset.get("train", {}).get("objective", TrainConfig().objective)
+    row = objective_defaults(chosen)
+    return {} if row == OBJECTIVE_DEFAULTS.get(own) else {"train": row}
 
 
 @dataclass

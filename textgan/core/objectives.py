@@ -172,6 +172,30 @@ class StandardGAN(Objective):
 
 OBJECTIVES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan")
 
+# Each objective's paper optimiser settings (TrainConfig keys), in one place. Choosing an objective
+# other than the preset's applies its row over the preset; a config file and flags still win
+# (see textgan.training.resolve_config). The penalty weight λ stays the mode's (10; toy 0.1).
+OBJECTIVE_DEFAULTS: dict[str, dict[str, object]] = {
+    # Gulrajani et al. 2017, Algorithm 1: Adam(α = 1e-4, β = (0.5, 0.9)).
+    "wgan-gp": {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]},
+    # The appendix's one-sided variant changes only the penalty.
+    "wgan-gp-one-sided": {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]},
+    # Arjovsky et al. 2017 (and the paper's baselines): RMSProp(5e-5), clip c = 0.01, n_critic = 5.
+    "wgan-clip": {"optimizer": "rmsprop", "lr": 5e-5, "clip": 0.01, "critic_iters": 5},
+    # DCGAN (Radford et al. 2016; the paper's gan_mnist.py "dcgan" mode): Adam(2e-4, β1 = 0.5,
+    # β2 = 0.999 the default), one discriminator step per generator step.
+    "gan": {"optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999], "critic_iters": 1},
+}
+
+
+def objective_defaults(name: str) -> dict[str, object]:
+    """The paper's optimiser settings for objective ``name`` (a copy)."""
+    if name not in OBJECTIVE_DEFAULTS:
+        from textgan.errors import ConfigError
+
+        raise ConfigError(f"unknown objective '{name}'; choose one of {', '.join(OBJECTIVES)}")
+    return dict(OBJECTIVE_DEFAULTS[name])
+
 
 def make_objective(name: str, gp_lambda: float = 10.0, clip: float = 0.01) -> Objective:
     """Objective by its CLI name."""
