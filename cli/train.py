@@ -24,7 +24,8 @@ from textgan.training import RunConfig, resolve_config, start_training
 MODE_HELP = "What to train: text (default), image or toy."
 PRESET_HELP = ("paper: the paper's experiment exactly (DIM 512, 10 critic steps, 200k steps); "
                "cpu: small enough to learn visibly on two CPU cores. Default: paper for "
-               "--corpus billion_word, cpu otherwise.")
+               "--corpus billion_word, cpu otherwise. Image mode: cpu (default), paper-mnist, "
+               "paper-cifar10; toy mode: cpu (default), paper, figure1.")
 
 
 class ProgressRenderer:
@@ -100,6 +101,8 @@ def train(
     mode: str = typer.Option("text", help=MODE_HELP),
     dataset: str = typer.Option(None, help="image: mnist, fashion-mnist, cifar10; toy: "
                                 "8gaussians, 25gaussians, swissroll."),
+    data_path: str = typer.Option(None, help="image: a directory with the data set's files "
+                                  "(idx[.gz], CIFAR-10 batches or tarball) instead of a download."),
     dim: int = typer.Option(None, help="Model width (paper: 512)."),
     batch_size: int = typer.Option(None, help="Batch size (paper: 64)."),
     critic_iters: int = typer.Option(None, help="Critic steps per generator step (paper: 10)."),
@@ -109,7 +112,9 @@ def train(
     lr_critic: float = typer.Option(None, help="Critic learning rate [default: same as --lr]."),
     gp_lambda: float = typer.Option(None, help="Penalty weight λ (paper: 10)."),
     objective: str = typer.Option(None, help="wgan-gp (default), wgan-gp-one-sided, wgan-clip, "
-                                  "gan."),
+                                  "gan; brings that objective's paper optimiser settings unless "
+                                  "given."),
+    clip: float = typer.Option(None, help="wgan-clip: weight clipping bound c (paper: 0.01)."),
     precision: str = typer.Option(None, help="fp32 (default, exact) or bf16 (autocast)."),
     max_vocab: int = typer.Option(None, help="Character vocabulary cap incl. unk and pad "
                                   "(paper: 2048)."),
@@ -136,7 +141,7 @@ def train(
     overrides = {
         "train": overrides_section(steps=steps, batch_size=batch_size, critic_iters=critic_iters,
                                    lr=lr, lr_critic=lr_critic, gp_lambda=gp_lambda,
-                                   objective=objective, precision=precision, seed=seed,
+                                   objective=objective, clip=clip, precision=precision, seed=seed,
                                    device=device, checkpoint_every=checkpoint_every,
                                    sample_every=sample_every, eval_every=eval_every,
                                    keep_checkpoints=keep_checkpoints),
@@ -145,10 +150,8 @@ def train(
                                   data_dir=data_dir, seq_len=seq_len, max_vocab=max_vocab,
                                   max_lines=max_lines, tokenizer=tokenizer, vocab_size=vocab_size,
                                   sp_model_type=sp_model_type, encoding_errors=encoding_errors,
-                                  dataset=dataset),
+                                  dataset=dataset, data_path=data_path),
     }
-    if overrides["data"].get("dataset") is None:
-        overrides["data"].pop("dataset", None)
     cfg: RunConfig | None = None
     if not resume:
         cfg = resolve_config(mode, None if preset == "auto" else preset, config, overrides)
