@@ -1,0 +1,274 @@
+"""Readers for the published image formats, built as tiny files in each real format."""
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import struct
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import textgan.image.data as data
+from textgan.errors import CorpusError
+from textgan.image.data import (
+    DatasetSpec,
+    RemoteFile,
+    load_images,
+    parse_idx,
+    read_cifar_batch,
+    read_idx,
+    read_idx_images,
+)
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """The idx layout: 0, 0, type 0x08 (uint8), rank, big-endian uint32 sizes, values."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def images(n: int, size: int = 28, channels: int | None = None, seed: int = 0) -> np.ndarray:
+    shape = (n, size, size) if channels is None else (n, channels * size * size)
+    return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def write_idx_dir(directory: Path, n_train: int = 7, n_test: int = 3, gz: bool = True) -> tuple:
+    directory.mkdir(parents=True, exist_ok=True)
+    train, test = images(n_train, seed=1), images(n_test, seed=2)
+    for stem, array in (("train-images-idx3-ubyte", train), ("t10k-images-idx3-ubyte", test)):
+        raw = idx_bytes(array)
+        if gz:
+            (directory / f"{stem}.gz").write_bytes(gzip.compress(raw))
+        else:
+            (directory / stem).write_bytes(raw)
+    return train, test
+
+
+def _py2_str(b: bytes) -> bytes:
+    """A Python 2 ``str`` in a pickle: SHORT_BINSTRING or BINSTRING."""
+    if len(b) < 256:
+        return b"U" + bytes([len(b)]) + b
+    return b"T" + struct.pack("<i", len(b)) + b
+
+
+def cifar_batch_bytes(rows: np.ndarray) -> bytes:
+    """A batch exactly as the published files are: a Python 2 cPickle (protocol 2) of a dict with
+    ``str`` keys and a uint8 [N, 3072] array rebuilt by numpy.core.multiarray._reconstruct, its
+    pixels one BINSTRING. Assembled opcode by opcode (Python 3 cannot write Python 2 strings)."""
+    n = len(rows)
+    small_int = lambda v: b"K" + bytes([v]) if v < 256 else b"M" + struct.pack("<H", v)  # noqa: E731
+    dtype = (b"cnumpy\ndtype\n" + _py2_str(b"u1") + b"K\x00K\x01\x87R"
+             + b"(K\x03" + _py2_str(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb")
+    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n" + b"K\x00\x85"
+             + _py2_str(b"b") + b"\x87R"
+             + b"(K\x01" + small_int(n) + small_int(3072) + b"\x86" + dtype + b"\x89"
+             + _py2_str(np.ascontiguousarray(rows, np.uint8).tobytes()) + b"tb")
+    labels = b"](" + b"".join(small_int(i % 10) for i in range(n)) + b"e"
+    return (b"\x80\x02}(" + _py2_str(b"batch_label") + _py2_str(b"training batch 1 of 5")
+            + _py2_str(b"labels") + labels + _py2_str(b"data") + array + b"u.")
+
+
+def test_idx_plain_and_gzip_give_the_same_array(tmp_path):
+    array = images(4)
+    (tmp_path / "a").write_bytes(idx_bytes(array))
+    (tmp_path / "b.gz").write_bytes(gzip.compress(idx_bytes(array)))
+    (tmp_path / "c").write_bytes(gzip.compress(idx_bytes(array)))  # gzip without the suffix
+    for name in ("a", "b.gz", "c"):
+        assert np.array_equal(read_idx(tmp_path / name), array)
+    assert read_idx_images(tmp_path / "a").shape == (4, 1, 28, 28)
+
+
+def test_idx_labels_and_other_types():
+    labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
+    assert parse_idx(idx_bytes(labels)).tolist() == [3, 1, 4, 1, 5]
+    ints = np.array([[1, -2], [300, 7]], dtype=">i4")
+    raw = bytes([0, 0, 0x0C, 2]) + struct.pack(">2I", 2, 2) + ints.tobytes()
+    assert parse_idx(raw).tolist() == [[1, -2], [300, 7]]
+
+
+def test_idx_errors_are_one_line(tmp_path):
+    with pytest.raises(CorpusError, match="bad magic"):
+        parse_idx(b"\x01\x02\x03\x04hello")
+    truncated = idx_bytes(images(2))[:-5]
+    with pytest.raises(CorpusError, match="truncated or corrupt"):
+        parse_idx(truncated, "x")
+    (tmp_path / "labels").write_bytes(idx_bytes(np.zeros(5, np.uint8)))
+    with pytest.raises(CorpusError, match="not 28×28 uint8 images"):
+        read_idx_images(tmp_path / "labels")
+    (tmp_path / "bad.gz").write_bytes(b"\x1f\x8bnot really gzip")
+    with pytest.raises(CorpusError) as err:
+        read_idx(tmp_path / "bad.gz")
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_load_mnist_directory(tmp_path, gz):
+    train, test = write_idx_dir(tmp_path / "mine", gz=gz)
+    got = load_images("mnist", str(tmp_path / "mine"), download_ok=False)
+    assert got.train.shape == (7, 1, 28, 28) and np.array_equal(got.train[:, 0], train)
+    assert np.array_equal(got.test[:, 0], test)
+
+
+def test_search_order_data_dir_then_system_dir(tmp_path):
+    system = tmp_path / "usr-share-datasets-fashion-mnist"
+    sys_train, _ = write_idx_dir(system, n_train=5)
+    got = load_images("fashion-mnist", None, str(tmp_path / "data"), download_ok=False,
+                      system_dirs=(str(system),))
+    assert np.array_equal(got.train[:, 0], sys_train) and got.source == str(system)
+    own_train, _ = write_idx_dir(tmp_path / "data" / "fashion-mnist", n_train=6)
+    got = load_images("fashion-mnist", None, str(tmp_path / "data"), download_ok=False,
+                      system_dirs=(str(system),))
+    assert np.array_equal(got.train[:, 0], own_train)
+
+
+def test_missing_data_without_download_is_a_clear_error(tmp_path):
+    with pytest.raises(CorpusError, match="--data-path"):
+        load_images("mnist", None, str(tmp_path), download_ok=False, system_dirs=())
+    with pytest.raises(CorpusError, match="does not exist"):
+        load_images("mnist", str(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="no train-images"):
+        load_images("mnist", str(tmp_path / "empty"))
+    with pytest.raises(CorpusError, match="unknown image dataset"):
+        load_images("svhn")
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="Debian package dataset-fashion-mnist not installed")
+def test_debian_fashion_mnist_is_found(tmp_path):
+    got = load_images("fashion-mnist", None, str(tmp_path), download_ok=False)
+    assert got.source == "/usr/share/datasets/fashion-mnist"
+    assert got.train.shape == (60000, 1, 28, 28) and got.test.shape == (10000, 1, 28, 28)
+
+
+def test_cifar_batch_reader_keeps_channel_layout(tmp_path):
+    rows = images(4, size=32, channels=3)
+    (tmp_path / "data_batch_1").write_bytes(cifar_batch_bytes(rows))
+    got = read_cifar_batch(tmp_path / "data_batch_1")
+    assert got.shape == (4, 3, 32, 32)
+    # Row layout: 1024 red values, then green, then blue, each 32×32 row-major.
+    assert np.array_equal(got[2, 0].reshape(-1), rows[2, :1024])
+    assert np.array_equal(got[2, 2, 5], rows[2, 2048 + 5 * 32:2048 + 6 * 32])
+    # The hand-assembled file is what plain pickle (trusted input only!) reads as CIFAR-10.
+    plain = pickle.loads(cifar_batch_bytes(rows), encoding="bytes")
+    assert np.array_equal(plain[b"data"], rows) and plain[b"labels"] == [0, 1, 2, 3]
+    # Re-pickled by Python 3 at protocol 2 (bytes become _codecs.encode calls) and at protocol 4.
+    for protocol in (2, 4):
+        batch = {"data": rows, "labels": [0, 1, 2, 3], "batch_label": b"x"}
+        (tmp_path / "py3").write_bytes(pickle.dumps(batch, protocol=protocol))
+        assert np.array_equal(read_cifar_batch(tmp_path / "py3"), got)
+
+
+def write_cifar(tmp_path: Path) -> tuple[np.ndarray, np.ndarray, Path]:
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    parts = [images(3, size=32, channels=3, seed=i) for i in range(5)]
+    for i, part in enumerate(parts, 1):
+        (folder / f"data_batch_{i}").write_bytes(cifar_batch_bytes(part))
+    test = images(2, size=32, channels=3, seed=9)
+    (folder / "test_batch").write_bytes(cifar_batch_bytes(test))
+    (folder / "batches.meta").write_bytes(b"\x80\x02}.")
+    tarball = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    return np.concatenate(parts).reshape(-1, 3, 32, 32), test.reshape(-1, 3, 32, 32), tarball
+
+
+def test_cifar_directory_and_tarball(tmp_path):
+    train, test, tarball = write_cifar(tmp_path)
+    for where in (tmp_path, tmp_path / "cifar-10-batches-py", tarball):
+        got = load_images("cifar10", str(where), download_ok=False)
+        assert np.array_equal(got.train, train), where
+        assert np.array_equal(got.test, test)
+    # A data dir holding only the downloaded tarball is read without extracting it.
+    own = tmp_path / "data" / "cifar10"
+    own.mkdir(parents=True)
+    os.replace(tarball, own / tarball.name)
+    got = load_images("cifar10", None, str(tmp_path / "data"), download_ok=False)
+    assert np.array_equal(got.train, train) and got.source.endswith(".tar.gz")
+
+
+class _Boom:
+    """A pickle that would call ``_record_call`` if it were loaded with plain pickle."""
+
+    def __reduce__(self):
+        return (_record_call, ("pwned",))
+
+
+CALLS: list = []
+
+
+def _record_call(value):
+    CALLS.append(value)
+    return value
+
+
+def test_cifar_reader_never_runs_code_from_the_file(tmp_path):
+    evil = {b"data": images(1, 32, 3), b"labels": [0], b"x": _Boom()}
+    (tmp_path / "data_batch_1").write_bytes(pickle.dumps(evil, protocol=2))
+    with pytest.raises(CorpusError, match="not a CIFAR-10 python batch"):
+        read_cifar_batch(tmp_path / "data_batch_1")
+    assert CALLS == []
+    # Proof the file is armed: plain pickle would have run it.
+    pickle.loads((tmp_path / "data_batch_1").read_bytes())
+    assert CALLS == ["pwned"]
+    CALLS.clear()
+
+
+def test_cifar_reader_refuses_numpy_subclasses_and_objects(tmp_path):
+    masked = {b"data": np.ma.masked_array(images(1, 32, 3))}
+    (tmp_path / "m").write_bytes(pickle.dumps(masked, protocol=2))
+    with pytest.raises(CorpusError, match="not a CIFAR-10 python batch"):
+        read_cifar_batch(tmp_path / "m")
+    objects = {b"data": np.array([[1, "a"]], dtype=object)}
+    (tmp_path / "o").write_bytes(pickle.dumps(objects, protocol=2))
+    with pytest.raises(CorpusError, match="not a CIFAR-10 python batch"):
+        read_cifar_batch(tmp_path / "o")
+    (tmp_path / "short").write_bytes(cifar_batch_bytes(images(2, 32, 3))[:50])
+    with pytest.raises(CorpusError, match="not a CIFAR-10 python batch"):
+        read_cifar_batch(tmp_path / "short")
+
+
+class _Response(io.BytesIO):
+    def __init__(self, payload: bytes) -> None:
+        super().__init__(payload)
+        self.headers = {"Content-Length": str(len(payload))}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_download_checks_md5_and_tries_mirrors(tmp_path, monkeypatch):
+    payload = gzip.compress(idx_bytes(images(3)))
+    good_md5 = hashlib.md5(payload).hexdigest()
+    spec = DatasetSpec("tiny", 1, 28, (0.0, 1.0), mirrors=("http://bad/", "http://good/"),
+                       files=(RemoteFile("train-images-idx3-ubyte.gz", good_md5),))
+    served = []
+
+    def fake_urlopen(request, timeout=None):
+        served.append(request.full_url)
+        return _Response(b"corrupted" if request.full_url.startswith("http://bad/") else payload)
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen)
+    progress = []
+    data.fetch_files(spec, tmp_path, lambda what, done, total: progress.append((done, total)))
+    assert served == ["http://bad/train-images-idx3-ubyte.gz", "http://good/train-images-idx3-ubyte.gz"]
+    assert (tmp_path / "train-images-idx3-ubyte.gz").read_bytes() == payload
+    assert progress[-1] == (len(payload), len(payload))
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_failed_download_leaves_nothing_and_says_what_to_do(tmp_path, monkeypatch):
+    spec = DatasetSpec("tiny", 1, 28, (0.0, 1.0), mirrors=("http://only/",),
+                       files=(RemoteFile("f.gz", "0" * 32),))
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda r, timeout=None: _Response(b"x"))
+    with pytest.raises(CorpusError, match="expected 0{32}.*--data-path"):
+        data.fetch_files(spec, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,397 @@
+"""Image data sets in their published formats: MNIST / Fashion-MNIST idx files, CIFAR-10 pickles.
+
+Where the files come from, in order: ``data_path`` if given; ``<data_dir>/<dataset>/``; the
+Debian package location (``dataset-fashion-mnist`` installs ``/usr/share/datasets/fashion-mnist``);
+otherwise a download into ``<data_dir>/<dataset>/``, checked against the published MD5.
+
+CIFAR-10's python batches are pickles. They are read with :class:`RestrictedUnpickler`, which can
+rebuild dicts, lists, strings, bytes, numbers and plain numpy arrays and nothing else, so a
+crafted file cannot run code when it is loaded (``pickle.load`` would run whatever it names).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import struct
+import tarfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from textgan.errors import CorpusError
+
+ProgressFn = Callable[[str, int, int | None], None]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    md5: str  # the checksum the data set's authors (and torchvision) publish
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Shape and provenance of one data set. Pixels are scaled into ``value_range``."""
+
+    name: str
+    channels: int
+    size: int
+    value_range: tuple[float, float]
+    mirrors: tuple[str, ...]
+    files: tuple[RemoteFile, ...]
+    system_dirs: tuple[str, ...] = ()
+    dequantize: bool = False
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    # The paper's gan_mnist.py: pixels in [0, 1], sigmoid generator output.
+    "mnist": DatasetSpec(
+        "mnist", 1, 28, (0.0, 1.0),
+        mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                 "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        files=(RemoteFile("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+               RemoteFile("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3")),
+    ),
+    "fashion-mnist": DatasetSpec(
+        "fashion-mnist", 1, 28, (0.0, 1.0),
+        mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                 "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/"
+                 "fashion/"),
+        files=(RemoteFile("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+               RemoteFile("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79")),
+        system_dirs=("/usr/share/datasets/fashion-mnist",),
+    ),
+    # The paper's gan_cifar_resnet.py: x ↦ 2(x/256 − 0.5) + U[0, 1/128) ("dequantize"), tanh output.
+    "cifar10": DatasetSpec(
+        "cifar10", 3, 32, (-1.0, 1.0),
+        mirrors=("https://www.cs.toronto.edu/~kriz/",),
+        files=(RemoteFile("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a"),),
+        dequantize=True,
+    ),
+}
+
+CIFAR_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR_TEST_BATCH = "test_batch"
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise CorpusError(f"unknown image dataset '{name}'; choose one of {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+@dataclass
+class ImageSet:
+    """uint8 images ``[N, C, H, W]``: the training split and, when present, the test split."""
+
+    spec: DatasetSpec
+    train: np.ndarray
+    test: np.ndarray | None
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+
+# --- idx (MNIST, Fashion-MNIST) ------------------------------------------------------------------
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def _read_maybe_gzip(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+            f.seek(0)
+            if head == _GZIP_MAGIC:
+                with gzip.GzipFile(fileobj=f) as g:
+                    return g.read()
+            return f.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise CorpusError(f"cannot read {path}: {err}") from None
+
+
+def parse_idx(data: bytes, where: str = "idx data") -> np.ndarray:
+    """An idx array: 2 zero bytes, a type byte (0x08 = uint8), a rank byte, big-endian uint32 sizes,
+    then the values in C order. Gzip is handled by the caller (:func:`read_idx`)."""
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise CorpusError(f"{where} is not an idx file (bad magic number)")
+    rank = data[3]
+    header = 4 + 4 * rank
+    if rank == 0 or len(data) < header:
+        raise CorpusError(f"{where} is not an idx file (truncated header)")
+    shape = struct.unpack(f">{rank}I", data[4:header])
+    dtype = np.dtype(_IDX_TYPES[data[2]])
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) - header != expected:
+        raise CorpusError(f"{where}: the header promises {expected} bytes of values for shape "
+                          f"{tuple(shape)}, the file has {len(data) - header}; it is truncated or "
+                          "corrupt")
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).copy()  # writable
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an idx file, gzipped or not (detected by content, not by name)."""
+    path = Path(path)
+    return parse_idx(_read_maybe_gzip(path), str(path))
+
+
+def read_idx_images(path: str | Path, size: int = 28) -> np.ndarray:
+    """idx images as uint8 ``[N, 1, size, size]``."""
+    array = read_idx(path)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[1:] != (size, size):
+        raise CorpusError(f"{path} holds {array.dtype} values of shape {array.shape}, not "
+                          f"{size}×{size} uint8 images")
+    return array[:, None, :, :]
+
+
+def _find_idx(directory: Path, stem: str) -> Path | None:
+    for name in (f"{stem}.gz", stem, stem.replace("-idx3-ubyte", ".idx3-ubyte")):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def _load_idx_dir(spec: DatasetSpec, directory: Path) -> ImageSet:
+    train_path = _find_idx(directory, "train-images-idx3-ubyte")
+    if train_path is None:
+        raise CorpusError(f"no train-images-idx3-ubyte[.gz] in {directory}; point --data-path at "
+                          f"the directory holding the {spec.name} idx files")
+    test_path = _find_idx(directory, "t10k-images-idx3-ubyte")
+    train = read_idx_images(train_path, spec.size)
+    test = read_idx_images(test_path, spec.size) if test_path else None
+    return ImageSet(spec, train, test, str(directory))
+
+
+# --- CIFAR-10 python pickles ---------------------------------------------------------------------
+
+# numpy pickles an array as _reconstruct(ndarray, (0,), b'b') followed by __setstate__; the
+# function's module moved from numpy.core to numpy._core in numpy 2, so take it from numpy itself.
+_NUMPY_RECONSTRUCT = np.zeros(1).__reduce__()[0]
+
+
+def _reconstruct_plain_ndarray(cls: Any, shape: Any, dtype: Any) -> np.ndarray:
+    if cls is not np.ndarray:
+        raise pickle.UnpicklingError("only plain numpy arrays may be rebuilt")
+    return _NUMPY_RECONSTRUCT(cls, shape, dtype)
+
+
+def _latin1_bytes(text: Any, encoding: Any = "latin1") -> bytes:
+    """Python 3 writes ``bytes`` into protocol-2 pickles as ``_codecs.encode(str, 'latin1')``."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("only latin-1 byte strings may be rebuilt")
+    return text.encode("latin1")
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickles builtin containers, strings, bytes, numbers and plain numpy arrays; refuses to look
+    up anything else, so no function or class named in the file is ever called."""
+
+    _ALLOWED: dict[tuple[str, str], Any] = {
+        ("numpy.core.multiarray", "_reconstruct"): _reconstruct_plain_ndarray,
+        ("numpy._core.multiarray", "_reconstruct"): _reconstruct_plain_ndarray,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): _latin1_bytes,
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self._ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}") from None
+
+
+def restricted_load(f: IO[bytes]) -> Any:
+    """``pickle.load`` limited to data (see :class:`RestrictedUnpickler`). Python 2 pickles (as
+    CIFAR-10's are) come back with ``bytes`` keys."""
+    return RestrictedUnpickler(f, encoding="bytes").load()
+
+
+def _get(batch: dict, key: str) -> Any:
+    for k in (key, key.encode()):
+        if k in batch:
+            return batch[k]
+    return None
+
+
+def parse_cifar_batch(f: IO[bytes], where: str) -> np.ndarray:
+    """One CIFAR-10 python batch: a dict whose ``data`` is uint8 ``[N, 3072]`` (1024 red, 1024 green,
+    1024 blue values, each row-major 32×32). Returns uint8 ``[N, 3, 32, 32]``."""
+    try:
+        batch = restricted_load(f)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError, struct.error, MemoryError) as err:
+        raise CorpusError(f"{where} is not a CIFAR-10 python batch ({err})") from None
+    data = _get(batch, "data") if isinstance(batch, dict) else None
+    if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
+            and data.shape[1] == 3 * 32 * 32):
+        raise CorpusError(f"{where} is not a CIFAR-10 python batch (no uint8 'data' of shape "
+                          "[N, 3072])")
+    return data.reshape(-1, 3, 32, 32)
+
+
+def read_cifar_batch(path: str | Path) -> np.ndarray:
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            return parse_cifar_batch(f, str(path))
+    except OSError as err:
+        raise CorpusError(f"cannot read {path}: {err}") from None
+
+
+def _load_cifar_dir(spec: DatasetSpec, directory: Path) -> ImageSet:
+    if (directory / "cifar-10-batches-py").is_dir():
+        directory = directory / "cifar-10-batches-py"
+    present = [directory / b for b in CIFAR_TRAIN_BATCHES if (directory / b).is_file()]
+    if not present:
+        raise CorpusError(f"no CIFAR-10 python batches (data_batch_1..5) in {directory}")
+    notes = []
+    if len(present) < len(CIFAR_TRAIN_BATCHES):
+        notes.append(f"only {len(present)} of 5 CIFAR-10 training batches found in {directory}")
+    train = np.concatenate([read_cifar_batch(p) for p in present])
+    test_path = directory / CIFAR_TEST_BATCH
+    test = read_cifar_batch(test_path) if test_path.is_file() else None
+    return ImageSet(spec, train, test, str(directory), notes)
+
+
+def _load_cifar_tar(spec: DatasetSpec, path: Path) -> ImageSet:
+    """Read the batches straight out of ``cifar-10-python.tar.gz`` (nothing is extracted)."""
+    train, test = {}, None
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                base = member.name.rsplit("/", 1)[-1]
+                if not member.isfile() or base not in (*CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH):
+                    continue
+                f = tar.extractfile(member)
+                assert f is not None
+                images = parse_cifar_batch(io.BytesIO(f.read()), f"{path}:{member.name}")
+                if base == CIFAR_TEST_BATCH:
+                    test = images
+                else:
+                    train[base] = images
+    except (OSError, tarfile.TarError, EOFError) as err:
+        raise CorpusError(f"cannot read {path}: {err}") from None
+    if not train:
+        raise CorpusError(f"{path} holds no CIFAR-10 python batches (data_batch_1..5)")
+    return ImageSet(spec, np.concatenate([train[k] for k in sorted(train)]), test, str(path))
+
+
+# --- locating and downloading ---------------------------------------------------------------------
+
+
+def md5_file(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download(url: str, dest: Path, md5: str, progress: ProgressFn | None = None,
+             timeout: float = 60.0) -> Path:
+    """Download ``url`` to ``dest`` through ``dest.part``, check its MD5, then rename (atomic)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    request = urllib.request.Request(url, headers={"User-Agent": "textgan"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            done = 0
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(f"downloading {dest.name}", done, total)
+    except (urllib.error.URLError, OSError, TimeoutError) as err:
+        part.unlink(missing_ok=True)
+        reason = getattr(err, "reason", None) or err
+        raise CorpusError(f"could not download {url}: {reason}") from None
+    got = md5_file(part)
+    if got != md5:
+        part.unlink(missing_ok=True)
+        raise CorpusError(f"{url} downloaded with MD5 {got}, expected {md5}; try again later or "
+                          "download it yourself and pass --data-path")
+    os.replace(part, dest)
+    return dest
+
+
+def fetch_files(spec: DatasetSpec, directory: Path, progress: ProgressFn | None = None) -> None:
+    """Download the data set's files that ``directory`` lacks, trying each mirror in turn."""
+    for remote in spec.files:
+        dest = directory / remote.name
+        if dest.is_file():
+            continue
+        errors = []
+        for mirror in spec.mirrors:
+            try:
+                download(mirror + remote.name, dest, remote.md5, progress)
+                break
+            except CorpusError as err:
+                errors.append(str(err))
+        else:
+            raise CorpusError(f"{errors[-1]}; without internet, pass --data-path DIR with the "
+                              f"{spec.name} files")
+
+
+def _has_files(spec: DatasetSpec, directory: Path) -> bool:
+    if spec.name == "cifar10":
+        return (directory / spec.files[0].name).is_file() or any(
+            (d / CIFAR_TRAIN_BATCHES[0]).is_file()
+            for d in (directory, directory / "cifar-10-batches-py"))
+    return _find_idx(directory, "train-images-idx3-ubyte") is not None
+
+
+def read_local(spec: DatasetSpec, path: Path) -> ImageSet:
+    """A directory (or, for CIFAR-10, the tarball or one batch file) in the published format."""
+    if not path.exists():
+        raise CorpusError(f"{path} does not exist")
+    if spec.name == "cifar10":
+        if path.is_file():
+            if tarfile.is_tarfile(path):
+                return _load_cifar_tar(spec, path)
+            return ImageSet(spec, read_cifar_batch(path), None, str(path))
+        if (path / spec.files[0].name).is_file() and not _has_cifar_batches(path):
+            return _load_cifar_tar(spec, path / spec.files[0].name)
+        return _load_cifar_dir(spec, path)
+    if path.is_file():
+        return ImageSet(spec, read_idx_images(path, spec.size), None, str(path))
+    return _load_idx_dir(spec, path)
+
+
+def _has_cifar_batches(path: Path) -> bool:
+    return any((d / CIFAR_TRAIN_BATCHES[0]).is_file()
+               for d in (path, path / "cifar-10-batches-py"))
+
+
+def load_images(dataset: str, data_path: str | None = None, data_dir: str = "data",
+                download_ok: bool = True, progress: ProgressFn | None = None,
+                system_dirs: tuple[str, ...] | None = None) -> ImageSet:
+    """The data set's images, from the first place that has them (see the module docstring)."""
+    spec = dataset_spec(dataset)
+    if data_path:
+        return read_local(spec, Path(data_path).expanduser())
+    own = Path(data_dir) / spec.name
+    if own.is_dir() and _has_files(spec, own):
+        return read_local(spec, own)
+    for candidate in (spec.system_dirs if system_dirs is None else system_dirs):
+        if Path(candidate).is_dir() and _has_files(spec, Path(candidate)):
+            return read_local(spec, Path(candidate))
+    if not download_ok:
+        raise CorpusError(f"{spec.name} not found in {own}; pass --data-path DIR with its files "
+                          "(or allow the download)")
+    fetch_files(spec, own, progress)
+    return read_local(spec, own)

@@ -1,0 +1,258 @@
+"""Image mode: MNIST / Fashion-MNIST / CIFAR-10 and the paper's image models on the shared trainer.
+
+A run writes ``samples/step_XXXXXXXX.png`` (a grid of the same fixed noise every ``sample_every``
+steps) and logs ``swd``, the sliced Wasserstein distance between held-out real images and as many
+generated ones, every ``eval_every`` steps.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from textgan.core.loop import Hook
+from textgan.core.mode import ModeSetup
+from textgan.core.run import Run
+from textgan.errors import CheckpointError, ConfigError
+from textgan.image.data import DatasetSpec, ImageSet, ProgressFn, dataset_spec, load_images
+from textgan.image.grid import to_uint8, write_grid
+from textgan.image.metrics import random_directions, sliced_wasserstein
+from textgan.image.models import ImageModelConfig, build_image_models
+
+SAMPLE_SEED = 1234  # grids show one fixed set of z improving over training
+SWD_SEED = 4321  # fixed real subset, noise and projections: values are comparable across steps
+GRID_SCALE = 2  # 28- and 32-pixel images are drawn at twice their size in the PNG grids
+
+
+@dataclass
+class ImageDataConfig:
+    """Which images, where they are, and the in-training image metrics."""
+
+    dataset: Literal["mnist", "fashion-mnist", "cifar10"] = "mnist"
+    data_path: str | None = None  # a directory (or CIFAR tarball) in the published format
+    data_dir: str = "data"  # <data_dir>/<dataset>/ is searched, and downloads go there
+    download: bool = True
+    grid_images: int = 64
+    swd_images: int = 1000  # real and generated images compared by the SWD (0: off)
+    swd_projections: int = 128
+    fid: bool = False  # FID/IS through torch-fidelity; needs the Inception weights
+    fid_images: int = 5000
+
+    def validate(self) -> None:
+        for name in ("grid_images", "swd_projections", "fid_images"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"data.{name} must be at least 1, got {getattr(self, name)}")
+        if self.swd_images < 0 or self.swd_images == 1:
+            raise ConfigError(f"data.swd_images must be 0 (off) or at least 2, got "
+                              f"{self.swd_images}")
+
+
+DataConfig = ImageDataConfig
+ModelConfig = ImageModelConfig
+
+
+def scale_images(images: Tensor, spec: DatasetSpec, rng: np.random.Generator | None = None
+                 ) -> Tensor:
+    r"""uint8 → floats in the data set's range: $x/255$ for [0, 1] data; for CIFAR-10 the paper's
+    $2(x/256 - 0.5) + u$, $u \sim U[0, 1/128)$ drawn from ``rng`` (no noise without it)."""
+    x = images.float()
+    if spec.value_range == (0.0, 1.0):
+        return x / 255.0
+    x = x / 128.0 - 1.0
+    if spec.dequantize and rng is not None:
+        x = x + torch.from_numpy(rng.random(x.shape, dtype=np.float32)) / 128.0
+    return x
+
+
+class ImageBatches:
+    """Random training images (uniform with replacement) from a seeded, checkpointed RNG."""
+
+    def __init__(self, images: np.ndarray, spec: DatasetSpec, seed: int) -> None:
+        if len(images) == 0:
+            raise ConfigError("the image data set is empty")
+        self.images = torch.from_numpy(images)
+        self.spec = spec
+        self.rng = np.random.default_rng(seed)
+
+    def next_batch(self, batch_size: int, device: torch.device) -> Tensor:
+        rows = torch.from_numpy(self.rng.integers(0, len(self.images), size=batch_size))
+        return scale_images(self.images[rows], self.spec, self.rng).to(device)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"bit_generator": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["bit_generator"]
+
+
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode (batch norm uses running statistics and is not updated), restored afterwards."""
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield module
+    finally:
+        module.train(was_training)
+
+
+def _seed(seed: int | None) -> int:
+    return seed if seed is not None else int.from_bytes(os.urandom(8), "little") >> 1
+
+
+def generate_images(generator: nn.Module, n: int, *, seed: int | None, device: torch.device,
+                    temperature: float = 1.0, batch_size: int = 500) -> Tensor:
+    r"""``n`` images $G(z)$, $z \sim \mathcal{N}(0, T^2 I)$, on the CPU. Uses its own RNG, so the
+    training RNG is untouched; the same seed gives the same images."""
+    rng = torch.Generator(device="cpu").manual_seed(_seed(seed))
+    out = []
+    with evaluating(generator):
+        for start in range(0, n, batch_size):
+            z = torch.randn(min(batch_size, n - start), generator.noise_dim, generator=rng)
+            out.append(generator((z * temperature).to(device)).float().cpu())
+    return torch.cat(out)
+
+
+def _subset(images: np.ndarray, n: int, seed: int) -> np.ndarray:
+    rows = np.random.default_rng(seed).choice(len(images), size=min(n, len(images)), replace=False)
+    return images[np.sort(rows)]
+
+
+def to_unit(images: Tensor, spec: DatasetSpec) -> Tensor:
+    """Images in the data range → [0, 1] pixels, the scale SWD values are reported on."""
+    low, high = spec.value_range
+    return (images - low) / (high - low)
+
+
+class SWDHook:
+    """$\\mathrm{SW}_1$ (see :mod:`textgan.image.metrics`) between a fixed held-out real set and
+    generated images from fixed noise, both as [0, 1] pixels."""
+
+    def __init__(self, generator: nn.Module, images: ImageSet, n: int, projections: int,
+                 device: torch.device) -> None:
+        reference = images.test if images.test is not None and len(images.test) else images.train
+        self.real = _subset(reference, n, SWD_SEED)
+        self.n = len(self.real)
+        self.generator, self.spec, self.device = generator, images.spec, device
+        self.directions = random_directions(int(np.prod(self.real.shape[1:])), projections,
+                                            SWD_SEED)
+        self.real_unit = torch.from_numpy(self.real).double() / 255.0
+        self.held_out = images.test is not None and len(images.test) > 0
+
+    def real_floor(self, train: np.ndarray) -> float:
+        """SWD between two real sets (training vs the reference): the noise floor of the metric."""
+        other = torch.from_numpy(_subset(train, self.n, SWD_SEED + 1)).double() / 255.0
+        return sliced_wasserstein(other, self.real_unit, self.directions)
+
+    def __call__(self, step: int = 0) -> dict[str, float]:
+        fake = generate_images(self.generator, self.n, seed=SWD_SEED, device=self.device)
+        return {"swd": sliced_wasserstein(to_unit(fake, self.spec), self.real_unit,
+                                          self.directions)}
+
+
+def _fid_hook(generator: nn.Module, images: ImageSet, n: int, device: torch.device):
+    from textgan.image.fidelity import fidelity_metrics
+
+    reference = images.test if images.test is not None else images.train
+    real = _subset(reference, n, SWD_SEED)
+
+    def compute(step: int) -> dict[str, float]:
+        fake = generate_images(generator, len(real), seed=SWD_SEED + 1, device=device)
+        return fidelity_metrics(real, to_uint8(fake, images.spec.value_range).transpose(0, 3, 1, 2),
+                                device)
+
+    return compute
+
+
+def build(config: Any, run: Run, device: torch.device,
+          progress: ProgressFn | None = None) -> ModeSetup:
+    """Images, models, batches and hooks for an image run (``config`` is a RunConfig)."""
+    data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
+    if data_cfg.fid:
+        from textgan.image.fidelity import check_fidelity
+
+        check_fidelity()  # before loading anything: a missing extra is a one-line error now
+    images = load_images(data_cfg.dataset, data_cfg.data_path, data_cfg.data_dir,
+                         data_cfg.download, progress)
+    spec = images.spec
+    generator, critic = build_image_models(spec.channels, spec.size, spec.value_range, model_cfg)
+    generator.to(device)
+    batches = ImageBatches(images.train, spec, train_cfg.seed)
+    hooks: list[Hook] = []
+    test = f", {len(images.test):,} test" if images.test is not None else ""
+    notes = [f"images: {spec.name} from {images.source} ({len(images.train):,} training{test}, "
+             f"{spec.channels}×{spec.size}×{spec.size}); model {model_cfg.arch}, DIM "
+             f"{model_cfg.dim}"] + images.notes
+    if train_cfg.sample_every:
+        noise_seed = SAMPLE_SEED
+
+        def write(step: int) -> None:
+            fake = generate_images(generator, data_cfg.grid_images, seed=noise_seed, device=device)
+            write_grid(run.samples_dir / f"step_{step:08d}.png", fake, spec.value_range,
+                       scale=GRID_SCALE)
+
+        hooks.append(Hook(train_cfg.sample_every, write))
+    if train_cfg.eval_every and data_cfg.swd_images:
+        swd = SWDHook(generator, images, data_cfg.swd_images, data_cfg.swd_projections, device)
+        where = "test" if swd.held_out else "training"
+        notes.append(f"SWD on {swd.n} {where} images, {data_cfg.swd_projections} projections: "
+                     f"untrained generator {swd()['swd']:.4f}, real-vs-real floor "
+                     f"{swd.real_floor(images.train):.4f}")
+        hooks.append(Hook(train_cfg.eval_every, swd))
+    if train_cfg.eval_every and data_cfg.fid:
+        hooks.append(Hook(train_cfg.eval_every,
+                          _fid_hook(generator, images, data_cfg.fid_images, device)))
+    extra_state = {"mode": "image", "config": config.to_dict()}
+    return ModeSetup(generator, critic, batches, hooks, extra_state,
+                     check_state=_check_state, notes=notes)
+
+
+def _check_state(state: dict[str, Any], path: Path) -> None:
+    if state.get("mode") != "image":
+        raise CheckpointError(f"{path} is a {state.get('mode')} checkpoint, not an image one")
+
+
+def generator_from_checkpoint(state: dict[str, Any], path: Path, device: torch.device
+                              ) -> tuple[nn.Module, DatasetSpec]:
+    """Rebuild the generator from a checkpoint alone (no data set needed)."""
+    from textgan.config import apply_overrides
+
+    _check_state(state, path)
+    config = state.get("config", {})
+    try:
+        spec = dataset_spec(config["data"]["dataset"])
+        model_cfg = apply_overrides(ImageModelConfig(), config.get("model", {}), "model")
+        generator, _ = build_image_models(spec.channels, spec.size, spec.value_range, model_cfg)
+        generator.load_state_dict(state["generator"])
+    except (KeyError, RuntimeError, TypeError, ConfigError) as err:
+        raise CheckpointError(f"{path} does not hold an image generator its config describes "
+                              f"({str(err).splitlines()[0][:100]})") from None
+    return generator.to(device).eval(), spec
+
+
+def default_output(path: Path, name: str = "sample.png") -> Path:
+    """``<run>/samples/<name>`` for a checkpoint inside a run, else beside the checkpoint."""
+    if path.parent.name == "checkpoints":
+        return path.parent.parent / "samples" / name
+    return path.with_suffix(".png")
+
+
+def sample(state: dict[str, Any], path: Path, n: int, *, seed: int | None,
+           temperature: float | None, out: Path | None, device: torch.device) -> Any:
+    """A PNG grid of ``n`` generated images (``temperature`` scales the noise)."""
+    from textgan.sampling import SampleResult
+
+    generator, spec = generator_from_checkpoint(state, path, device)
+    images = generate_images(generator, n, seed=seed, device=device,
+                             temperature=1.0 if temperature is None else temperature)
+    target = write_grid(out or default_output(path), images, spec.value_range, scale=GRID_SCALE)
+    return SampleResult(files=[target], notes=[f"checkpoint: {path} (step {state.get('step')})"])
