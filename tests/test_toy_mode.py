@@ -98,7 +98,8 @@ def test_plot_and_missing_matplotlib(tmp_path, monkeypatch):
     axis, values = plots.critic_surface(critic, torch.device("cpu"), points=16)
     assert values.shape == (16, 16) and axis[0] == -3 and axis[-1] == 3
     # values[i, j] is D at (x = axis[j], y = axis[i]).
-    assert values[3, 5] == pytest.approx(float(critic(torch.tensor([[axis[5], axis[3]]]))), rel=1e-5)
+    assert values[3, 5] == pytest.approx(
+        float(critic(torch.tensor([[axis[5], axis[3]]])).detach()), rel=1e-5)
     real = real_points("8gaussians", 50, 0).numpy()
     path = plots.plot_toy(tmp_path / "f.png", real, real + 0.1, (axis, values), "title")
     assert path.read_bytes().startswith(b"\x89PNG")
