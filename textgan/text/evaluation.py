@@ -23,6 +23,7 @@ from textgan.eval import (
     plot_quality_diversity,
     quality_diversity_sweep,
 )
+from textgan.text.mode import is_synthetic
 from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig
 
 JSText = Literal["valid", "train"]
@@ -117,12 +118,14 @@ class EvalReport:
 
 def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfig,
                    js_text: JSText = "valid") -> dict[str, float]:
+    """All metrics of text samples; on the synthetic corpus (character mode) also its oracle."""
     metrics = evaluate(samples, reference_for(corpus, js_text), config)
-    if corpus.meta.get("source", {}).get("kind") == "synthetic":
+    if is_synthetic(corpus) and corpus.tokenizer.kind == "char":
         from textgan.text.corpora.synthetic import oracle_scores
 
+        pad = corpus.tokenizer.vocab[1]
         metrics.update({k: float(v) for k, v in
-                        oracle_scores([s.rstrip("`") for s in samples], corpus.seq_len).items()})
+                        oracle_scores([s.rstrip(pad) for s in samples], corpus.seq_len).items()})
     return metrics
 
 
@@ -135,16 +138,19 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
     from textgan.config import apply_overrides
     from textgan.device import resolve_device
     from textgan.sampling import resolve_checkpoint
-    from textgan.text.mode import generator_from_checkpoint, load_corpus
-    from textgan.text.sampling import generate_text
+    from textgan.text.mode import generator_from_checkpoint, load_corpus, oracle_scores_for_rows
+    from textgan.text.sampling import generate_ids, generate_text
 
     path, state, notes = resolve_checkpoint(run, None)
     generator, tokenizer, saved = generator_from_checkpoint(state, path, resolve_device(device))
     data_cfg = apply_overrides(TextDataConfig(), saved.get("data", {}), "data")
     corpus = load_corpus(data_cfg, progress=progress)
     notes.append(f"checkpoint {path} (step {state.get('step')}), reference {corpus.dir}")
-    samples = generate_text(generator, tokenizer, n, temperature=temperature, seed=seed)
-    metrics = evaluate_lines(samples, corpus, config or EvalConfig(), js_text)
+    rows = generate_ids(generator, n, temperature=temperature, seed=seed).tolist()
+    samples = [tokenizer.decode(row, strip_pad=tokenizer.kind != "char") for row in rows]
+    metrics = evaluate(samples, reference_for(corpus, js_text), config or EvalConfig())
+    if is_synthetic(corpus):  # judged from the ids: knows which rows were cut (any tokenizer)
+        metrics.update(oracle_scores_for_rows(rows, tokenizer, corpus.seq_len))
     report = EvalReport(metrics, samples, corpus.dir, notes=notes)
     if temperatures:
         ref = reference_for(corpus, js_text)

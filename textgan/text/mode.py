@@ -71,6 +71,21 @@ def is_synthetic(corpus: PreparedCorpus) -> bool:
     return corpus.meta.get("source", {}).get("kind") == "synthetic"
 
 
+def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) -> dict[str, float]:
+    """The synthetic grammar's oracle scores for generated id rows (any tokenizer)."""
+    from textgan.text.corpora.synthetic import grammar_accepts, oracle_scores
+
+    lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
+    if tokenizer.kind == "char":
+        return {k: float(v) for k, v in oracle_scores(lines, seq_len).items()}
+    # seq_len counts pieces: a row that fills every position was cut, at a piece boundary
+    # ``len(line)`` characters in; any other row must be a whole sentence.
+    accepted = [line for line, row in zip(lines, rows, strict=True)
+                if grammar_accepts(line, len(line) if row[-1] != tokenizer.pad_id and line else -1)]
+    return {"grammar_accept_rate": len(accepted) / len(lines) if lines else 0.0,
+            "distinct_samples": float(len(set(lines))), "distinct_accepted": float(len(set(accepted)))}
+
+
 def sample_hook(run: Run, generator: TextGenerator, corpus: PreparedCorpus, every: int,
                 n: int = 64) -> Hook:
     """Write ``n`` argmax samples every ``every`` steps; on synthetic text also score them."""
@@ -79,23 +94,8 @@ def sample_hook(run: Run, generator: TextGenerator, corpus: PreparedCorpus, ever
     def write(step: int) -> dict[str, float]:
         tokenizer = corpus.tokenizer
         rows = generate_ids(generator, n, seed=SAMPLE_SEED).tolist()
-        lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
-        run.write_samples(step, lines)
-        if not synthetic:
-            return {}
-        from textgan.text.corpora.synthetic import grammar_accepts, oracle_scores
-
-        if tokenizer.kind == "char":
-            scores = oracle_scores(lines, corpus.seq_len)
-        else:
-            # seq_len counts pieces: a row that fills every position was cut, at a piece boundary
-            # ``len(line)`` characters in; any other row must be a whole sentence.
-            accepted = [line for line, row in zip(lines, rows, strict=True)
-                        if grammar_accepts(line, len(line) if row[-1] != tokenizer.pad_id and line
-                                           else -1)]
-            scores = {"grammar_accept_rate": len(accepted) / len(lines) if lines else 0.0,
-                      "distinct_samples": len(set(lines)), "distinct_accepted": len(set(accepted))}
-        return {k: float(v) for k, v in scores.items()}
+        run.write_samples(step, [tokenizer.decode(row, strip_pad=True) for row in rows])
+        return oracle_scores_for_rows(rows, tokenizer, corpus.seq_len) if synthetic else {}
 
     return Hook(every, write)
 
