@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cli.app import app, echo, say
+from textgan.errors import ConfigError
 from textgan.sampling import sample_from
 
 
@@ -25,6 +26,8 @@ def sample(
     device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:N."),
 ) -> None:
     """Print decoded samples, pad characters stripped, one a line."""
+    if run is not None and checkpoint is not None:
+        raise ConfigError("give --run or --checkpoint, not both")
     result = sample_from(n=n, run=run, checkpoint=checkpoint, runs_dir=runs_dir, seed=seed,
                          temperature=temperature, out=Path(out) if out else None, device=device)
     for note in result.notes:

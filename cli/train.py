@@ -42,8 +42,15 @@ class ProgressRenderer:
             self.progress.start()
             self.started = True
 
-    def stop(self) -> None:
-        if self.started:
+    def stop(self, erase: bool = False) -> None:
+        """Stop drawing; ``erase`` removes the display (a failed start leaves only its error line)."""
+        if not self.started:
+            return
+        self.started = False
+        if erase:
+            self.progress.live.transient = True
+            self.progress.live.stop()  # (Progress.stop would add a blank line to non-terminals)
+        else:
             self.progress.stop()
 
     def __call__(self, what: str, done: int, total: int | None) -> None:
@@ -158,8 +165,12 @@ def train(
     progress = _progress()
     renderer = ProgressRenderer(progress)
     try:
-        session = start_training(cfg, out=out, runs_dir=runs_dir, resume=resume,
-                                 overrides=overrides, progress=renderer, tensorboard=tensorboard)
+        try:
+            session = start_training(cfg, out=out, runs_dir=runs_dir, resume=resume,
+                                     overrides=overrides, progress=renderer, tensorboard=tensorboard)
+        except BaseException:
+            renderer.stop(erase=True)
+            raise
         renderer.start()
         c = session.config
         say(f"run: {session.run.dir}  (mode {c.mode}, preset {c.preset}, device "
@@ -220,6 +231,9 @@ def prepare(
                              download_dir=Path(cfg.data_dir) / "downloads", progress=renderer,
                              max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors)
         prepared = prepare_corpus(source, cfg, progress=renderer, force=force)
+    except BaseException:
+        renderer.stop(erase=True)
+        raise
     finally:
         renderer.stop()
     say(f"prepared {prepared.dir}: {len(prepared.train):,} training lines, "

@@ -49,7 +49,15 @@ def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path
     mode = state.get("mode")
     if not isinstance(mode, str):
         raise CheckpointError(f"{path} has no mode: not a textgan checkpoint")
-    result = mode_module(mode).sample(state, path, n, seed=seed, temperature=temperature,
-                                      out=out, device=resolve_device(device))
+    module, device_ = mode_module(mode), resolve_device(device)
+    try:
+        result = module.sample(state, path, n, seed=seed, temperature=temperature, out=out,
+                               device=device_)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        # Loading was safe (weights_only), but the content is not what textgan writes: a
+        # hand-made or damaged checkpoint. Say so instead of showing a traceback.
+        first = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+        raise CheckpointError(f"{path} is not a usable {mode} checkpoint ({type(err).__name__}: "
+                              f"{first})") from None
     result.notes = notes + result.notes
     return result

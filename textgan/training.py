@@ -7,6 +7,7 @@ The CLI calls :func:`resolve_config` and :func:`start_training`, then iterates
 from __future__ import annotations
 
 import importlib
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,12 @@ RESUMABLE = {"steps", "device", "checkpoint_every", "sample_every", "eval_every"
 def mode_module(mode: str) -> ModuleType:
     if mode not in MODES:
         raise ConfigError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
-    return importlib.import_module(MODES[mode])
+    try:
+        return importlib.import_module(MODES[mode])
+    except ModuleNotFoundError as err:
+        if err.name is None or not MODES[mode].startswith(err.name):
+            raise  # a missing dependency inside the mode is a real problem: keep the traceback
+        raise ConfigError(f"{mode} mode is not available in this version of textgan") from None
 
 
 def presets_for(mode: str) -> dict[str, dict[str, dict[str, Any]]]:
@@ -113,6 +119,39 @@ def _objective_layer(preset: dict[str, Any], file_cfg: dict[str, Any],
     return {} if row == OBJECTIVE_DEFAULTS.get(own) else {"train": row}
 
 
+def _check_new_run_dir(run_dir: Path) -> None:
+    """``--out`` must be new, or a directory holding nothing a run would write into."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise TextganError(f"--out {run_dir} is a file; choose a directory")
+    if run_dir.is_dir():
+        clash = [n for n in ("metrics.jsonl", "checkpoints", "samples") if (run_dir / n).exists()]
+        if clash:
+            raise TextganError(f"{run_dir} holds {', '.join(clash)} but no config.toml; choose "
+                               "another --out (nothing was changed)")
+
+
+def _missing_dirs(path: Path) -> list[Path]:
+    """``path`` and those of its ancestors that do not exist yet, deepest first."""
+    missing, p = [], path.absolute()
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    return missing
+
+
+def _remove_new_run(run: Run, created: list[Path]) -> None:
+    """Undo what starting a new run wrote: the directories it created, or its config.toml."""
+    if not created:
+        run.config_path.unlink(missing_ok=True)
+        return
+    shutil.rmtree(created[0], ignore_errors=True)
+    for directory in created[1:]:
+        try:
+            directory.rmdir()  # only if still empty
+        except OSError:
+            break
+
+
 @dataclass
 class TrainingSession:
     """A run ready to train; iterate :meth:`events` to train it."""
@@ -168,7 +207,7 @@ def start_training(config: RunConfig | None, *, out: str | Path | None = None,
 
         require_tensorboard()  # before anything is written
     if resume:
-        run_dir = Path(out) if out else latest_run(runs_dir)
+        run_dir = Path(out) if out else latest_run(runs_dir, hint="pass --out RUN_DIR")
         if not Run(run_dir).exists():
             raise TextganError(f"cannot resume: {run_dir} is not a run directory (no config.toml)")
         config = _resumed_config(Run(run_dir), overrides or {})
@@ -179,10 +218,21 @@ def start_training(config: RunConfig | None, *, out: str | Path | None = None,
         if Run(run_dir).exists():
             raise TextganError(f"{run_dir} already holds a run; continue it with --resume or "
                                "choose another --out")
+        _check_new_run_dir(run_dir)
     device = resolve_device(config.train.device)
     run = Run(run_dir, keep_checkpoints=config.train.keep_checkpoints)
-    seed_everything(config.train.seed)
-    setup = mode_module(config.mode).build(config, run, device, progress)
+    created = [] if resume else _missing_dirs(run_dir)
+    try:
+        if not resume:
+            # config.toml first: a run killed at any moment from here on (even while its corpus
+            # is being prepared) can be continued with --resume.
+            run.write_config(config.to_dict())
+        seed_everything(config.train.seed)
+        setup = mode_module(config.mode).build(config, run, device, progress)
+    except Exception:
+        if not resume:  # a new run that failed to build leaves nothing behind
+            _remove_new_run(run, created)
+        raise
     trainer = Trainer(setup.generator, setup.critic, setup.data, config.train, device)
     notes += setup.notes
     resumed_from = None
@@ -192,13 +242,14 @@ def start_training(config: RunConfig | None, *, out: str | Path | None = None,
             notes.append(f"no checkpoint in {run.dir}: starting from step 0")
         else:
             for path, reason in point.skipped:
-                notes.append(f"skipped {path.name}: {reason}")
-            setup.check_state(point.state, point.path)
+                notes.append(f"falling back past {path.name}: {reason}")
             try:
+                setup.check_state(point.state, point.path)
                 trainer.load_state_dict(point.state)
-            except (KeyError, RuntimeError, ValueError) as err:
+            except (KeyError, RuntimeError, ValueError, TypeError, IndexError) as err:
+                first = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
                 raise CheckpointError(f"{point.path} does not fit this run's models "
-                                      f"({str(err).splitlines()[0][:100]})") from None
+                                      f"({first}); start a new run with --out") from None
             resumed_from = point.path
             notes.append(f"resumed from {point.path} (step {trainer.step})")
         run.truncate_metrics(trainer.step)

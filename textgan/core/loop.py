@@ -55,7 +55,7 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
     """
     cfg = trainer.config
     extra_state = extra_state or {}
-    last_saved = trainer.step
+    last_saved: int | None = trainer.step if run.checkpoints.paths() else None
     while trainer.step < cfg.steps:
         started = time.perf_counter()
         stats = trainer.train_step()
@@ -64,12 +64,7 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
         record: dict[str, float] = {}
         if step % cfg.log_every == 0 or step == cfg.steps:
             record = {k: float(v) for k, v in stats.items()}
-            bad = [k for k, v in record.items() if not math.isfinite(v)]
-            if bad:
-                raise DivergenceError(
-                    f"training diverged at step {step}: {', '.join(bad)} is not finite; the last "
-                    f"good checkpoint (step {last_saved}) is kept — lower --lr or change the seed"
-                )
+            _check_finite(record, step, last_saved)
             record["sec_per_step"] = time.perf_counter() - started
         for hook in hooks:
             if hook.every and step % hook.every == 0:
@@ -81,13 +76,27 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
             event.metrics = record
         stopping = should_stop()
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopping:
+            # Never save a poisoned state: the losses of this step and every parameter must be
+            # finite (a step that was not logged is checked here too).
+            _check_finite({k: float(v) for k, v in stats.items()}, step, last_saved)
             if not trainer.parameters_finite():
-                raise DivergenceError(
-                    f"training diverged at step {step}: parameters are not finite; the last good "
-                    f"checkpoint (step {last_saved}) is kept — lower --lr or change the seed"
-                )
+                raise DivergenceError(f"training diverged at step {step}: parameters are not finite; "
+                                      f"{_kept(last_saved)} — lower --lr or change the seed")
             event.checkpoint = run.checkpoints.save(step, {**trainer.state_dict(), **extra_state})
             last_saved = step
         yield event
         if stopping:
             return
+
+
+def _kept(last_saved: int | None) -> str:
+    if last_saved is None:
+        return "no checkpoint was written"
+    return f"the last good checkpoint (step {last_saved}) is kept"
+
+
+def _check_finite(values: dict[str, float], step: int, last_saved: int | None) -> None:
+    bad = [k for k, v in values.items() if not math.isfinite(v)]
+    if bad:
+        raise DivergenceError(f"training diverged at step {step}: {', '.join(bad)} is not finite; "
+                              f"{_kept(last_saved)} — lower --lr or change the seed")

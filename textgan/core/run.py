@@ -9,6 +9,8 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +52,10 @@ class Run:
         return run
 
     def write_config(self, config: dict[str, Any]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
         text = to_toml(config).encode()
-        atomic_write_bytes(self.config_path, lambda f: f.write(text))
+        with _disk_errors(self.config_path):
+            self.dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.config_path, lambda f: f.write(text))
 
     def read_config(self) -> dict[str, Any]:
         try:
@@ -64,7 +67,7 @@ class Run:
         """Append one JSON line; non-finite floats are written as null (JSON has no NaN)."""
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                  for k, v in record.items()}
-        with self.metrics_path.open("a", encoding="utf-8") as f:
+        with _disk_errors(self.metrics_path), self.metrics_path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(clean) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
@@ -84,22 +87,34 @@ class Run:
         kept = [r for r in self.read_metrics() if r.get("step", 0) <= after_step]
         text = "".join(json.dumps(r) + "\n" for r in kept).encode()
         if self.metrics_path.exists():
-            atomic_write_bytes(self.metrics_path, lambda f: f.write(text))
+            with _disk_errors(self.metrics_path):
+                atomic_write_bytes(self.metrics_path, lambda f: f.write(text))
 
     def write_samples(self, step: int, lines: list[str]) -> Path:
-        self.samples_dir.mkdir(parents=True, exist_ok=True)
         path = self.samples_dir / f"step_{step:08d}.txt"
         text = "".join(line + "\n" for line in lines).encode()
-        atomic_write_bytes(path, lambda f: f.write(text))
+        with _disk_errors(path):
+            self.samples_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, lambda f: f.write(text))
         return path
 
 
-def latest_run(root: str | Path) -> Path:
+@contextmanager
+def _disk_errors(path: Path) -> Iterator[None]:
+    """A full disk or a permission problem while writing a run file → one-line TextganError."""
+    try:
+        yield
+    except OSError as err:
+        raise TextganError(f"could not write {path}: {err.strerror or err}; checkpoints already "
+                           "written are kept — free space or fix permissions, then --resume") from None
+
+
+def latest_run(root: str | Path, hint: str = "pass --run") -> Path:
     """The most recently modified run directory under ``root``."""
     root = Path(root)
     candidates = [p for p in root.iterdir() if (p / CONFIG_FILE).is_file()] if root.is_dir() else []
     if not candidates:
-        raise TextganError(f"no runs found under {root}; train one with `textgan train` or pass --run")
+        raise TextganError(f"no runs found under {root}; train one with `textgan train` or {hint}")
 
     def last_touched(p: Path) -> float:
         ckpts = p / "checkpoints"
