@@ -9,7 +9,29 @@ A prepared corpus is a directory::
 
 It is built in a ``.partial`` sibling directory and renamed into place when complete, so a
 prepared directory is either whole or absent: an interrupted preparation never leaves something
-training could mistake for a corpus, and re-running simply starts over.
+training could mistake for a corpus, and re-running simply starts over. A preparation that fails
+with an error removes its ``.partial`` directory; one that was killed leaves it for the next run to
+delete. A directory without ``meta.json``, or whose arrays do not have the sizes it records, is
+never opened.
+
+How raw text becomes ids (character tokenizer; any input either maps like this or is refused
+with a one-line :class:`~textgan.errors.CorpusError`, never a traceback):
+
+* Lines end at ``\n``; a ``\r`` right before it is dropped (CRLF = LF). A lone ``\r``, form
+  feed, U+2028 and other separators stay inside the line as ordinary characters.
+* Text is UTF-8. An invalid byte sequence is an error naming file, line and byte (default,
+  ``encoding_errors="strict"``); with ``"replace"`` each one becomes U+FFFD, which is unk.
+  A UTF-8 byte-order mark at the start of a file is dropped. Gzip input (``.gz`` or gzip magic
+  bytes) is decompressed; corrupt gzip is an error.
+* Empty lines and lines of only whitespace (``str.isspace``) are skipped; a corpus with no other
+  line is an error.
+* Every other code point is a character: NUL and control characters included (they get a
+  vocabulary entry if frequent enough). No Unicode normalisation: a combining accent is its own
+  position (``"e\u0301"`` is two characters).
+* Each line is cut to ``seq_len`` code points (a huge line like any other) and right-padded with
+  the pad character. A literal pad character is indistinguishable from padding, so a line of only
+  pad characters becomes an all-padding row.
+* Characters outside the ``max_vocab - 2`` most frequent, and a literal U+FFFD, become unk.
 """
 
 from __future__ import annotations
@@ -19,6 +41,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -140,7 +163,7 @@ class PreparedCorpus:
                                       "and prepare again")
                 arrays.append(np.memmap(path, dtype=meta["dtype"], mode="r", shape=(n, *shape))
                               if n else np.zeros((0, *shape), dtype=meta["dtype"]))
-        except (OSError, KeyError, ValueError) as err:
+        except (OSError, KeyError, ValueError, TypeError, AttributeError) as err:
             raise CorpusError(f"prepared corpus {directory} is unreadable ({err}); delete it and "
                               "prepare again") from None
         return cls(directory, arrays[0], arrays[1], tokenizer, meta)
@@ -205,6 +228,31 @@ def prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | None
                    force: bool = False) -> PreparedCorpus:
     """Prepare ``source`` (train/valid line iterators) under ``cfg.data_dir``; reuse if done.
 
+    On any error or interruption the ``.partial`` directory is removed (it may hold gigabytes);
+    a full disk or an unwritable ``data_dir`` becomes a one-line :class:`CorpusError`.
+    """
+    target = prepared_dir_for(source.name, cfg)
+    partial = target.with_name(target.name + ".partial")
+    new_data_dir = not Path(cfg.data_dir).exists()
+    try:
+        return _prepare_corpus(source, cfg, progress, force)
+    except BaseException as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        if new_data_dir:  # created for nothing: leave no trace
+            with suppress(OSError):
+                Path(cfg.data_dir).rmdir()
+        if isinstance(err, OSError):
+            where = f" ({err.filename})" if err.filename else ""
+            raise CorpusError(f"preparing the corpus in {cfg.data_dir} failed: "
+                              f"{err.strerror or err}{where}; fix that (disk space, permissions, "
+                              "network) and run again") from None
+        raise
+
+
+def _prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | None = None,
+                    force: bool = False) -> PreparedCorpus:
+    """Prepare ``source`` (train/valid line iterators) under ``cfg.data_dir``; reuse if done.
+
     Streams twice over the training text (fit, then encode): memory stays bounded whatever the
     corpus size.
     """
@@ -218,11 +266,7 @@ def prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | None
         shutil.rmtree(partial)  # an interrupted earlier attempt
     partial.mkdir(parents=True)
     started = time.time()
-    try:
-        tokenizer, n_seen = _fit_tokenizer(source, cfg, partial, progress)
-    except CorpusError:
-        shutil.rmtree(partial, ignore_errors=True)  # e.g. a vocab_size the text cannot fill
-        raise
+    tokenizer, n_seen = _fit_tokenizer(source, cfg, partial, progress)
     if n_seen == 0:
         shutil.rmtree(partial)
         raise CorpusError(f"corpus '{source.name}' has no training lines; check the path or source")
