@@ -37,8 +37,6 @@ def checkpoint_of(run: Path) -> Path:
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     """A working directory with corpora, hostile files and three finished tiny runs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("cli_errors")
     cwd = os.getcwd()
     os.chdir(root)
@@ -75,7 +73,6 @@ def base(tmp_path_factory):
         Path("nofooter.pt").write_bytes(raw[: raw.rindex(FOOTER_MAGIC)])
     finally:
         os.chdir(cwd)
-        torch.set_num_threads(threads)
     return root
 
 
@@ -222,8 +219,7 @@ def test_real_processes_exit_nonzero_with_one_line(tmp_path):
                                        + len(payload).to_bytes(8, "little"))
     commands = [["prepare", "--corpus-path", name] for name in HOSTILE_FILES]
     commands += [["train", "--steps", "-3"], ["sample", "--checkpoint", "evil.pt"]]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=tmp_path, env=env,
+    procs = [subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for args in commands]
     for args, proc in zip(commands, procs, strict=True):

@@ -13,14 +13,6 @@ from textgan.errors import DivergenceError
 from textgan.training import resolve_config, start_training
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture()
 def corpus(tmp_path):
     path = tmp_path / "c.txt"

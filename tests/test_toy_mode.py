@@ -138,16 +138,7 @@ SHORT = {"train": {"steps": 300, "batch_size": 64, "critic_iters": 5, "gp_lambda
          "model": {"dim": 32}, "data": {"dataset": "8gaussians", "eval_points": 2000}}
 
 
-@pytest.fixture()
-def one_thread():
-    """Tiny MLPs gain nothing from intra-op threads; one thread avoids their synchronisation."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_short_run_learns_all_eight_modes_with_unit_gradient_norm(tmp_path, one_thread):
+def test_short_run_learns_all_eight_modes_with_unit_gradient_norm(tmp_path):
     session = start_training(resolve_config("toy", "cpu", None, SHORT), out=tmp_path / "run")
     device = torch.device("cpu")
     before = generate_points(session.trainer.generator, 2000, seed=1, device=device)
