@@ -19,32 +19,38 @@ EXIT = tuple({typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)})
 ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
+def run(argv: list[str]) -> int:
+    """Run the command line ``argv``; return the exit code (what ``textgan`` exits with)."""
     try:
-        app(args=args, prog_name="textgan", standalone_mode=False)
+        app(args=argv, prog_name="textgan", standalone_mode=False)
     except EXIT as done:
-        sys.exit(done.exit_code)
+        return int(done.exit_code or 0)
     except click_exceptions.UsageError as err:
         path = err.ctx.command_path if err.ctx else "textgan"
         where = "textgan " + path.split(" ", 1)[1] if " " in path else "textgan"
         sys.stderr.write(f"error: {_one_line(err.format_message())} (see `{where} --help`)\n")
-        sys.exit(2)
+        return 2
     except ABORT:
         sys.stderr.write("aborted\n")
-        sys.exit(130)
+        return 130
     except TextganError as err:
         sys.stderr.write(f"error: {_one_line(str(err))}\n")
-        sys.exit(1)
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        sys.exit(130)
+        return 130
     except BrokenPipeError:  # `textgan sample | head`
-        sys.exit(0)
+        return 0
     except OSError as err:  # the machine, not textgan: disk full, permissions, ...
         where = f" ({err.filename})" if err.filename else ""
         sys.stderr.write(f"error: {_one_line(err.strerror or str(err))}{where}\n")
-        sys.exit(1)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``textgan`` console script."""
+    sys.exit(run(sys.argv[1:] if argv is None else argv))
 
 
 def _one_line(message: str) -> str:

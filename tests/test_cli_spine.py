@@ -5,15 +5,11 @@ import tomllib
 
 import pytest
 
-from cli.main import main
+from cli.main import run
 
 
 def run_cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
+    return run(list(args))
 
 
 @pytest.fixture()

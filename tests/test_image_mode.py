@@ -9,7 +9,7 @@ import torch
 from test_image_data import write_cifar, write_idx_dir
 from torch import nn
 
-from cli.main import main
+from cli.main import run
 from textgan.errors import ConfigError
 from textgan.image.data import DATASETS
 from textgan.image.mode import ImageBatches, scale_images
@@ -23,11 +23,7 @@ from textgan.training import resolve_config, start_training
 
 
 def run_cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
+    return run(list(args))
 
 
 @pytest.mark.parametrize("arch,channels,size,value_range", [

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from cli.main import main
+from cli.main import run
 from textgan.core.run import Run
 from textgan.errors import TextganError
 from textgan.report import moving_average, pick_sample_points, write_report
@@ -17,11 +17,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def run_cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
+    return run(list(args))
 
 
 def png_size(path) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from cli.main import main
+from cli.main import run
 from textgan.errors import CorpusError
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, prepare_corpus
 from textgan.text.sentencepiece import MODEL_FILE, SAMPLE_FILE, SentencePieceTokenizer
@@ -25,11 +25,7 @@ def make_lines(n: int, seed: int = 0) -> list[str]:
 
 
 def run_cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
+    return run(list(args))
 
 
 @pytest.fixture(scope="module")

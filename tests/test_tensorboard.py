@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from cli.main import main
+from cli.main import run
 from textgan.core.run import Run
 from textgan.errors import TextganError
 
@@ -15,11 +15,7 @@ from textgan.tensorboard import TensorBoardSink, read_scalars, require_tensorboa
 
 
 def run_cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
+    return run(list(args))
 
 
 def test_sink_writes_every_scalar(tmp_path):

@@ -7,7 +7,7 @@ import tomllib
 import pytest
 import torch
 
-from cli.main import main
+from cli.main import run
 from textgan.errors import TextganError
 from textgan.toy.data import ToyBatches, centers, component_std, sample_toy
 from textgan.toy.mode import (
@@ -21,11 +21,7 @@ from textgan.training import resolve_config, start_training
 
 
 def run_cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
+    return run(list(args))
 
 
 def test_eight_gaussians_as_in_gan_toy():
