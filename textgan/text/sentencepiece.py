@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from textgan.errors import CorpusError
+from textgan.text.tokenizer import PAD_ID, UNK_ID
 
 UNK_SURFACE = "\ufffd"  # as the character tokenizer's unk
 WORD_START = "\u2581"  # SentencePiece's visible space
@@ -60,6 +61,7 @@ class SentencePieceTokenizer:
     """id → piece table backed by a SentencePiece model; ``vocab[0]`` unk, ``vocab[1]`` pad."""
 
     kind = "sentencepiece"
+    pad_id, unk_id = PAD_ID, UNK_ID
 
     def __init__(self, model_proto: bytes, pad: str = "`", trained_lines: int = 0) -> None:
         self.model_proto = bytes(model_proto)
@@ -69,17 +71,9 @@ class SentencePieceTokenizer:
         self.vocab: list[str] = [self.sp.id_to_piece(i) for i in range(self.sp.get_piece_size())]
         self._surface = [piece.replace(WORD_START, " ") for piece in self.vocab]  # id -> text
         self._surface[0], self._surface[1] = UNK_SURFACE, pad
-        if self.sp.unk_id() != 0 or self.sp.pad_id() != 1:
+        if self.sp.unk_id() != UNK_ID or self.sp.pad_id() != PAD_ID:
             raise CorpusError("this SentencePiece model does not use unk id 0 and pad id 1; "
                               "prepare the corpus again")
-
-    @property
-    def pad_id(self) -> int:
-        return 1
-
-    @property
-    def unk_id(self) -> int:
-        return 0
 
     @property
     def dtype(self) -> np.dtype:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from textgan.errors import CorpusError
 
 UNK = "\ufffd"
+UNK_ID, PAD_ID = 0, 1  # the same ids in every tokenizer (char and SentencePiece)
 
 
 def cut_and_pad(lines: Sequence[str], seq_len: int, pad: str) -> str:
@@ -40,6 +42,8 @@ class CharTokenizer:
 
     vocab: list[str]
     kind: str = "char"
+    pad_id: ClassVar[int] = PAD_ID
+    unk_id: ClassVar[int] = UNK_ID
 
     def __post_init__(self) -> None:
         if len(self.vocab) < 2 or any(len(c) != 1 for c in self.vocab):
@@ -52,14 +56,6 @@ class CharTokenizer:
     @property
     def pad(self) -> str:
         return self.vocab[1]
-
-    @property
-    def pad_id(self) -> int:
-        return 1
-
-    @property
-    def unk_id(self) -> int:
-        return 0
 
     @property
     def dtype(self) -> np.dtype:
