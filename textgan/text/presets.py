@@ -17,7 +17,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "data": {"seq_len": 32, "max_vocab": 2048, "max_lines": 10_000_000},
     },
     # Small enough for two CPU cores: a narrower network and fewer critic steps per generator
-    # step (see the note on issue 5 for the measurements behind these numbers).
+    # step. Measured on Brown (benchmarks/recipes.py, DIM 64, 240 CPU-seconds each, one seed):
+    # 5 critic steps made 2x the generator steps of the paper's 10 and ended with the lowest
+    # JS-4/JS-2 (0.988/0.79 vs 1.000/0.93); TTUR (1 critic step, critic lr 3e-4) dipped lowest
+    # early (JS-4 0.966 at 120 s) but drifted back to 0.998, so it is not the default. fp32:
+    # CPUs without AVX512-BF16 run bf16 ~12-17x slower. No recipe reached the JS-4 threshold
+    # (2x the real-vs-real floor) in these budgets.
     "cpu": {
         "train": {"steps": 2000, "batch_size": 64, "critic_iters": 5, "lr": 1e-4,
                   "lr_critic": None, "betas": [0.5, 0.9], "gp_lambda": 10.0,

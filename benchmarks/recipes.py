@@ -1,0 +1,138 @@
+"""Time-to-quality of training recipes on a real corpus (prints numbers; no assertions).
+
+    bash ../shared/corpora/brown.sh /tmp/brown            # never commit the text
+    python benchmarks/recipes.py --train /tmp/brown/brown-train.txt \
+        --valid /tmp/brown/brown-valid.txt --budget 240 --out /tmp/recipes.jsonl
+
+Each recipe trains the same model (``--dim``, 5 residual blocks) from the same seed until it has
+used ``--budget`` seconds of *process CPU time*; every ``--eval-every`` CPU seconds it generates
+``--samples`` argmax samples and scores JS-1..4 against the held-out lines (evaluation time is not
+counted). Process CPU time, with ``--threads 1``, is the time axis because the machine is shared:
+wall-clock under a varying load would measure the neighbours, CPU time measures the recipe. Wall
+seconds are recorded too.
+
+The quality threshold is JS-4 <= 2 x the real-vs-real floor: the JS-4 of ``--samples`` random
+*training* lines against the same held-out lines (mean of 5 draws). Time-to-threshold is the first
+evaluation at or below it; recipes that do not reach it within the budget are reported as such,
+with their JS-4 at equal CPU time for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from textgan.core.trainer import TrainConfig, Trainer, seed_everything
+from textgan.eval.js import js_against_table
+from textgan.eval.ngrams import count_ngrams
+from textgan.text.mode import CorpusBatches, build_models, load_corpus
+from textgan.text.models import TextModelConfig
+from textgan.text.prepare import TextDataConfig
+from textgan.text.sampling import generate_ids
+
+# name -> TrainConfig overrides. "paper" is the paper's optimisation recipe (on the --dim model).
+RECIPES: dict[str, dict] = {
+    "paper": {"critic_iters": 10, "lr": 1e-4, "lr_critic": None},
+    "critic5": {"critic_iters": 5, "lr": 1e-4, "lr_critic": None},
+    "ttur": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4},
+    "ttur-c2": {"critic_iters": 2, "lr": 1e-4, "lr_critic": 3e-4},
+    "ttur-b32": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "batch_size": 32},
+    "ttur-bf16": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "precision": "bf16"},
+}
+
+
+def js_orders(ids: np.ndarray, base: int, table, leave_out: bool = False) -> dict[int, float]:
+    return js_against_table(ids.astype(np.int64), base, table, (1, 2, 3, 4), leave_out=leave_out)
+
+
+def floor_js4(train: np.ndarray, base: int, table, n: int, draws: int = 5) -> float:
+    rng = np.random.default_rng(0)
+    return float(np.mean([js_orders(train[rng.choice(len(train), n, replace=False)], base, table)[4]
+                          for _ in range(draws)]))
+
+
+def run_recipe(name: str, corpus, table, args: argparse.Namespace, threshold: float,
+               log) -> dict:
+    overrides = RECIPES[name]
+    cfg = TrainConfig(**{"batch_size": 64, "seed": args.seed, **overrides})
+    seed_everything(cfg.seed)
+    generator, critic = build_models(len(corpus.vocab), corpus.seq_len, TextModelConfig(dim=args.dim))
+    data = CorpusBatches(corpus.train, len(corpus.vocab), cfg.seed)
+    trainer = Trainer(generator, critic, data, cfg, torch.device("cpu"))
+    cpu = wall = 0.0
+    next_eval, reached = 0.0, None
+    points = []
+    while True:
+        if cpu >= next_eval or (args.max_steps and trainer.step >= args.max_steps):
+            ids = generate_ids(generator, args.samples, seed=1234).numpy()
+            js = js_orders(ids, len(corpus.vocab), table)
+            point = {"recipe": name, "seed": cfg.seed, "step": trainer.step, "cpu_s": round(cpu, 1),
+                     "wall_s": round(wall, 1), **{f"js{k}": round(v, 4) for k, v in js.items()}}
+            points.append(point)
+            log(point)
+            if reached is None and js[4] <= threshold:
+                reached = point
+            next_eval += args.eval_every
+            if cpu >= args.budget or (args.max_steps and trainer.step >= args.max_steps):
+                break
+        c0, w0 = time.process_time(), time.perf_counter()
+        trainer.train_step()
+        cpu += time.process_time() - c0
+        wall += time.perf_counter() - w0
+    return {"recipe": name, "config": overrides, "steps": trainer.step, "cpu_s": round(cpu, 1),
+            "wall_s": round(wall, 1), "final_js4": points[-1]["js4"],
+            "best_js4": min(p["js4"] for p in points),
+            "time_to_threshold_cpu_s": reached["cpu_s"] if reached else None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--valid", required=True)
+    parser.add_argument("--data-dir", default="/tmp/textgan-recipes-data")
+    parser.add_argument("--recipes", default="paper,critic5,ttur")
+    parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--budget", type=float, default=240.0, help="CPU seconds per recipe")
+    parser.add_argument("--eval-every", type=float, default=30.0, help="CPU seconds")
+    parser.add_argument("--samples", type=int, default=640)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1, help="repeat each recipe with seeds "
+                        "seed, seed+1, ... (spread = seed noise)")
+    parser.add_argument("--max-steps", type=int, default=0, help="also stop at this many generator "
+                        "steps (equal-steps comparisons, e.g. fp32 vs bf16)")
+    parser.add_argument("--out", default=None, help="append JSON lines here")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    corpus = load_corpus(TextDataConfig(corpus="files", corpus_path=args.train, valid_path=args.valid,
+                                        data_dir=args.data_dir, max_vocab=256))
+    base = len(corpus.vocab)
+    table = count_ngrams(np.asarray(corpus.valid, dtype=np.int64), base, 4)
+    floor = floor_js4(np.asarray(corpus.train), base, table, args.samples)
+    threshold = 2 * floor
+    out = open(args.out, "a") if args.out else None  # noqa: SIM115
+
+    def log(record: dict) -> None:
+        line = json.dumps(record)
+        print(line, flush=True)
+        if out:
+            out.write(line + "\n")
+            out.flush()
+
+    log({"corpus": str(Path(args.train).name), "train_lines": len(corpus.train),
+         "valid_lines": len(corpus.valid), "vocab": base, "dim": args.dim,
+         "floor_js4": round(floor, 4), "threshold_js4": round(threshold, 4)})
+    base_seed = args.seed
+    for name in args.recipes.split(","):
+        for seed in range(base_seed, base_seed + args.seeds):
+            args.seed = seed
+            log({"summary": {**run_recipe(name, corpus, table, args, threshold, log), "seed": seed}})
+
+
+if __name__ == "__main__":
+    main()
