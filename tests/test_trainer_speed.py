@@ -109,3 +109,15 @@ def test_unknown_critic_batching_is_rejected() -> None:
 
 def test_single_process_trainer_is_main() -> None:
     assert make_trainer().is_main
+
+
+def test_stats_to_host_is_one_copy_with_the_same_values() -> None:
+    from textgan.core.trainer import stats_to_host
+
+    stats = {"a": torch.tensor(0.1), "b": torch.tensor(1 / 3, dtype=torch.float64),
+             "c": torch.tensor(2.5, dtype=torch.bfloat16), "d": torch.tensor(float("nan"))}
+    host = stats_to_host(stats)
+    assert list(host) == ["a", "b", "c", "d"]
+    assert host["a"] == float(stats["a"]) and host["b"] == 1 / 3 and host["c"] == 2.5
+    assert host["d"] != host["d"]  # NaN survives (the loop's divergence check needs it)
+    assert stats_to_host({}) == {}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from textgan.core.run import Run
-from textgan.core.trainer import Trainer
+from textgan.core.trainer import Trainer, stats_to_host
 from textgan.errors import DivergenceError
 
 
@@ -63,7 +63,7 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
         event = StepEvent(step=step, total=cfg.steps)
         record: dict[str, float] = {}
         if step % cfg.log_every == 0 or step == cfg.steps:
-            record = {k: float(v) for k, v in stats.items()}
+            record = stats_to_host(stats)
             _check_finite(record, step, last_saved)
             record["sec_per_step"] = time.perf_counter() - started
         for hook in hooks:
@@ -78,7 +78,7 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopping:
             # Never save a poisoned state: the losses of this step and every parameter must be
             # finite (a step that was not logged is checked here too).
-            _check_finite({k: float(v) for k, v in stats.items()}, step, last_saved)
+            _check_finite(stats_to_host(stats), step, last_saved)
             if not trainer.parameters_finite():
                 raise DivergenceError(f"training diverged at step {step}: parameters are not finite; "
                                       f"{_kept(last_saved)} — lower --lr or change the seed")

@@ -201,6 +201,19 @@ class Trainer:
         return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
 
 
+def stats_to_host(stats: dict[str, Tensor]) -> dict[str, float]:
+    """Every stat as a Python float through ONE device-to-host copy.
+
+    On CUDA each ``float(tensor)`` waits for the GPU to drain its queue; converting the stats
+    one by one costs a synchronisation per value, this costs one per logged step (and
+    ``log_every`` > 1 removes even that from most steps).
+    """
+    if not stats:
+        return {}
+    values = torch.stack([v.detach().reshape(()).to(torch.float64) for v in stats.values()])
+    return dict(zip(stats, values.tolist(), strict=True))
+
+
 def _as_python_state(state: Any) -> tuple:
     """random.setstate needs tuples; a checkpoint round-trip may give lists."""
     version, internal, gauss = state
