@@ -91,3 +91,25 @@ def test_half_prepared_directory_is_refused(tmp_path):
     (d / "train.bin").write_bytes(b"\0" * 64)
     with pytest.raises(CorpusError, match="not a fully prepared corpus"):
         PreparedCorpus.open(d)
+
+
+def test_batches_read_rows_from_the_file_exactly(tmp_path):
+    import torch
+
+    from textgan.text.mode import CorpusBatches
+
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 7, size=(500, 9)).astype(np.uint8)
+    rows.tofile(tmp_path / "train.bin")
+    mm = np.memmap(tmp_path / "train.bin", dtype=np.uint8, mode="r", shape=(500, 9))
+    from_file, in_memory = CorpusBatches(mm, 7, seed=3), CorpusBatches(rows, 7, seed=3)
+    assert from_file._file is not None  # the pread path
+    for _ in range(5):
+        a = from_file.next_batch(16, torch.device("cpu"))
+        b = in_memory.next_batch(16, torch.device("cpu"))
+        assert a.shape == (16, 9, 7) and torch.equal(a, b)
+        assert torch.equal(a.sum(-1), torch.ones(16, 9))  # one-hot
+    state = from_file.state_dict()
+    expected = from_file.next_batch(4, torch.device("cpu"))
+    from_file.load_state_dict(state)
+    assert torch.equal(from_file.next_batch(4, torch.device("cpu")), expected)
