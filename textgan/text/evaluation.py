@@ -39,8 +39,7 @@ def _decoded_reference(corpus: PreparedCorpus, config: ReferenceConfig) -> Refer
     train = corpus.decode_rows(corpus.train[rows], strip_pad=True)
     valid = corpus.decode_rows(corpus.valid, strip_pad=True)
     seq_len = max(1, int(np.percentile([len(s) for s in valid], 99)))
-    return ReferenceSet.from_texts(train, valid, seq_len, pad=corpus.tokenizer.vocab[1]
-                                   if corpus.tokenizer.kind == "char" else "`", config=config)
+    return ReferenceSet.from_texts(train, valid, seq_len, pad=corpus.tokenizer.pad, config=config)
 
 
 def reference_for(corpus: PreparedCorpus, js_text: JSText = "valid") -> ReferenceSet:
@@ -50,7 +49,7 @@ def reference_for(corpus: PreparedCorpus, js_text: JSText = "valid") -> Referenc
                           "give it --valid-path or more lines")
     cache = corpus.dir / f"eval_reference_{js_text}"
     char_mode = corpus.tokenizer.kind == "char"
-    pad = corpus.tokenizer.vocab[1] if char_mode else "`"
+    pad = corpus.tokenizer.pad
     try:
         ref = ReferenceSet.load(cache)
         if not char_mode or ref.is_for(corpus.train, corpus.valid, corpus.vocab, pad):
@@ -123,7 +122,7 @@ def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfi
     if is_synthetic(corpus) and corpus.tokenizer.kind == "char":
         from textgan.text.corpora.synthetic import oracle_scores
 
-        pad = corpus.tokenizer.vocab[1]
+        pad = corpus.tokenizer.pad
         metrics.update({k: float(v) for k, v in
                         oracle_scores([s.rstrip(pad) for s in samples], corpus.seq_len).items()})
     return metrics

@@ -104,6 +104,7 @@ class TextDataConfig:
 class Tokenizer:  # structural type shared by the char and SentencePiece tokenizers
     vocab: list[str]
     kind: str
+    pad: str  # the pad character (how a pad id decodes)
     pad_id: int
     dtype: np.dtype
 
