@@ -51,6 +51,7 @@ import numpy as np
 
 from textgan.config import as_dict
 from textgan.core.checkpoint import atomic_write_bytes
+from textgan.core.filelock import exclusive
 from textgan.errors import ConfigError, CorpusError
 from textgan.text.tokenizer import CharTokenizer
 
@@ -230,13 +231,19 @@ def prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | None
     """Prepare ``source`` (train/valid line iterators) under ``cfg.data_dir``; reuse if done.
 
     On any error or interruption the ``.partial`` directory is removed (it may hold gigabytes);
-    a full disk or an unwritable ``data_dir`` becomes a one-line :class:`CorpusError`.
+    a full disk or an unwritable ``data_dir`` becomes a one-line :class:`CorpusError`. Concurrent
+    calls for the same corpus (two runs, or torchrun ranks) are serialised by a lock file.
     """
     target = prepared_dir_for(source.name, cfg)
     partial = target.with_name(target.name + ".partial")
+    if not force and (target / "meta.json").is_file():
+        return PreparedCorpus.open(target)  # prepared already (maybe read-only): no lock needed
     new_data_dir = not Path(cfg.data_dir).exists()
     try:
-        return _prepare_corpus(source, cfg, progress, force)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Another process preparing the same corpus: wait for it, then reuse its result.
+        with exclusive(target.with_name(target.name + ".lock")):
+            return _prepare_corpus(source, cfg, progress, force)
     except BaseException as err:
         shutil.rmtree(partial, ignore_errors=True)
         if new_data_dir:  # created for nothing: leave no trace
