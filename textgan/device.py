@@ -7,10 +7,18 @@ import torch
 from textgan.errors import ConfigError
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` → ``cuda`` if available else ``cpu``; ``cpu``, ``cuda``, ``cuda:N`` as given."""
+def resolve_device(name: str = "auto", local_rank: int | None = None) -> torch.device:
+    """``auto`` → ``cuda`` if available else ``cpu``; ``cpu``, ``cuda``, ``cuda:N`` as given.
+
+    Under torchrun (``local_rank`` given) ``auto`` and ``cuda`` mean this process's own GPU,
+    ``cuda:LOCAL_RANK``; an explicit ``cuda:N`` is kept.
+    """
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        if local_rank is None:
+            return torch.device("cuda")
+        name = "cuda"
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError):
@@ -24,4 +32,12 @@ def resolve_device(name: str = "auto") -> torch.device:
             raise ConfigError(
                 f"device '{name}' does not exist: {torch.cuda.device_count()} CUDA device(s)"
             )
+        if device.index is None and local_rank is not None:
+            if local_rank >= torch.cuda.device_count():
+                raise ConfigError(
+                    f"torchrun started local rank {local_rank} but this node has "
+                    f"{torch.cuda.device_count()} CUDA device(s); use --nproc-per-node "
+                    f"{torch.cuda.device_count()} or --device cpu"
+                )
+            device = torch.device("cuda", local_rank)
     return device

@@ -26,17 +26,46 @@ It costs one all-reduce per optimiser step (no overlap with the backward); for t
 convolutional models that is cheap next to the double backward.
 
 Rank 0 is the main rank: it alone writes logs, samples and checkpoints (see ``Trainer.is_main``).
+
+Coordination (``textgan train`` under torchrun): whatever only rank 0 does (pick the run
+directory, prepare the corpus, run hooks, save checkpoints) is followed by an *agreement*, a
+collective every rank reaches whether its own part worked or not, so a failure on one rank is
+raised on every rank instead of leaving the others waiting in a collective that never comes.
+Agreements run on a separate gloo group with a long timeout (``COORDINATION_TIMEOUT``: the other
+ranks may wait there for hours while rank 0 prepares a large corpus); the training collectives
+keep ``TRAINING_TIMEOUT``. A rank that dies outright (killed, segfault) closes its connections, so
+the others' next collective fails at once (and torchrun stops them too).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as tdist
 from torch import Tensor, nn
+
+from textgan.errors import TextganError
+
+T = TypeVar("T")
+
+# A training collective waits at most this long for the other ranks (a step never takes this long).
+TRAINING_TIMEOUT = timedelta(minutes=30)
+# Agreements wait this long: ranks wait there while rank 0 downloads and prepares the corpus.
+COORDINATION_TIMEOUT = timedelta(hours=12)
+
+
+class PeerFailure(TextganError):
+    """Another rank failed, so this one stops too.
+
+    On rank 0 the message names the failed rank and its error (rank 0's CLI prints it); the other
+    ranks' CLIs print nothing for it, so a failed job reports one line.
+    """
 
 
 @dataclass
@@ -46,10 +75,80 @@ class DistributedContext:
     rank: int
     world_size: int
     device: torch.device
+    local_rank: int = 0
+    # The gloo group agreements and shared objects go through (None: the default group).
+    control: Any = None
 
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+    def set_device(self, device: torch.device) -> None:
+        """This rank trains on ``device`` (chosen once the run's configuration is known)."""
+        self.device = device
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+
+    # -- coordination (all on the control group, CPU) -------------------------------------------
+    def agree(self, error: BaseException | None = None, flag: bool = False) -> bool:
+        """Collective: every rank reports whether its own part failed, and a flag.
+
+        Returns whether any rank raised ``flag``. If any rank failed, raises on every rank: a
+        failed rank re-raises its own ``error``; the others raise :class:`PeerFailure` naming the
+        first failed rank (so rank 0 always has a line to print).
+        """
+        state = torch.tensor([int(error is not None), int(flag)], dtype=torch.int32)
+        tdist.all_reduce(state, op=tdist.ReduceOp.MAX, group=self.control)
+        if state[0]:
+            reports: list[Any] = [None] * self.world_size
+            tdist.all_gather_object(reports, None if error is None else describe(error),
+                                    group=self.control)
+            if error is not None:
+                raise error
+            first = next(r for r, message in enumerate(reports) if message is not None)
+            raise PeerFailure(f"rank {first}: {reports[first]}")
+        return bool(state[1])
+
+    def on_main(self, fn: Callable[[], T]) -> T | None:
+        """``fn()`` on rank 0 only, then an agreement; its result on rank 0, None elsewhere."""
+        result, error = None, None
+        if self.is_main:
+            try:
+                result = fn()
+            except BaseException as err:  # agreed, then re-raised on this rank
+                error = err
+        self.agree(error)
+        return result
+
+    def share(self, fn: Callable[[], T]) -> T:
+        """``fn()`` on rank 0 only; every rank gets its (picklable) result."""
+        box = [self.on_main(fn)]
+        tdist.broadcast_object_list(box, src=0, group=self.control)
+        return box[0]  # type: ignore[return-value]
+
+    def everywhere(self, fn: Callable[[], T]) -> T:
+        """``fn()`` on every rank, then an agreement (one rank's failure stops them all)."""
+        result, error = None, None
+        try:
+            result = fn()
+        except BaseException as err:  # agreed, then re-raised on this rank
+            error = err
+        self.agree(error)
+        return result  # type: ignore[return-value]
+
+    def average(self, values: dict[str, float]) -> dict[str, float]:
+        """The mean over ranks of each value (same keys on every rank): one small all-reduce."""
+        if not values:
+            return values
+        flat = torch.tensor(list(values.values()), dtype=torch.float64)
+        tdist.all_reduce(flat, op=tdist.ReduceOp.SUM, group=self.control)
+        return dict(zip(values, (flat / self.world_size).tolist(), strict=True))
+
+    def gather_on_main(self, obj: Any) -> list[Any] | None:
+        """Every rank's ``obj``, in rank order, on rank 0 (None on the others)."""
+        out: list[Any] | None = [None] * self.world_size if self.is_main else None
+        tdist.gather_object(obj, out, dst=0, group=self.control)
+        return out
 
     def broadcast_modules(self, *modules: nn.Module) -> None:
         """Copy rank 0's parameters and buffers to every rank (identical start)."""
@@ -75,7 +174,10 @@ class DistributedContext:
 
     def all_equal(self, module: nn.Module) -> bool:
         """Whether every rank holds exactly rank 0's parameters (a check for tests/debugging)."""
-        flat = torch.cat([p.detach().reshape(-1) for p in module.parameters()])
+        params = [p.detach().reshape(-1) for p in module.parameters()]
+        if not params:
+            return True
+        flat = torch.cat(params)
         reference = flat.clone()
         tdist.broadcast(reference, src=0)
         same = torch.tensor([int(torch.equal(flat, reference))], device=flat.device)
@@ -88,28 +190,74 @@ def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def init_from_env(device: str = "auto", backend: str | None = None) -> DistributedContext | None:
+def init_from_env(device: str | None = "auto", backend: str | None = None,
+                  timeout: timedelta = TRAINING_TIMEOUT) -> DistributedContext | None:
     """Join the process group ``torchrun`` describes; ``None`` for a single-process run.
 
     ``device="auto"`` gives each rank its local GPU (``cuda:LOCAL_RANK``) with NCCL, or the CPU
-    with gloo when there is no GPU.
+    with gloo when there is no GPU. ``device=None`` leaves the choice for later
+    (:meth:`DistributedContext.set_device`): CPU tensors then go through gloo and, when CUDA is
+    present, CUDA tensors through NCCL. Agreements get their own gloo group either way.
     """
     if not launched_by_torchrun():
         return None
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if device == "auto":
-        device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        torch.cuda.set_device(dev)
+    dev = None
+    if device is not None:
+        if device == "auto":
+            device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+        dev = torch.device(device)
+        if dev.type == "cuda":
+            torch.cuda.set_device(dev)
+    if backend is None:
+        if dev is not None:
+            backend = "nccl" if dev.type == "cuda" else "gloo"
+        else:
+            backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo"
     if not tdist.is_initialized():
-        tdist.init_process_group(backend or ("nccl" if dev.type == "cuda" else "gloo"))
-    return DistributedContext(tdist.get_rank(), tdist.get_world_size(), dev)
+        tdist.init_process_group(backend, timeout=timeout)
+    control = tdist.new_group(backend="gloo", timeout=COORDINATION_TIMEOUT)
+    return DistributedContext(tdist.get_rank(), tdist.get_world_size(),
+                              dev or torch.device("cpu"), local_rank, control)
 
 
 def shutdown() -> None:
     if tdist.is_initialized():
         tdist.destroy_process_group()
+
+
+def describe(error: BaseException) -> str:
+    """One line for another rank to report: a user error's message, else the exception's type."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = " ".join(lines)[:300]
+    if isinstance(error, TextganError):
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _lost_peer(error: BaseException) -> bool:
+    """A collective that failed because another rank is gone or never answered."""
+    text = str(error)
+    return isinstance(error, tdist.DistError) or (
+        isinstance(error, RuntimeError)
+        and any(mark in text for mark in ("gloo/", "Connection closed by peer",
+                                          "Connection reset by peer", "NCCL")))
+
+
+@contextmanager
+def peer_errors(ctx: DistributedContext | None) -> Iterator[None]:
+    """Turn a collective's failure (another rank died, was killed or timed out) into one line."""
+    try:
+        yield
+    except RuntimeError as err:
+        if ctx is None or not _lost_peer(err):
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first.split("] ", 1)[-1].split(". ")[0]  # drop gloo's source location and advice
+        raise PeerFailure(f"lost contact with another rank ({first[:200]}); it failed or was "
+                          "stopped — see its message") from None
 
 
 def rank_seed(seed: int, rank: int) -> int:

@@ -164,7 +164,8 @@ class Trainer:
         return {**stats, "generator_loss": g_loss.detach()}
 
     # -- checkpointing ------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
+    def rng_state(self) -> dict[str, Any]:
+        """The process-wide RNG states training draws noise and interpolation weights from."""
         rng: dict[str, Any] = {
             "torch": torch.get_rng_state(),
             "numpy": np.random.get_state(legacy=False),
@@ -172,6 +173,16 @@ class Trainer:
         }
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return rng
+
+    def load_rng_state(self, rng: dict[str, Any]) -> None:
+        torch.set_rng_state(rng["torch"])
+        np.random.set_state(rng["numpy"])
+        random.setstate(_as_python_state(rng["python"]))
+        if self.device.type == "cuda" and "cuda" in rng:
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
+
+    def state_dict(self) -> dict[str, Any]:
         return {
             "trainer_step": self.step,
             "generator": self.generator.state_dict(),
@@ -179,7 +190,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "data": self.data.state_dict(),
-            "rng": rng,
+            "rng": self.rng_state(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -188,12 +199,7 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.data.load_state_dict(state["data"])
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"])
-        np.random.set_state(rng["numpy"])
-        random.setstate(_as_python_state(rng["python"]))
-        if self.device.type == "cuda" and "cuda" in rng:
-            torch.cuda.set_rng_state(rng["cuda"], self.device)
+        self.load_rng_state(state["rng"])
         self.step = int(state["trainer_step"])
 
     def parameters_finite(self) -> bool:
