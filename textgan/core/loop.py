@@ -52,8 +52,15 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
     so the last good checkpoint is never replaced by a poisoned one. When ``should_stop()``
     becomes true (Ctrl-C), a checkpoint is written and the loop returns. Every record written to
     ``metrics.jsonl`` is also handed to each of ``sinks``.
+
+    Data-parallel (``trainer.dist``): every rank runs this loop; logged losses are averaged over
+    ranks, so every divergence check sees the same numbers on every rank (and the parameters are
+    identical), hence every rank decides alike. Rank 0 alone runs the hooks, writes metrics and
+    checkpoints; an agreement after that work, every step, stops all ranks together when rank 0
+    failed or any rank was asked to stop.
     """
     cfg = trainer.config
+    dist = trainer.dist
     extra_state = extra_state or {}
     last_saved: int | None = trainer.step if run.checkpoints.paths() else None
     while trainer.step < cfg.steps:
@@ -62,31 +69,62 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
         step = trainer.step
         event = StepEvent(step=step, total=cfg.steps)
         record: dict[str, float] = {}
+        host: dict[str, float] | None = None
         if step % cfg.log_every == 0 or step == cfg.steps:
-            record = stats_to_host(stats)
-            _check_finite(record, step, last_saved)
-            record["sec_per_step"] = time.perf_counter() - started
-        for hook in hooks:
-            if hook.every and step % hook.every == 0:
-                record.update(hook.fn(step) or {})
-        if record:
-            run.log_metrics({"step": step, **record})
-            for sink in sinks:
-                sink.write(step, record)
-            event.metrics = record
+            host = _host_stats(trainer, stats)
+            _check_finite(host, step, last_saved)
+            record = {**host, "sec_per_step": time.perf_counter() - started}
+        failure: BaseException | None = None
+        try:
+            if trainer.is_main:  # no collective in here: the other ranks skip it
+                for hook in hooks:
+                    if hook.every and step % hook.every == 0:
+                        record.update(hook.fn(step) or {})
+                if record:
+                    run.log_metrics({"step": step, **record})
+                    for sink in sinks:
+                        sink.write(step, record)
+                    event.metrics = record
+        except BaseException as err:  # agreed below, then re-raised on this rank
+            if dist is None:
+                raise
+            failure = err
         stopping = should_stop()
+        if dist is not None:  # every rank stops at the same step
+            stopping = dist.agree(failure, flag=stopping)
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopping:
             # Never save a poisoned state: the losses of this step and every parameter must be
             # finite (a step that was not logged is checked here too).
-            _check_finite(stats_to_host(stats), step, last_saved)
+            _check_finite(host if host is not None else _host_stats(trainer, stats), step,
+                          last_saved)
             if not trainer.parameters_finite():
                 raise DivergenceError(f"training diverged at step {step}: parameters are not finite; "
                                       f"{_kept(last_saved)} — lower --lr or change the seed")
-            event.checkpoint = run.checkpoints.save(step, {**trainer.state_dict(), **extra_state})
+            event.checkpoint = _save(trainer, run, step, extra_state)
             last_saved = step
         yield event
         if stopping:
-            return
+            break
+    if dist is not None and not (dist.all_equal(trainer.generator)
+                                 and dist.all_equal(trainer.critic)):
+        raise RuntimeError("data-parallel ranks ended with different parameters (a bug)")
+
+
+def _host_stats(trainer: Trainer, stats: dict[str, Any]) -> dict[str, float]:
+    """The step's stats as floats; data-parallel: the mean over ranks (one small all-reduce)."""
+    values = stats_to_host(stats)
+    return values if trainer.dist is None else trainer.dist.average(values)
+
+
+def _save(trainer: Trainer, run: Run, step: int, extra_state: dict[str, Any]) -> Path | None:
+    """Rank 0 writes the checkpoint; data-parallel, it holds every rank's RNG state (exact resume)."""
+    dist = trainer.dist
+    if dist is None:
+        return run.checkpoints.save(step, {**trainer.state_dict(), **extra_state})
+    rank_rng = dist.gather_on_main(trainer.rng_state())
+    return dist.on_main(lambda: run.checkpoints.save(
+        step, {**trainer.state_dict(), **extra_state, "rank_rng": rank_rng,
+               "world_size": dist.world_size}))
 
 
 def _kept(last_saved: int | None) -> str:
