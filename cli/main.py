@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -20,7 +21,19 @@ ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
 
 
 def run(argv: list[str]) -> int:
-    """Run the command line ``argv``; return the exit code (what ``textgan`` exits with)."""
+    """Run the command line ``argv``; return the exit code (what ``textgan`` exits with).
+
+    Under torchrun only rank 0 reports what every rank knows (usage and user errors, which the
+    ranks agree on, and interruptions); another rank reports only its own machine errors.
+    """
+    rank = _torchrun_rank()
+
+    def tell(line: str, everywhere: bool = False) -> None:
+        if rank == 0:
+            sys.stderr.write(line + "\n")
+        elif everywhere:
+            sys.stderr.write(line.replace("error: ", f"error: rank {rank}: ", 1) + "\n")
+
     try:
         app(args=argv, prog_name="textgan", standalone_mode=False)
     except EXIT as done:
@@ -28,24 +41,31 @@ def run(argv: list[str]) -> int:
     except click_exceptions.UsageError as err:
         path = err.ctx.command_path if err.ctx else "textgan"
         where = "textgan " + path.split(" ", 1)[1] if " " in path else "textgan"
-        sys.stderr.write(f"error: {_one_line(err.format_message())} (see `{where} --help`)\n")
+        tell(f"error: {_one_line(err.format_message())} (see `{where} --help`)")
         return 2
     except ABORT:
-        sys.stderr.write("aborted\n")
+        tell("aborted")
         return 130
     except TextganError as err:
-        sys.stderr.write(f"error: {_one_line(str(err))}\n")
+        tell(f"error: {_one_line(str(err))}")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        tell("interrupted")
         return 130
     except BrokenPipeError:  # `textgan sample | head`
         return 0
     except OSError as err:  # the machine, not textgan: disk full, permissions, ...
         where = f" ({err.filename})" if err.filename else ""
-        sys.stderr.write(f"error: {_one_line(err.strerror or str(err))}{where}\n")
+        tell(f"error: {_one_line(err.strerror or str(err))}{where}", everywhere=True)
         return 1
     return 0
+
+
+def _torchrun_rank() -> int:
+    """This process's rank in a torchrun job (0 outside one)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0
+    return int(os.environ.get("RANK", "0"))
 
 
 def main(argv: list[str] | None = None) -> None:

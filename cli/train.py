@@ -19,7 +19,8 @@ from rich.progress import (
 )
 
 from cli.app import app, console, overrides_section, say
-from textgan.training import RunConfig, resolve_config, start_training
+from textgan.core.distributed import shutdown
+from textgan.training import RunConfig, join_torchrun, resolve_config, start_training
 
 MODE_HELP = "What to train: text (default), image or toy."
 PRESET_HELP = ("paper: the paper's experiment exactly (DIM 512, 10 critic steps, 200k steps); "
@@ -75,16 +76,22 @@ def _format_stats(metrics: dict[str, float], rate: float) -> str:
     return "  ".join(parts + [f"{rate:.2f} step/s"])
 
 
-def _install_stop_handler() -> tuple[threading.Event, Any]:
-    """First Ctrl-C: finish the step, checkpoint, exit cleanly. Second: stop at once."""
+def _install_stop_handler(distributed: bool = False) -> tuple[threading.Event, dict[int, Any]]:
+    """First Ctrl-C: finish the step, checkpoint, exit cleanly. Second: stop at once.
+
+    Under torchrun SIGTERM does the same, and a repeated signal does not escalate: torchrun
+    passes on the Ctrl-C or SIGTERM it receives itself (so each rank gets it twice), and it sends
+    SIGKILL after its --shutdown-timeout (default 30 s) anyway.
+    """
     stop = threading.Event()
 
     def handler(signum: int, frame: Any) -> None:
-        if stop.is_set():
+        if stop.is_set() and not distributed:
             raise KeyboardInterrupt
         stop.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    signals = (signal.SIGINT, signal.SIGTERM) if distributed else (signal.SIGINT,)
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
     return stop, previous
 
 
@@ -111,7 +118,9 @@ def train(
     data_path: str = typer.Option(None, help="image: a directory with the data set's files "
                                   "(idx[.gz], CIFAR-10 batches or tarball) instead of a download."),
     dim: int = typer.Option(None, help="Model width (paper: 512)."),
-    batch_size: int = typer.Option(None, help="Batch size (paper: 64)."),
+    batch_size: int = typer.Option(None, help="Batch size per process (paper: 64); under "
+                                   "torchrun every rank draws this many, so a step sees "
+                                   "ranks × batch size samples."),
     critic_iters: int = typer.Option(None, help="Critic steps per generator step (paper: 10)."),
     seq_len: int = typer.Option(None, help="Characters (SentencePiece: pieces) per sample "
                                 "(paper: 32)."),
@@ -144,7 +153,11 @@ def train(
                                      "<run>/tensorboard/ (needs: pip install "
                                      "'textgan[tensorboard]')."),
 ) -> None:
-    """Train a GAN. With no options: the cpu preset on the built-in synthetic corpus."""
+    """Train a GAN. With no options: the cpu preset on the built-in synthetic corpus.
+
+    Data-parallel: start it with torchrun (e.g. torchrun --standalone --nproc-per-node 2
+    $(which textgan) train ...); rank 0 prints, logs and checkpoints.
+    """
     overrides = {
         "train": overrides_section(steps=steps, batch_size=batch_size, critic_iters=critic_iters,
                                    lr=lr, lr_critic=lr_critic, gp_lambda=gp_lambda,
@@ -159,19 +172,37 @@ def train(
                                   sp_model_type=sp_model_type, encoding_errors=encoding_errors,
                                   dataset=dataset, data_path=data_path),
     }
-    cfg: RunConfig | None = None
-    if not resume:
-        cfg = resolve_config(mode, None if preset == "auto" else preset, config, overrides)
+    dist = join_torchrun()  # None unless started by torchrun
+    was_quiet = console.quiet
+    console.quiet = dist is not None and not dist.is_main  # only rank 0 prints
+    try:
+        _train(mode, preset, config, overrides, out=out, runs_dir=runs_dir, resume=resume,
+               tensorboard=tensorboard, dist=dist)
+    finally:
+        console.quiet = was_quiet
+        if dist is not None:
+            shutdown()
+
+
+def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict[str, Any]], *,
+           out: str | None, runs_dir: str, resume: bool, tensorboard: bool, dist: Any) -> None:
+    def resolve() -> RunConfig:
+        return resolve_config(mode, None if preset == "auto" else preset, config, overrides)
+
+    main = dist is None or dist.is_main
     progress = _progress()
     renderer = ProgressRenderer(progress)
     try:
         try:
-            session = start_training(cfg, out=out, runs_dir=runs_dir, resume=resume,
-                                     overrides=overrides, progress=renderer, tensorboard=tensorboard)
+            session = start_training(None if resume else resolve, out=out, runs_dir=runs_dir,
+                                     resume=resume, overrides=overrides,
+                                     progress=renderer if main else None,
+                                     tensorboard=tensorboard, dist=dist)
         except BaseException:
             renderer.stop(erase=True)
             raise
-        renderer.start()
+        if main:
+            renderer.start()
         c = session.config
         say(f"run: {session.run.dir}  (mode {c.mode}, preset {c.preset}, device "
             f"{session.trainer.device}, {c.train.precision})")
@@ -179,7 +210,7 @@ def train(
             say(note)
         task = progress.add_task("training", total=c.train.steps, completed=session.trainer.step,
                                  stats="")
-        stop, previous = _install_stop_handler()
+        stop, previous = _install_stop_handler(distributed=dist is not None)
         try:
             for event in session.events(should_stop=stop.is_set):
                 stats = progress.tasks[task].fields.get("stats", "")
@@ -188,12 +219,13 @@ def train(
                     stats = _format_stats(event.metrics, 1.0 / sec if sec else 0.0)
                 progress.update(task, completed=event.step, stats=stats)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     finally:
         renderer.stop()
     final = session.trainer.step
-    latest = session.run.checkpoints.paths()
-    if stop.is_set():
+    latest = session.run.checkpoints.paths() if main else []
+    if final < c.train.steps:  # stopped early (this rank's Ctrl-C or another rank's)
         say(f"stopped at step {final}; checkpoint {latest[0] if latest else '-'} — continue with "
             f"`textgan train --resume --out {session.run.dir}`")
     else:
