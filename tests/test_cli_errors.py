@@ -217,7 +217,10 @@ def test_real_processes_exit_nonzero_with_one_line(tmp_path):
     payload = buf.getvalue()
     (tmp_path / "evil.pt").write_bytes(payload + FOOTER_MAGIC + hashlib.sha256(payload).digest()
                                        + len(payload).to_bytes(8, "little"))
-    commands = [["prepare", "--corpus-path", name] for name in HOSTILE_FILES]
+    # Each its own (new) data dir: the processes run in parallel for speed, and a failed run
+    # removes only a data dir it created itself.
+    commands = [["prepare", "--corpus-path", name, "--data-dir", f"data-{i}"]
+                for i, name in enumerate(HOSTILE_FILES)]
     commands += [["train", "--steps", "-3"], ["sample", "--checkpoint", "evil.pt"]]
     procs = [subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

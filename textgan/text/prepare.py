@@ -243,10 +243,13 @@ def prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | None
         target.parent.mkdir(parents=True, exist_ok=True)
         # Another process preparing the same corpus: wait for it, then reuse its result.
         with exclusive(target.with_name(target.name + ".lock")):
-            return _prepare_corpus(source, cfg, progress, force)
+            try:
+                return _prepare_corpus(source, cfg, progress, force)
+            except BaseException:
+                shutil.rmtree(partial, ignore_errors=True)  # still under the lock: only ours
+                raise
     except BaseException as err:
-        shutil.rmtree(partial, ignore_errors=True)
-        if new_data_dir:  # created for nothing: leave no trace
+        if new_data_dir:  # created for nothing: leave no trace (rmdir refuses a non-empty one)
             with suppress(OSError):
                 Path(cfg.data_dir).rmdir()
         if isinstance(err, OSError):
