@@ -30,19 +30,38 @@ import torch
 from textgan.core.trainer import TrainConfig, Trainer, seed_everything
 from textgan.eval.js import js_against_table
 from textgan.eval.ngrams import count_ngrams
-from textgan.text.mode import CorpusBatches, build_models, load_corpus
+from textgan.text.mode import CorpusBatches, build_models, is_synthetic, load_corpus, oracle_scores_for_rows
 from textgan.text.models import TextModelConfig
 from textgan.text.prepare import TextDataConfig
 from textgan.text.sampling import generate_ids
 
-# name -> TrainConfig overrides. "paper" is the paper's optimisation recipe (on the --dim model).
+# name -> TrainConfig overrides, plus the model keys in MODEL_KEYS ("dim", "blocks") when a recipe
+# changes the network. "paper" is the paper's optimisation recipe (on the --dim model).
+MODEL_KEYS = ("dim", "blocks", "init")
 RECIPES: dict[str, dict] = {
     "paper": {"critic_iters": 10, "lr": 1e-4, "lr_critic": None},
-    "critic5": {"critic_iters": 5, "lr": 1e-4, "lr_critic": None},
+    "critic5": {"critic_iters": 5, "lr": 1e-4, "lr_critic": None},  # the cpu preset until 2026-11
+    # the cpu preset (textgan/text/presets.py)
+    "cpu": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32},
     "ttur": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4},
     "ttur-c2": {"critic_iters": 2, "lr": 1e-4, "lr_critic": 3e-4},
     "ttur-b32": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "batch_size": 32},
     "ttur-bf16": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "precision": "bf16"},
+    "critic5-torchinit": {"critic_iters": 5, "lr": 1e-4, "lr_critic": None, "init": "torch"},
+    "ttur-torchinit": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "init": "torch"},
+    "ttur-fast": {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3},
+    "ttur-fast-torchinit": {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3, "init": "torch"},
+    "ttur-1e3": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3},
+    "c1-1e3": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 1e-3},
+    "ttur-fast-b32": {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3, "batch_size": 32},
+    "ttur-fast-d128": {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3, "dim": 128},
+    "ttur-1e3-d128": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "dim": 128},
+    "ttur-2e3": {"critic_iters": 1, "lr": 2e-3, "lr_critic": 6e-3},
+    "ttur-1e3-b32": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32},
+    "c2-1e3": {"critic_iters": 2, "lr": 1e-3, "lr_critic": 1e-3},
+    "c2-lr3e4": {"critic_iters": 2, "lr": 3e-4, "lr_critic": 3e-4},
+    "ttur-d128": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "dim": 128},
+    "ttur-d128-b2": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "dim": 128, "blocks": 2},
 }
 
 
@@ -59,9 +78,12 @@ def floor_js4(train: np.ndarray, base: int, table, n: int, draws: int = 5) -> fl
 def run_recipe(name: str, corpus, table, args: argparse.Namespace, threshold: float,
                log) -> dict:
     overrides = RECIPES[name]
-    cfg = TrainConfig(**{"batch_size": 64, "seed": args.seed, **overrides})
+    model = {"dim": args.dim, **{k: v for k, v in overrides.items() if k in MODEL_KEYS}}
+    cfg = TrainConfig(**{"batch_size": 64, "seed": args.seed,
+                         **{k: v for k, v in overrides.items() if k not in MODEL_KEYS}})
     seed_everything(cfg.seed)
-    generator, critic = build_models(len(corpus.vocab), corpus.seq_len, TextModelConfig(dim=args.dim))
+    generator, critic = build_models(len(corpus.vocab), corpus.seq_len, TextModelConfig(**model))
+    synthetic = is_synthetic(corpus)
     data = CorpusBatches(corpus.train, len(corpus.vocab), cfg.seed)
     trainer = Trainer(generator, critic, data, cfg, torch.device("cpu"))
     cpu = wall = 0.0
@@ -73,6 +95,12 @@ def run_recipe(name: str, corpus, table, args: argparse.Namespace, threshold: fl
             js = js_orders(ids, len(corpus.vocab), table)
             point = {"recipe": name, "seed": cfg.seed, "step": trainer.step, "cpu_s": round(cpu, 1),
                      "wall_s": round(wall, 1), **{f"js{k}": round(v, 4) for k, v in js.items()}}
+            if synthetic:
+                scores = oracle_scores_for_rows(ids.tolist(), corpus.tokenizer, corpus.seq_len)
+                point["accept"] = round(scores["grammar_accept_rate"], 4)
+                point["distinct_accepted"] = int(scores["distinct_accepted"])
+            point["samples"] = [corpus.tokenizer.decode(row, strip_pad=True)
+                                for row in ids[:args.show].tolist()]
             points.append(point)
             log(point)
             if reached is None and js[4] <= threshold:
@@ -92,8 +120,11 @@ def run_recipe(name: str, corpus, table, args: argparse.Namespace, threshold: fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--valid", required=True)
+    parser.add_argument("--corpus", default="files", help="files (--train/--valid) or synthetic")
+    parser.add_argument("--train", help="training text (corpus files)")
+    parser.add_argument("--valid", help="held-out text (corpus files)")
+    parser.add_argument("--seq-len", type=int, default=32)
+    parser.add_argument("--show", type=int, default=3, help="samples printed per evaluation")
     parser.add_argument("--data-dir", default="/tmp/textgan-recipes-data")
     parser.add_argument("--recipes", default="paper,critic5,ttur")
     parser.add_argument("--dim", type=int, default=64)
@@ -109,8 +140,11 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="append JSON lines here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    corpus = load_corpus(TextDataConfig(corpus="files", corpus_path=args.train, valid_path=args.valid,
-                                        data_dir=args.data_dir, max_vocab=256))
+    if args.corpus == "files" and not (args.train and args.valid):
+        parser.error("--corpus files needs --train and --valid")
+    corpus = load_corpus(TextDataConfig(corpus=args.corpus, corpus_path=args.train,
+                                        valid_path=args.valid, data_dir=args.data_dir,
+                                        max_vocab=256, seq_len=args.seq_len))
     base = len(corpus.vocab)
     table = count_ngrams(np.asarray(corpus.valid, dtype=np.int64), base, 4)
     floor = floor_js4(np.asarray(corpus.train), base, table, args.samples)
@@ -124,7 +158,8 @@ def main() -> None:
             out.write(line + "\n")
             out.flush()
 
-    log({"corpus": str(Path(args.train).name), "train_lines": len(corpus.train),
+    log({"corpus": str(Path(args.train).name) if args.train else args.corpus,
+         "seq_len": args.seq_len, "train_lines": len(corpus.train),
          "valid_lines": len(corpus.valid), "vocab": base, "dim": args.dim,
          "floor_js4": round(floor, 4), "threshold_js4": round(threshold, 4)})
     base_seed = args.seed

@@ -11,7 +11,7 @@ def test_gan_learns_a_two_sentence_corpus(tmp_path: Path):
     corpus = tmp_path / "two.txt"
     corpus.write_text("\n".join(["the cat sat .", "a dog ran ."] * 600) + "\n")
     config = resolve_config("text", "cpu", None, {
-        "train": {"steps": 200, "lr": 1e-3, "seed": 0, "device": "cpu", "eval_every": 0,
+        "train": {"steps": 200, "seed": 0, "device": "cpu", "eval_every": 0,
                   "sample_every": 0, "checkpoint_every": 200},
         "model": {"dim": 32},
         "data": {"corpus_path": str(corpus), "data_dir": str(tmp_path / "data"), "seq_len": 16},
@@ -22,7 +22,8 @@ def test_gan_learns_a_two_sentence_corpus(tmp_path: Path):
     tokenizer = PreparedCorpus.open(session.setup.extra_state["corpus_dir"]).tokenizer
     samples = generate_text(session.trainer.generator, tokenizer, 64, seed=0, strip_pad=True)
     exact = sum(s in ("the cat sat .", "a dog ran .") for s in samples)
-    # Untrained, no sample is a sentence; after 200 steps (measured: 30 of 64) many are exact.
+    # Untrained, no sample is a sentence; after 200 steps of the cpu preset's recipe (measured:
+    # 24 of 64) many are exact.
     assert exact >= 16, (exact, samples[:8])
     assert session.run.read_metrics()[-1]["step"] == 200
 

@@ -107,7 +107,7 @@ def test_cli_divergence_is_one_clear_error_line(tmp_path, corpus, capsys):
     args = ["train", "--corpus-path", str(corpus), "--data-dir", str(tmp_path / "d"), "--out",
             str(tmp_path / "run"), "--steps", "6", "--dim", "8", "--batch-size", "4",
             "--critic-iters", "1", "--seq-len", "8", "--sample-every", "0", "--eval-every", "0",
-            "--device", "cpu", "--lr", "1e38", "--checkpoint-every", "1"]
+            "--device", "cpu", "--lr", "1e38", "--lr-critic", "1e38", "--checkpoint-every", "1"]
     with pytest.raises(SystemExit) as done:
         main(args)
     assert done.value.code == 1
