@@ -99,7 +99,7 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
                           last_saved)
             if not trainer.parameters_finite():
                 raise DivergenceError(f"training diverged at step {step}: parameters are not finite; "
-                                      f"{_kept(last_saved)} — lower --lr or change the seed")
+                                      f"{_kept(last_saved)} — lower --lr / --lr-critic or change the seed")
             event.checkpoint = _save(trainer, run, step, extra_state)
             last_saved = step
         yield event
@@ -137,4 +137,4 @@ def _check_finite(values: dict[str, float], step: int, last_saved: int | None) -
     bad = [k for k, v in values.items() if not math.isfinite(v)]
     if bad:
         raise DivergenceError(f"training diverged at step {step}: {', '.join(bad)} is not finite; "
-                              f"{_kept(last_saved)} — lower --lr or change the seed")
+                              f"{_kept(last_saved)} — lower --lr / --lr-critic or change the seed")
