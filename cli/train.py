@@ -72,7 +72,7 @@ def _progress() -> Progress:
 
 def _format_stats(metrics: dict[str, float], rate: float) -> str:
     keys = [("critic_loss", "D"), ("wasserstein", "W"), ("penalty", "gp"), ("generator_loss", "G"),
-            ("js4", "JS4"), ("grammar_accept_rate", "accept")]
+            ("js4", "JS4"), ("grammar_accept_rate", "accept"), ("word_valid_rate", "words")]
     parts = [f"{label} {metrics[k]:.3f}" for k, label in keys if metrics.get(k) is not None]
     return "  ".join(parts + [f"{rate:.2f} step/s"])
 

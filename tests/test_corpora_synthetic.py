@@ -137,5 +137,13 @@ def test_oracle_scores():
         "grammar_accept_rate": 4 / 5,
         "distinct_samples": 4.0,
         "distinct_accepted": 3.0,
+        # Every word is the grammar's (word order is not judged here); "The old d" is cut at 9,
+        # so its fragment "d" is not counted.
+        "word_valid_rate": 1.0,
     }
     assert oracle_scores([], 9)["grammar_accept_rate"] == 0.0
+    # Fragments are not words; a capitalised first word is; a cut line drops its last token.
+    scores = oracle_scores(["The dgo sleeps .", "Thx dog ?", "xx yy"], 9)
+    # The dgo sleeps: 2 of 3 | "Thx dog ?" is 9 long, cut: Thx dog, 1 of 2 | xx yy: 0 of 2
+    assert scores["word_valid_rate"] == pytest.approx(3 / 7)
+    assert oracle_scores(["dog xq"], 6)["word_valid_rate"] == 1.0  # "xq" cut at 6: not counted

@@ -453,13 +453,38 @@ def grammar_accepts(sample: str, seq_len: int) -> bool:
     return False
 
 
+PUNCTUATION = frozenset({".", "?", ","})
+
+
+def word_counts(sample: str, cut: bool) -> tuple[int, int]:
+    """(words of the grammar, words) in ``sample``, punctuation aside; when the line was ``cut`` at
+    seq_len its last token may be a fragment and is not counted. The first word may be
+    capitalised."""
+    auto = _automaton()
+    tokens = [t for t in sample.split(" ") if t]
+    if cut and tokens:
+        tokens = tokens[:-1]
+    words = [t for t in tokens if t not in PUNCTUATION]
+    valid = sum(1 for t in words if t in auto.classes_of_word or t in auto.classes_of_initial)
+    return valid, len(words)
+
+
+def word_valid_rate(counts: Sequence[tuple[int, int]]) -> float:
+    """Share of generated words that are words of the grammar (a softer, word-level precision
+    that moves long before whole sentences are accepted)."""
+    total = sum(n for _, n in counts)
+    return sum(v for v, _ in counts) / total if total else 0.0
+
+
 def oracle_scores(samples: Sequence[str], seq_len: int) -> dict[str, float]:
-    """Share of samples the grammar accepts, and how many distinct (accepted) samples there are."""
+    """Share of samples the grammar accepts, how many distinct (accepted) samples there are, and
+    the share of generated words that are words of the grammar."""
     accepted = [s for s in samples if grammar_accepts(s, seq_len)]
     return {
         "grammar_accept_rate": len(accepted) / len(samples) if samples else 0.0,
         "distinct_samples": float(len(set(samples))),
         "distinct_accepted": float(len(set(accepted))),
+        "word_valid_rate": word_valid_rate([word_counts(s, len(s) == seq_len) for s in samples]),
     }
 
 
