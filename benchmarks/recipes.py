@@ -43,6 +43,8 @@ RECIPES: dict[str, dict] = {
     "critic5": {"critic_iters": 5, "lr": 1e-4, "lr_critic": None},  # the cpu preset until 2026-11
     # the cpu preset (textgan/text/presets.py)
     "cpu": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32},
+    "cpu-bf16": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
+                 "precision": "bf16"},
     "ttur": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4},
     "ttur-c2": {"critic_iters": 2, "lr": 1e-4, "lr_critic": 3e-4},
     "ttur-b32": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "batch_size": 32},
