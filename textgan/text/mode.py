@@ -88,21 +88,15 @@ def is_synthetic(corpus: PreparedCorpus) -> bool:
 
 def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) -> dict[str, float]:
     """The synthetic grammar's oracle scores for generated id rows (any tokenizer)."""
-    from textgan.text.corpora import synthetic
-    from textgan.text.corpora.synthetic import grammar_accepts, oracle_scores
+    from textgan.text.corpora.synthetic import oracle_scores
 
     lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
     if tokenizer.kind == "char":
-        return {k: float(v) for k, v in oracle_scores(lines, seq_len).items()}
+        return oracle_scores(lines, seq_len)
     # seq_len counts pieces: a row that fills every position was cut, at a piece boundary
     # ``len(line)`` characters in; any other row must be a whole sentence.
     cut = [bool(line) and row[-1] != tokenizer.pad_id for line, row in zip(lines, rows, strict=True)]
-    accepted = [line for line, was_cut in zip(lines, cut, strict=True)
-                if grammar_accepts(line, len(line) if was_cut else -1)]
-    return {"grammar_accept_rate": len(accepted) / len(lines) if lines else 0.0,
-            "distinct_samples": float(len(set(lines))), "distinct_accepted": float(len(set(accepted))),
-            "word_valid_rate": synthetic.word_valid_rate(
-                [synthetic.word_counts(line, was_cut) for line, was_cut in zip(lines, cut, strict=True)])}
+    return oracle_scores(lines, seq_len, cut=cut)
 
 
 def sample_hook(run: Run, generator: TextGenerator, corpus: PreparedCorpus, every: int,

@@ -476,15 +476,23 @@ def word_valid_rate(counts: Sequence[tuple[int, int]]) -> float:
     return sum(v for v, _ in counts) / total if total else 0.0
 
 
-def oracle_scores(samples: Sequence[str], seq_len: int) -> dict[str, float]:
+def oracle_scores(samples: Sequence[str], seq_len: int,
+                  cut: Sequence[bool] | None = None) -> dict[str, float]:
     """Share of samples the grammar accepts, how many distinct (accepted) samples there are, and
-    the share of generated words that are words of the grammar."""
-    accepted = [s for s in samples if grammar_accepts(s, seq_len)]
+    the share of generated words that are words of the grammar.
+
+    ``cut[i]``: sample i was cut at seq_len (default: it is ``seq_len`` characters long; pass it
+    when seq_len counts pieces rather than characters)."""
+    if cut is None:
+        cut = [len(s) == seq_len for s in samples]
+    accepted = [s for s, was_cut in zip(samples, cut, strict=True)
+                if grammar_accepts(s, len(s) if was_cut else -1)]
     return {
         "grammar_accept_rate": len(accepted) / len(samples) if samples else 0.0,
         "distinct_samples": float(len(set(samples))),
         "distinct_accepted": float(len(set(accepted))),
-        "word_valid_rate": word_valid_rate([word_counts(s, len(s) == seq_len) for s in samples]),
+        "word_valid_rate": word_valid_rate([word_counts(s, was_cut)
+                                            for s, was_cut in zip(samples, cut, strict=True)]),
     }
 
 
