@@ -23,8 +23,8 @@ import torch
 from textgan.core.checkpoint import save_checkpoint
 from textgan.core.distributed import RankShare, init_from_env, rank_seed, shutdown
 from textgan.core.trainer import TrainConfig, Trainer, seed_everything
-from textgan.text.mode import CorpusBatches, build_models
-from textgan.text.models import TextModelConfig
+from textgan.text.mode import CorpusBatches
+from textgan.text.models import TextModelConfig, build_models
 
 
 def main() -> None:
@@ -43,8 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     ctx = init_from_env(args.device)
-    rank, world = (ctx.rank, ctx.world_size) if ctx else (0, 1)
-    device = ctx.device if ctx else torch.device("cpu")
+    rank, world, device = ctx.rank, ctx.world_size, ctx.device
 
     if args.prepared:
         from textgan.text.prepare import PreparedCorpus
@@ -60,7 +59,7 @@ def main() -> None:
     # Same data seed on every rank + RankShare: rank r keeps rows [r·B, (r+1)·B) of each global
     # batch. Noise and interpolation weights come from a per-rank seed.
     data = CorpusBatches(ids, vocab, args.seed)
-    source = RankShare(data, rank, world) if ctx else data
+    source = RankShare(data, rank, world)
     seed_everything(rank_seed(args.seed, rank))
     cfg = TrainConfig(batch_size=args.batch_size, critic_iters=args.critic_iters, seed=args.seed)
     trainer = Trainer(G, D, source, cfg, device, dist=ctx)
@@ -70,7 +69,7 @@ def main() -> None:
         start = time.perf_counter()
         stats = trainer.train_step()
         times.append(time.perf_counter() - start)
-    identical = ctx.all_equal(G) and ctx.all_equal(D) if ctx else True
+    identical = ctx.all_equal(G) and ctx.all_equal(D)
     if trainer.is_main:
         s = float(np.median(times))
         print(json.dumps({"world_size": world, "threads_per_rank": args.threads, "dim": args.dim,

@@ -35,7 +35,8 @@ CHILD = r"""
 import json, resource, sys
 import torch
 from textgan.core.trainer import TrainConfig, Trainer, seed_everything
-from textgan.text.mode import CorpusBatches, build_models
+from textgan.text.mode import CorpusBatches
+from textgan.text.models import build_models
 from textgan.text.models import TextModelConfig
 from textgan.text.prepare import PreparedCorpus
 

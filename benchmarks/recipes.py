@@ -30,9 +30,10 @@ import torch
 from textgan.core.trainer import TrainConfig, Trainer, seed_everything
 from textgan.eval.js import js_against_table
 from textgan.eval.ngrams import count_ngrams
-from textgan.text.mode import CorpusBatches, build_models, is_synthetic, load_corpus, oracle_scores_for_rows
-from textgan.text.models import TextModelConfig
-from textgan.text.prepare import TextDataConfig
+from textgan.text.evaluation import oracle_scores_for_rows
+from textgan.text.mode import CorpusBatches
+from textgan.text.models import TextModelConfig, build_models
+from textgan.text.prepare import TextDataConfig, load_corpus
 from textgan.text.sampling import generate_ids
 
 # name -> TrainConfig overrides, plus the model keys in MODEL_KEYS ("dim", "blocks") when a recipe
@@ -85,7 +86,7 @@ def run_recipe(name: str, corpus, table, args: argparse.Namespace, threshold: fl
                          **{k: v for k, v in overrides.items() if k not in MODEL_KEYS}})
     seed_everything(cfg.seed)
     generator, critic = build_models(len(corpus.vocab), corpus.seq_len, TextModelConfig(**model))
-    synthetic = is_synthetic(corpus)
+    synthetic = corpus.is_synthetic
     data = CorpusBatches(corpus.train, len(corpus.vocab), cfg.seed)
     trainer = Trainer(generator, critic, data, cfg, torch.device("cpu"))
     cpu = wall = 0.0

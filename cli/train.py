@@ -20,7 +20,7 @@ from rich.progress import (
 
 from cli.app import app, console, overrides_section, say
 from textgan.core.distributed import shutdown
-from textgan.training import RunConfig, join_torchrun, resolve_config, start_training
+from textgan.training import join_torchrun, resolve_config, resume_training, start_training
 
 MODE_HELP = "What to train: text (default), image or toy."
 PRESET_HELP = ("paper: the paper's experiment exactly (DIM 512, 10 critic steps, 200k steps); "
@@ -173,36 +173,35 @@ def train(
                                   sp_model_type=sp_model_type, encoding_errors=encoding_errors,
                                   dataset=dataset, data_path=data_path),
     }
-    dist = join_torchrun()  # None unless started by torchrun
+    dist = join_torchrun()  # this process alone, unless started by torchrun
     was_quiet = console.quiet
-    console.quiet = dist is not None and not dist.is_main  # only rank 0 prints
+    console.quiet = not dist.is_main  # only rank 0 prints
     try:
         _train(mode, preset, config, overrides, out=out, runs_dir=runs_dir, resume=resume,
                tensorboard=tensorboard, dist=dist)
     finally:
         console.quiet = was_quiet
-        if dist is not None:
-            shutdown()
+        shutdown()
 
 
 def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict[str, Any]], *,
            out: str | None, runs_dir: str, resume: bool, tensorboard: bool, dist: Any) -> None:
-    def resolve() -> RunConfig:
-        return resolve_config(mode, None if preset == "auto" else preset, config, overrides)
-
-    main = dist is None or dist.is_main
     progress = _progress()
     renderer = ProgressRenderer(progress)
     try:
         try:
-            session = start_training(None if resume else resolve, out=out, runs_dir=runs_dir,
-                                     resume=resume, overrides=overrides,
-                                     progress=renderer if main else None,
-                                     tensorboard=tensorboard, dist=dist)
+            shown = renderer if dist.is_main else None
+            if resume:
+                session = resume_training(out, runs_dir=runs_dir, overrides=overrides,
+                                          progress=shown, tensorboard=tensorboard, dist=dist)
+            else:
+                cfg = resolve_config(mode, None if preset == "auto" else preset, config, overrides)
+                session = start_training(cfg, out=out, runs_dir=runs_dir, progress=shown,
+                                         tensorboard=tensorboard, dist=dist)
         except BaseException:
             renderer.stop(erase=True)
             raise
-        if main:
+        if dist.is_main:
             renderer.start()
         c = session.config
         say(f"run: {session.run.dir}  (mode {c.mode}, preset {c.preset}, device "
@@ -211,7 +210,7 @@ def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict
             say(note)
         task = progress.add_task("training", total=c.train.steps, completed=session.trainer.step,
                                  stats="")
-        stop, previous = _install_stop_handler(distributed=dist is not None)
+        stop, previous = _install_stop_handler(distributed=dist.world_size > 1)
         try:
             for event in session.events(should_stop=stop.is_set):
                 stats = progress.tasks[task].fields.get("stats", "")
@@ -225,7 +224,7 @@ def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict
     finally:
         renderer.stop()
     final = session.trainer.step
-    latest = session.run.checkpoints.paths() if main else []
+    latest = session.run.checkpoints.paths() if dist.is_main else []
     if final < c.train.steps:  # stopped early (this rank's Ctrl-C or another rank's)
         say(f"stopped at step {final}; checkpoint {latest[0] if latest else '-'} — continue with "
             f"`textgan train --resume --out {session.run.dir}`")

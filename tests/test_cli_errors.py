@@ -239,15 +239,3 @@ class Exploit:
 
     def __reduce__(self):
         return (open, (self.marker, "w"))
-
-
-def test_a_mode_that_is_not_installed_is_one_line(monkeypatch, tmp_path, capfd):
-    import textgan.training as training
-
-    monkeypatch.setitem(training.MODES, "holo", "textgan.holo.mode")
-    monkeypatch.chdir(tmp_path)
-    capfd.readouterr()
-    assert run_cli(["train", "--mode", "holo"]) == 1
-    err = capfd.readouterr().err
-    assert err == "error: holo mode is not available in this version of textgan\n"
-    assert list(tmp_path.iterdir()) == []

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from textgan.eval.swd import random_directions, sliced_wasserstein
 from textgan.image.grid import encode_png, make_grid, to_uint8, write_grid
-from textgan.image.metrics import random_directions, sliced_wasserstein
 
 
 def decode_png(data: bytes) -> np.ndarray:

@@ -19,7 +19,7 @@ from textgan.image.models import (
     build_image_models,
 )
 from textgan.sampling import sample_from
-from textgan.training import resolve_config, start_training
+from textgan.training import resolve_config, resume_training, start_training
 
 
 def run_cli(*args: str) -> int:
@@ -95,7 +95,7 @@ def test_image_run_writes_grids_swd_and_resumes(tmp_path):
     assert "swd" not in records[0] and records[1]["swd"] > 0
     assert {"penalty", "grad_norm", "wasserstein"} <= set(records[1])
 
-    resumed = start_training(None, out=run, resume=True, overrides={"train": {"steps": 3}})
+    resumed = resume_training(run, overrides={"train": {"steps": 3}})
     assert resumed.trainer.step == 2
     assert [e.step for e in resumed.events()] == [3]
 

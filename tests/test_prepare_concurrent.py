@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from textgan.core.filelock import exclusive
-from textgan.text.mode import load_corpus
-from textgan.text.prepare import TextDataConfig
+from textgan.text.prepare import TextDataConfig, load_corpus
 
 
 def _prepare(data_dir: str, corpus_path: str, queue: mp.Queue) -> None:

@@ -10,7 +10,7 @@ import torch
 from cli.main import main
 from textgan.core.checkpoint import load_checkpoint
 from textgan.errors import DivergenceError
-from textgan.training import resolve_config, start_training
+from textgan.training import resolve_config, resume_training, start_training
 
 
 @pytest.fixture()
@@ -63,7 +63,7 @@ def test_huge_learning_rate_stops_and_keeps_the_last_good_checkpoint(tmp_path, c
     records = s.run.read_metrics()
     assert [r["step"] for r in records] == [1, 2]  # the non-finite step was never logged
     # The kept checkpoint resumes normally (with the run's own learning rate).
-    resumed = start_training(None, out=s.run.dir, resume=True)
+    resumed = resume_training(s.run.dir)
     assert resumed.trainer.step == 2
     assert [e.step for e in resumed.events()][-1] == 8
     assert all_finite(load_checkpoint(resumed.run.checkpoints.path_for(8)))

@@ -17,7 +17,7 @@ from textgan.toy.mode import (
     real_points,
 )
 from textgan.toy.models import FixedGenerator, ToyCritic, ToyGenerator, ToyModelConfig
-from textgan.training import resolve_config, start_training
+from textgan.training import resolve_config, resume_training, start_training
 
 
 def run_cli(*args: str) -> int:
@@ -178,7 +178,7 @@ def test_resume_continues_exactly(tmp_path, fixed):
     list(straight.events())
     cut = {**tiny, "train": {**tiny["train"], "steps": 2}}
     list(start_training(resolve_config("toy", "cpu", None, cut), out=tmp_path / "b").events())
-    resumed = start_training(None, out=tmp_path / "b", resume=True,
+    resumed = resume_training(tmp_path / "b",
                              overrides={"train": {"steps": 4}})
     list(resumed.events())
     a, b = ([json.loads(line) for line in (tmp_path / d / "metrics.jsonl").read_text().splitlines()]

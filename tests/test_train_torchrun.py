@@ -130,7 +130,7 @@ from textgan.errors import CorpusError
 if os.environ["RANK"] == "1":
     def build(*args, **kwargs):
         raise CorpusError("rank one cannot read its corpus")
-    mode.build = build
+    mode.TextMode.build = build
 
 from cli.main import main
 main()

@@ -1,90 +1,45 @@
 """Starting and resuming training runs: config resolution, run directories, the session.
 
-The CLI calls :func:`resolve_config` and :func:`start_training`, then iterates
-:meth:`TrainingSession.events`; every decision lives here, the CLI only renders.
+The CLI calls :func:`resolve_config` and :func:`start_training` (a new run) or
+:func:`resume_training`, then iterates :meth:`TrainingSession.events`; every decision lives here,
+the CLI only renders.
 
 Under torchrun (:func:`join_torchrun`) every rank calls the same functions with the job's
-:class:`~textgan.core.distributed.DistributedContext`: rank 0 resolves the configuration, picks
-the run directory and writes every file; the others receive what rank 0 decided.
+:class:`~textgan.core.distributed.DistributedContext`: rank 0 picks the run directory and
+configuration and writes every file; the others receive what rank 0 decided. Alone, the context
+is a :class:`~textgan.core.distributed.LocalContext` and the same code runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from textgan.config import apply_overrides, as_dict, load_toml
+from textgan.config import apply_overrides, load_toml
 from textgan.core.checkpoint import CheckpointError, load_checkpoint
-from textgan.core.distributed import (
-    DistributedContext,
-    RankShare,
-    init_from_env,
-    peer_errors,
-    rank_seed,
-)
+from textgan.core.distributed import Context, LocalContext, RankShare, init_from_env, rank_seed
 from textgan.core.loop import StepEvent, fit
-from textgan.core.mode import ModeSetup
+from textgan.core.mode import SECTIONS, Mode, ModeSetup, ProgressFn, RunConfig
 from textgan.core.objectives import OBJECTIVE_DEFAULTS, objective_defaults
 from textgan.core.run import Run, latest_run, new_run_dir
 from textgan.core.trainer import TrainConfig, Trainer, seed_everything
 from textgan.device import resolve_device
 from textgan.errors import ConfigError, TextganError
+from textgan.modes import get_mode
 
-MODES = {"text": "textgan.text.mode", "image": "textgan.image.mode", "toy": "textgan.toy.mode"}
-PRESET_MODULES = {"text": "textgan.text.presets", "image": "textgan.image.presets",
-                  "toy": "textgan.toy.presets"}
-SECTIONS = ("train", "data", "model")
 # What may change when a run resumes: how long and where it runs, how often it reports.
 RESUMABLE = {"steps", "device", "checkpoint_every", "sample_every", "eval_every", "log_every",
              "keep_checkpoints"}
 
 
-def mode_module(mode: str) -> ModuleType:
-    if mode not in MODES:
-        raise ConfigError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
-    try:
-        return importlib.import_module(MODES[mode])
-    except ModuleNotFoundError as err:
-        if err.name is None or not MODES[mode].startswith(err.name):
-            raise  # a missing dependency inside the mode is a real problem: keep the traceback
-        raise ConfigError(f"{mode} mode is not available in this version of textgan") from None
-
-
-def presets_for(mode: str) -> dict[str, dict[str, dict[str, Any]]]:
-    mode_module(mode)
-    return importlib.import_module(PRESET_MODULES[mode]).PRESETS
-
-
-@dataclass
-class RunConfig:
-    """The effective configuration of a run, saved as its ``config.toml``."""
-
-    mode: str
-    preset: str
-    train: TrainConfig
-    data: Any
-    model: Any
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "preset": self.preset, "train": as_dict(self.train),
-                "data": as_dict(self.data), "model": as_dict(self.model)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        module = mode_module(d.get("mode", "text"))
-        return cls(
-            mode=d.get("mode", "text"), preset=d.get("preset", "custom"),
-            train=apply_overrides(TrainConfig(), d.get("train", {}), "train"),
-            data=apply_overrides(module.DataConfig(), d.get("data", {}), "data"),
-            model=apply_overrides(module.ModelConfig(), d.get("model", {}), "model"),
-        )
+def run_config_from_dict(d: dict[str, Any]) -> RunConfig:
+    """A run's configuration from its ``config.toml`` (or a checkpoint's copy of it)."""
+    return get_mode(d.get("mode", "text")).run_config(d)
 
 
 def resolve_config(mode: str = "text", preset: str | None = None, config_file: str | None = None,
@@ -97,23 +52,21 @@ def resolve_config(mode: str = "text", preset: str | None = None, config_file: s
     if unknown:
         raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))} in {config_file}; "
                           f"use {', '.join(SECTIONS)}")
-    mode = file_cfg.get("mode", mode)
-    module = mode_module(mode)
-    presets = presets_for(mode)
+    chosen = get_mode(file_cfg.get("mode", mode))
     preset = preset or file_cfg.get("preset")
     if preset in (None, "auto"):
-        data_hints = {**file_cfg.get("data", {}), **overrides["data"]}
-        preset = importlib.import_module(PRESET_MODULES[mode]).default_preset(data_hints)
-    if preset not in presets:
-        raise ConfigError(f"unknown preset '{preset}' for {mode} mode; choose one of "
-                          f"{', '.join(presets)}")
-    parts: dict[str, Any] = {"train": TrainConfig(), "data": module.DataConfig(),
-                             "model": module.ModelConfig()}
-    objective_layer = _objective_layer(presets[preset], file_cfg, overrides)
-    for layer in (presets[preset], objective_layer, file_cfg, overrides):
+        preset = chosen.default_preset({**file_cfg.get("data", {}), **overrides["data"]})
+    if preset not in chosen.presets:
+        raise ConfigError(f"unknown preset '{preset}' for {chosen.name} mode; choose one of "
+                          f"{', '.join(chosen.presets)}")
+    parts: dict[str, Any] = {"train": TrainConfig(), "data": chosen.data_config(),
+                             "model": chosen.model_config()}
+    layers = (chosen.presets[preset], _objective_layer(chosen.presets[preset], file_cfg, overrides),
+              file_cfg, overrides)
+    for layer in layers:
         for section in SECTIONS:
             parts[section] = apply_overrides(parts[section], layer.get(section, {}), section)
-    return RunConfig(mode, preset, parts["train"], parts["data"], parts["model"])
+    return RunConfig(chosen.name, preset, parts["train"], parts["data"], parts["model"])
 
 
 def _objective_layer(preset: dict[str, Any], file_cfg: dict[str, Any],
@@ -180,9 +133,11 @@ class TrainingSession:
     def events(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[StepEvent]:
         """Train, yielding each step. Under torchrun every rank iterates this; ``should_stop``
         on any rank stops them all after the same step (rank 0 checkpoints it)."""
+        extra_state = {"mode": self.config.mode, "config": self.config.to_dict(),
+                       **self.setup.extra_state}
         try:
-            with peer_errors(self.trainer.dist):
-                yield from fit(self.trainer, self.run, extra_state=self.setup.extra_state,
+            with self.trainer.dist.peer_errors():
+                yield from fit(self.trainer, self.run, extra_state=extra_state,
                                hooks=self.setup.hooks, should_stop=should_stop, sinks=self.sinks)
             _dump_rank_state(self.trainer)
         finally:
@@ -194,16 +149,17 @@ def _dump_rank_state(trainer: Trainer) -> None:
     """Test hook: with ``TEXTGAN_DEBUG_RANK_STATE_DIR`` set, every rank of a torchrun job saves
     the parameters it ended with there (``rank<N>.pt``), to compare with the checkpoint."""
     directory = os.environ.get("TEXTGAN_DEBUG_RANK_STATE_DIR")
-    if directory and trainer.dist is not None:
+    if directory:
         import torch
 
         state = {"generator": trainer.generator.state_dict(), "critic": trainer.critic.state_dict()}
         torch.save(state, Path(directory) / f"rank{trainer.dist.rank}.pt")
 
 
-def join_torchrun() -> DistributedContext | None:
-    """This process's torchrun job, joined (gloo on the CPU, NCCL for CUDA tensors); ``None``
-    when not started by torchrun. Call :func:`textgan.core.distributed.shutdown` at the end."""
+def join_torchrun() -> Context:
+    """This process's torchrun job, joined (gloo on the CPU, NCCL for CUDA tensors); a
+    :class:`LocalContext` when not started by torchrun. Call
+    :func:`textgan.core.distributed.shutdown` at the end."""
     try:
         return init_from_env(device=None)
     except (RuntimeError, ValueError) as err:
@@ -211,17 +167,8 @@ def join_torchrun() -> DistributedContext | None:
         raise TextganError(f"could not join the torchrun job: {first[:200]}") from None
 
 
-def _on_main(dist: DistributedContext | None, fn: Callable[[], Any]) -> Any:
-    """``fn()`` on rank 0 (or the only process), its result on every rank; failures agreed."""
-    return fn() if dist is None else dist.share(fn)
-
-
-def _everywhere(dist: DistributedContext | None, fn: Callable[[], Any]) -> Any:
-    return fn() if dist is None else dist.everywhere(fn)
-
-
 def _resumed_config(run: Run, overrides: dict[str, dict[str, Any]]) -> RunConfig:
-    saved = RunConfig.from_dict(run.read_config())
+    saved = run_config_from_dict(run.read_config())
     saved_dict = saved.to_dict()
     for section, values in overrides.items():
         for key, value in values.items():
@@ -237,93 +184,91 @@ def _resumed_config(run: Run, overrides: dict[str, dict[str, Any]]) -> RunConfig
     return saved
 
 
-def start_training(config: RunConfig | Callable[[], RunConfig] | None, *,
-                   out: str | Path | None = None, runs_dir: str | Path = "runs",
-                   resume: bool = False, overrides: dict[str, dict[str, Any]] | None = None,
-                   progress: Callable[[str, int, int | None], None] | None = None,
-                   tensorboard: bool = False,
-                   dist: DistributedContext | None = None) -> TrainingSession:
-    """Create (or, with ``resume``, reopen) a run directory and build everything to train it.
+def start_training(config: RunConfig, *, out: str | Path | None = None,
+                   runs_dir: str | Path = "runs", progress: ProgressFn | None = None,
+                   tensorboard: bool = False, dist: Context | None = None) -> TrainingSession:
+    """Create a new run directory for ``config`` and build everything to train it.
 
-    Resuming loads the newest loadable checkpoint; corrupt newer ones are skipped and named
-    in ``notes``. Metrics logged after that checkpoint are dropped (they will be redone).
-    ``tensorboard`` also logs every metric to ``<run>/tensorboard/``. ``config`` may be a
-    function returning it (called on rank 0 only under torchrun).
-
-    With ``dist`` every rank of the torchrun job calls this. Rank 0 resolves the configuration,
-    picks the run directory (a new default name is rank 0's clock), writes config.toml and
-    prepares the data; then the first rank of each other node builds (preparing its own copy if
-    the nodes share no file system), then the rest, which find the data prepared. Hooks are built
-    on rank 0 only. Each rank keeps its share of every global batch (``batch_size`` is per rank)
-    and draws its own noise; resuming, every rank loads the checkpoint rank 0 chose. A failure
-    on any rank is raised on all of them.
+    ``tensorboard`` also logs every metric to ``<run>/tensorboard/``. A start that fails leaves
+    nothing behind. Under torchrun (``dist``) every rank calls this; rank 0's configuration and
+    run directory (a default name is rank 0's clock) are used by all.
     """
-    with peer_errors(dist):
-        return _start_training(config, out=out, runs_dir=runs_dir, resume=resume,
-                               overrides=overrides, progress=progress, tensorboard=tensorboard,
-                               dist=dist)
+    dist = dist or LocalContext()
+    with dist.peer_errors():
+        def locate() -> tuple[Path, RunConfig]:
+            _check_tensorboard(tensorboard)
+            run_dir = Path(out) if out else new_run_dir(runs_dir, config.mode)
+            if Run(run_dir).exists():
+                raise TextganError(f"{run_dir} already holds a run; continue it with --resume or "
+                                   "choose another --out")
+            _check_new_run_dir(run_dir)
+            return run_dir, config
 
-
-def _start_training(config: RunConfig | Callable[[], RunConfig] | None, *, out: str | Path | None,
-                    runs_dir: str | Path, resume: bool,
-                    overrides: dict[str, dict[str, Any]] | None,
-                    progress: Callable[[str, int, int | None], None] | None, tensorboard: bool,
-                    dist: DistributedContext | None) -> TrainingSession:
-    main = dist is None or dist.is_main
-    notes: list[str] = []
-
-    def locate() -> tuple[Path, RunConfig]:
-        """Which run directory and configuration (rank 0's decision)."""
-        if tensorboard:
-            from textgan.tensorboard import require_tensorboard
-
-            require_tensorboard()  # before anything is written
-        if resume:
-            run_dir = Path(out) if out else latest_run(runs_dir, hint="pass --out RUN_DIR")
-            if not Run(run_dir).exists():
-                raise TextganError(f"cannot resume: {run_dir} is not a run directory (no config.toml)")
-            return run_dir, _resumed_config(Run(run_dir), overrides or {})
-        resolved = config() if callable(config) else config
-        if resolved is None:
-            raise ConfigError("no configuration given")
-        run_dir = Path(out) if out else new_run_dir(runs_dir, resolved.mode)
-        if Run(run_dir).exists():
-            raise TextganError(f"{run_dir} already holds a run; continue it with --resume or "
-                               "choose another --out")
-        _check_new_run_dir(run_dir)
-        return run_dir, resolved
-
-    run_dir, cfg = _on_main(dist, locate)
-    local_rank = None if dist is None else dist.local_rank
-    device = _everywhere(dist, lambda: resolve_device(cfg.train.device, local_rank))
-    if dist is not None:
-        dist.set_device(device)
-    run = Run(run_dir, keep_checkpoints=cfg.train.keep_checkpoints)
-    created = _missing_dirs(run_dir) if main and not resume else []
-    try:
-        if not resume:
+        run_dir, cfg = dist.share(locate)
+        run = Run(run_dir, keep_checkpoints=cfg.train.keep_checkpoints)
+        created = _missing_dirs(run_dir) if dist.is_main else []
+        try:
             # config.toml first: a run killed at any moment from here on (even while its corpus
             # is being prepared) can be continued with --resume.
-            _on_main(dist, lambda: run.write_config(cfg.to_dict()))
-        seed_everything(cfg.train.seed)
-        setup = _build(cfg, run, device, progress, dist)
-    except BaseException:
-        if main and not resume:  # a new run that failed to build leaves nothing behind
-            _remove_new_run(run, created)
-        raise
-    data = setup.data
-    if dist is not None:
-        # Same data seed everywhere, each rank keeps its rows of the global batch; own noise.
-        data = RankShare(setup.data, dist.rank, dist.world_size)
-        seed_everything(rank_seed(cfg.train.seed, dist.rank))
+            dist.on_main(lambda: run.write_config(cfg.to_dict()))
+            return _assemble(cfg, run, dist, progress, tensorboard, resume=False)
+        except BaseException:
+            if dist.is_main:  # a new run that failed to start leaves nothing behind
+                _remove_new_run(run, created)
+            raise
+
+
+def resume_training(out: str | Path | None = None, *, runs_dir: str | Path = "runs",
+                    overrides: dict[str, dict[str, Any]] | None = None,
+                    progress: ProgressFn | None = None, tensorboard: bool = False,
+                    dist: Context | None = None) -> TrainingSession:
+    """Reopen the run in ``out`` (default: the latest under ``runs_dir``) at its newest loadable
+    checkpoint; corrupt newer ones are skipped and named in ``notes``. Metrics logged after that
+    checkpoint are dropped (they will be redone). ``overrides`` may change only ``RESUMABLE``
+    settings. Under torchrun rank 0 chooses the run and the checkpoint; every rank loads it.
+    """
+    dist = dist or LocalContext()
+    with dist.peer_errors():
+        def locate() -> tuple[Path, RunConfig]:
+            _check_tensorboard(tensorboard)
+            run_dir = Path(out) if out else latest_run(runs_dir, hint="pass --out RUN_DIR")
+            if not Run(run_dir).exists():
+                raise TextganError(f"cannot resume: {run_dir} is not a run directory (no "
+                                   "config.toml)")
+            return run_dir, _resumed_config(Run(run_dir), overrides or {})
+
+        run_dir, cfg = dist.share(locate)
+        run = Run(run_dir, keep_checkpoints=cfg.train.keep_checkpoints)
+        return _assemble(cfg, run, dist, progress, tensorboard, resume=True)
+
+
+def _check_tensorboard(tensorboard: bool) -> None:
+    if tensorboard:
+        from textgan.tensorboard import require_tensorboard
+
+        require_tensorboard()  # before anything is written
+
+
+def _assemble(cfg: RunConfig, run: Run, dist: Context, progress: ProgressFn | None,
+              tensorboard: bool, *, resume: bool) -> TrainingSession:
+    """Device, data, models and trainer for a run whose directory and configuration are
+    settled; with ``resume``, the newest good checkpoint loaded into them."""
+    device = dist.everywhere(lambda: resolve_device(cfg.train.device, dist.local_rank))
+    dist.set_device(device)
+    seed_everything(cfg.train.seed)
+    setup = _build(cfg, run, device, progress, dist)
+    # Same data seed everywhere, each rank keeps its rows of the global batch; own noise.
+    data = RankShare(setup.data, dist.rank, dist.world_size)
+    seed_everything(rank_seed(cfg.train.seed, dist.rank))
+    notes: list[str] = []
+    if dist.world_size > 1:
         notes.append(f"data-parallel: {dist.world_size} ranks × batch {cfg.train.batch_size} = "
                      f"{dist.world_size * cfg.train.batch_size} samples per step; rank 0 logs "
                      "and checkpoints")
     trainer = Trainer(setup.generator, setup.critic, data, cfg.train, device, dist=dist)
     notes += setup.notes
-    resumed_from = None
-    if resume:
-        resumed_from = _resume(trainer, setup, run, device, dist, notes)
+    resumed_from = (_resume(trainer, setup, get_mode(cfg.mode), run, device, dist, notes)
+                    if resume else None)
     sinks: list[Any] = []
 
     def finish_files() -> None:
@@ -336,29 +281,23 @@ def _start_training(config: RunConfig | Callable[[], RunConfig] | None, *, out: 
             sinks.append(TensorBoardSink.for_run(run, trainer.step))
             notes.append(f"TensorBoard: tensorboard --logdir {sinks[-1].logdir}")
 
-    if dist is None:
-        finish_files()
-    else:
-        dist.on_main(finish_files)
+    dist.on_main(finish_files)
     return TrainingSession(cfg, run, trainer, setup, resumed_from, notes, sinks)
 
 
-def _build(config: RunConfig, run: Run, device: Any,
-           progress: Callable[[str, int, int | None], None] | None,
-           dist: DistributedContext | None) -> ModeSetup:
+def _build(config: RunConfig, run: Run, device: Any, progress: ProgressFn | None,
+           dist: Context) -> ModeSetup:
     """The mode's models, data and hooks. Under torchrun in three turns, each agreed: rank 0
     (downloads and prepares), the first rank of every other node (its own copy when nodes share
     no file system; else it finds rank 0's), then the rest. Only rank 0 builds hooks."""
-    module = mode_module(config.mode)
-    if dist is None:
-        return module.build(config, run, device, progress)
+    mode = get_mode(config.mode)
     hookless = dataclasses.replace(config, train=dataclasses.replace(config.train, sample_every=0,
                                                                      eval_every=0))
     turn = 0 if dist.is_main else 1 if dist.local_rank == 0 else 2
     setup: ModeSetup | None = None
     for now in range(3):
         if now == turn:
-            setup = dist.everywhere(lambda: module.build(
+            setup = dist.everywhere(lambda: mode.build(
                 config if dist.is_main else hookless, run, device,
                 progress if dist.is_main else None))
         else:
@@ -367,8 +306,8 @@ def _build(config: RunConfig, run: Run, device: Any,
     return setup
 
 
-def _resume(trainer: Trainer, setup: ModeSetup, run: Run, device: Any,
-            dist: DistributedContext | None, notes: list[str]) -> Path | None:
+def _resume(trainer: Trainer, setup: ModeSetup, mode: Mode, run: Run, device: Any,
+            dist: Context, notes: list[str]) -> Path | None:
     """Load the newest good checkpoint (rank 0 chooses it; every rank loads that file)."""
     found: dict[str, Any] = {}
 
@@ -379,7 +318,7 @@ def _resume(trainer: Trainer, setup: ModeSetup, run: Run, device: Any,
         found["state"] = point.state
         return point.path, point.skipped
 
-    chosen = _on_main(dist, choose)
+    chosen = dist.share(choose)
     if chosen is None:
         notes.append(f"no checkpoint in {run.dir}: starting from step 0")
         return None
@@ -389,6 +328,7 @@ def _resume(trainer: Trainer, setup: ModeSetup, run: Run, device: Any,
 
     def load() -> dict[str, Any]:
         state = found.get("state") or load_checkpoint(path, map_location=device)
+        mode.check_checkpoint(state, path)
         try:
             setup.check_state(state, path)
             trainer.load_state_dict(state)
@@ -398,20 +338,19 @@ def _resume(trainer: Trainer, setup: ModeSetup, run: Run, device: Any,
                                   f"({first}); start a new run with --out") from None
         return state
 
-    state = _everywhere(dist, load)
-    if dist is not None:
-        # Each rank continues its own noise stream when the job has the same size; otherwise
-        # fresh per-rank streams (the continuation is then not bit-identical to an
-        # uninterrupted run).
-        rank_rng = state.get("rank_rng")
-        if isinstance(rank_rng, list) and len(rank_rng) == dist.world_size:
-            trainer.load_rng_state(rank_rng[dist.rank])
-        else:
-            seed_everything(rank_seed(trainer.config.seed + trainer.step, dist.rank))
-        saved_world = state.get("world_size", 1)
-        if saved_world != dist.world_size:
-            notes.append(f"the checkpoint was trained by {saved_world} process(es), this job has "
-                         f"{dist.world_size}: each step now sees "
-                         f"{dist.world_size * trainer.config.batch_size} samples")
+    state = dist.everywhere(load)
+    # Each rank continues its own noise stream when the job has the same size (a checkpoint of
+    # a single process, before rank_rng was saved, holds just its "rng"); otherwise fresh
+    # per-rank streams (the continuation is then not bit-identical to an uninterrupted run).
+    rank_rng = state.get("rank_rng") or [state["rng"]]
+    if isinstance(rank_rng, list) and len(rank_rng) == dist.world_size:
+        trainer.load_rng_state(rank_rng[dist.rank])
+    else:
+        seed_everything(rank_seed(trainer.config.seed + trainer.step, dist.rank))
+    saved_world = state.get("world_size", 1)
+    if saved_world != dist.world_size:
+        notes.append(f"the checkpoint was trained by {saved_world} process(es), this job has "
+                     f"{dist.world_size}: each step now sees "
+                     f"{dist.world_size * trainer.config.batch_size} samples")
     notes.append(f"resumed from {path} (step {trainer.step})")
     return path

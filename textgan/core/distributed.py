@@ -83,6 +83,21 @@ class DistributedContext:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    @contextmanager
+    def peer_errors(self) -> Iterator[None]:
+        """Turn a collective's failure (another rank died, was killed or timed out) into one
+        line."""
+        try:
+            yield
+        except RuntimeError as err:
+            if not _lost_peer(err):
+                raise
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            first = first.split("] ", 1)[-1].split(". ")[0]  # drop gloo's source location, advice
+            raise PeerFailure(f"lost contact with another rank ({first[:200]}); it failed or was "
+                              "stopped — see its message") from None
+
+
     def set_device(self, device: torch.device) -> None:
         """This rank trains on ``device`` (chosen once the run's configuration is known)."""
         self.device = device
@@ -185,14 +200,69 @@ class DistributedContext:
         return bool(same.item())
 
 
+@dataclass
+class LocalContext:
+    """A single process: the same interface as :class:`DistributedContext`, with rank 0 of 1
+    and collectives that are identities, so training code needs no "is this distributed?"
+    branches."""
+
+    device: torch.device = torch.device("cpu")
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    is_main = True
+
+    @contextmanager
+    def peer_errors(self) -> Iterator[None]:
+        yield  # there are no peers
+
+    def set_device(self, device: torch.device) -> None:
+        self.device = device
+
+    def agree(self, error: BaseException | None = None, flag: bool = False) -> bool:
+        if error is not None:
+            raise error
+        return flag
+
+    def on_main(self, fn: Callable[[], T]) -> T | None:
+        return fn()
+
+    def share(self, fn: Callable[[], T]) -> T:
+        return fn()
+
+    def everywhere(self, fn: Callable[[], T]) -> T:
+        return fn()
+
+    def average(self, values: dict[str, float]) -> dict[str, float]:
+        return values
+
+    def gather_on_main(self, obj: Any) -> list[Any] | None:
+        return [obj]
+
+    def broadcast_modules(self, *modules: nn.Module) -> None:
+        pass
+
+    def average_gradients(self, module: nn.Module) -> None:
+        pass
+
+    def all_equal(self, module: nn.Module) -> bool:
+        return True
+
+
+# What training code is handed: the job it is part of, or this process alone.
+Context = DistributedContext | LocalContext
+
+
 def launched_by_torchrun() -> bool:
     """``torchrun`` sets ``WORLD_SIZE``/``RANK``/``LOCAL_RANK`` for each process it starts."""
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
 def init_from_env(device: str | None = "auto", backend: str | None = None,
-                  timeout: timedelta = TRAINING_TIMEOUT) -> DistributedContext | None:
-    """Join the process group ``torchrun`` describes; ``None`` for a single-process run.
+                  timeout: timedelta = TRAINING_TIMEOUT) -> Context:
+    """Join the process group ``torchrun`` describes; a :class:`LocalContext` for a
+    single-process run.
 
     ``device="auto"`` gives each rank its local GPU (``cuda:LOCAL_RANK``) with NCCL, or the CPU
     with gloo when there is no GPU. ``device=None`` leaves the choice for later
@@ -200,7 +270,7 @@ def init_from_env(device: str | None = "auto", backend: str | None = None,
     present, CUDA tensors through NCCL. Agreements get their own gloo group either way.
     """
     if not launched_by_torchrun():
-        return None
+        return LocalContext()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     dev = None
     if device is not None:
@@ -244,20 +314,6 @@ def _lost_peer(error: BaseException) -> bool:
         isinstance(error, RuntimeError)
         and any(mark in text for mark in ("gloo/", "Connection closed by peer",
                                           "Connection reset by peer", "NCCL")))
-
-
-@contextmanager
-def peer_errors(ctx: DistributedContext | None) -> Iterator[None]:
-    """Turn a collective's failure (another rank died, was killed or timed out) into one line."""
-    try:
-        yield
-    except RuntimeError as err:
-        if ctx is None or not _lost_peer(err):
-            raise
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        first = first.split("] ", 1)[-1].split(". ")[0]  # drop gloo's source location and advice
-        raise PeerFailure(f"lost contact with another rank ({first[:200]}); it failed or was "
-                          "stopped — see its message") from None
 
 
 def rank_seed(seed: int, rank: int) -> int:

@@ -85,13 +85,9 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
                     for sink in sinks:
                         sink.write(step, record)
                     event.metrics = record
-        except BaseException as err:  # agreed below, then re-raised on this rank
-            if dist is None:
-                raise
+        except BaseException as err:  # agreed below (every rank raises), re-raised on this one
             failure = err
-        stopping = should_stop()
-        if dist is not None:  # every rank stops at the same step
-            stopping = dist.agree(failure, flag=stopping)
+        stopping = dist.agree(failure, flag=should_stop())  # every rank stops at the same step
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopping:
             # Never save a poisoned state: the losses of this step and every parameter must be
             # finite (a step that was not logged is checked here too).
@@ -105,22 +101,18 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
         yield event
         if stopping:
             break
-    if dist is not None and not (dist.all_equal(trainer.generator)
-                                 and dist.all_equal(trainer.critic)):
+    if not (dist.all_equal(trainer.generator) and dist.all_equal(trainer.critic)):
         raise RuntimeError("data-parallel ranks ended with different parameters (a bug)")
 
 
 def _host_stats(trainer: Trainer, stats: dict[str, Any]) -> dict[str, float]:
     """The step's stats as floats; data-parallel: the mean over ranks (one small all-reduce)."""
-    values = stats_to_host(stats)
-    return values if trainer.dist is None else trainer.dist.average(values)
+    return trainer.dist.average(stats_to_host(stats))
 
 
 def _save(trainer: Trainer, run: Run, step: int, extra_state: dict[str, Any]) -> Path | None:
-    """Rank 0 writes the checkpoint; data-parallel, it holds every rank's RNG state (exact resume)."""
+    """Rank 0 writes the checkpoint; it holds every rank's RNG state (exact resume)."""
     dist = trainer.dist
-    if dist is None:
-        return run.checkpoints.save(step, {**trainer.state_dict(), **extra_state})
     rank_rng = dist.gather_on_main(trainer.rng_state())
     return dist.on_main(lambda: run.checkpoints.save(
         step, {**trainer.state_dict(), **extra_state, "rank_rng": rank_rng,

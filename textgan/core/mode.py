@@ -1,16 +1,49 @@
-"""What a mode (text, image, toy) hands the modality-free trainer."""
+"""The contract every mode (text, image, toy, ...) keeps with the modality-free core.
+
+A :class:`Mode` names its config types and presets, builds models + real data + hooks for a run
+(:class:`ModeSetup`), and samples from a checkpoint. The core does what every mode would repeat:
+it rebuilds a run's configuration from a dict (``config.toml`` or a checkpoint), refuses a
+checkpoint of another mode, and turns a damaged checkpoint's ``KeyError``/``RuntimeError`` into
+one line. Modes are registered by name in :mod:`textgan.modes`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import torch
 from torch import nn
 
+from textgan.config import apply_overrides, as_dict
 from textgan.core.loop import Hook
-from textgan.core.trainer import BatchSource
+from textgan.core.run import Run
+from textgan.core.trainer import BatchSource, TrainConfig
+from textgan.errors import CheckpointError, ConfigError
+
+SECTIONS = ("train", "data", "model")
+Preset = dict[str, dict[str, Any]]  # section -> {setting: value}, differences from the defaults
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class RunConfig:
+    """The effective configuration of a run, saved as its ``config.toml``."""
+
+    mode: str
+    preset: str
+    train: TrainConfig
+    data: Any  # the mode's data config dataclass
+    model: Any  # the mode's model config dataclass
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "preset": self.preset, "train": as_dict(self.train),
+                "data": as_dict(self.data), "model": as_dict(self.model)}
 
 
 @dataclass
@@ -22,6 +55,78 @@ class ModeSetup:
     data: BatchSource
     hooks: list[Hook] = field(default_factory=list)
     extra_state: dict[str, Any] = field(default_factory=dict)
-    # Raises CheckpointError when a checkpoint does not fit this setup (other vocab, shapes...).
+    # Raises CheckpointError when a checkpoint does not fit this setup (other vocab, shapes...);
+    # the core has already checked that it is a checkpoint of this mode.
     check_state: Callable[[dict[str, Any], Path], None] = lambda state, path: None
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SampleResult:
+    lines: list[str] | None = None  # text modes: decoded samples
+    files: list[Path] = field(default_factory=list)  # image/toy modes: written files
+    notes: list[str] = field(default_factory=list)
+
+
+class Mode(ABC):
+    """A kind of data and models the trainer can learn. Subclasses set the class attributes and
+    implement :meth:`build` and :meth:`sample`; everything else is shared."""
+
+    name: ClassVar[str]
+    data_config: ClassVar[type]
+    model_config: ClassVar[type]
+    presets: ClassVar[dict[str, Preset]]
+
+    def default_preset(self, data_settings: dict[str, Any]) -> str:
+        """The preset used when none is named (``data_settings``: the data values given)."""
+        return "cpu"
+
+    @abstractmethod
+    def build(self, config: RunConfig, run: Run, device: torch.device,
+              progress: ProgressFn | None = None) -> ModeSetup:
+        """Models, real data and hooks for a run of this mode."""
+
+    @abstractmethod
+    def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
+               temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
+        """``n`` samples from a checkpoint's generator (lines, or files written)."""
+
+    # -- shared by every mode ---------------------------------------------------------------
+    def run_config(self, d: dict[str, Any], preset: str = "custom") -> RunConfig:
+        """A :class:`RunConfig` from sections of plain values (``config.toml``, a checkpoint)."""
+        return RunConfig(
+            mode=self.name, preset=d.get("preset", preset),
+            train=apply_overrides(TrainConfig(), d.get("train", {}), "train"),
+            data=apply_overrides(self.data_config(), d.get("data", {}), "data"),
+            model=apply_overrides(self.model_config(), d.get("model", {}), "model"),
+        )
+
+    def check_checkpoint(self, state: dict[str, Any], path: Path) -> None:
+        """Refuse a checkpoint written by another mode."""
+        if state.get("mode") != self.name:
+            raise CheckpointError(f"{path} is a {state.get('mode')} checkpoint, not a {self.name} "
+                                  "one")
+
+    def config_from_checkpoint(self, state: dict[str, Any], path: Path) -> RunConfig:
+        """The configuration a checkpoint was trained with (checked to be this mode's)."""
+        self.check_checkpoint(state, path)
+        with checkpoint_content(path, self.name):
+            return self.run_config(state["config"])
+
+
+@contextmanager
+def checkpoint_content(path: Path, mode: str) -> Iterator[None]:
+    """A checkpoint that loaded safely (``weights_only``) but does not hold what textgan writes
+    (hand-made or damaged, or models its own config does not describe) → one line."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError,
+            ConfigError) as err:
+        first = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+        raise CheckpointError(f"{path} is not a usable {mode} checkpoint ({type(err).__name__}: "
+                              f"{first})") from None
+
+
+def sample_seed(seed: int | None) -> int:
+    """``seed``, or a fresh random one when sampling was not asked to be reproducible."""
+    return seed if seed is not None else int.from_bytes(os.urandom(8), "little") >> 1

@@ -9,14 +9,14 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from textgan.config import load_toml, to_toml
-from textgan.core.checkpoint import CheckpointStore, atomic_write_bytes
-from textgan.errors import ConfigError, TextganError
+from textgan.core.checkpoint import CheckpointStore, atomic_write_bytes, load_checkpoint
+from textgan.errors import CheckpointError, ConfigError, TextganError
 
 CONFIG_FILE = "config.toml"
 METRICS_FILE = "metrics.jsonl"
@@ -90,13 +90,23 @@ class Run:
             with _disk_errors(self.metrics_path):
                 atomic_write_bytes(self.metrics_path, lambda f: f.write(text))
 
-    def write_samples(self, step: int, lines: list[str]) -> Path:
-        path = self.samples_dir / f"step_{step:08d}.txt"
-        text = "".join(line + "\n" for line in lines).encode()
+    def sample_path(self, step: int, suffix: str = ".txt") -> Path:
+        """``samples/step_XXXXXXXX<suffix>``: where a step's samples go, in every mode."""
+        return self.samples_dir / f"step_{step:08d}{suffix}"
+
+    def write_sample_file(self, step: int, suffix: str, write: Callable[[Path], Any]) -> Path:
+        """Write a step's samples with ``write(path)`` (which writes atomically), with this run's
+        handling of a full disk."""
+        path = self.sample_path(step, suffix)
         with _disk_errors(path):
             self.samples_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, lambda f: f.write(text))
+            write(path)
         return path
+
+    def write_samples(self, step: int, lines: list[str]) -> Path:
+        text = "".join(line + "\n" for line in lines).encode()
+        return self.write_sample_file(
+            step, ".txt", lambda path: atomic_write_bytes(path, lambda f: f.write(text)))
 
 
 @contextmanager
@@ -134,3 +144,28 @@ def new_run_dir(root: str | Path, name: str) -> Path:
     while path.exists():
         path, i = Path(f"{base}-{i}"), i + 1
     return path
+
+
+def sample_output_for(checkpoint: Path, suffix: str = ".png") -> Path:
+    """Where ``textgan sample`` writes a file by default: ``<run>/samples/sample<suffix>`` for a
+    checkpoint inside a run, else beside the checkpoint."""
+    if checkpoint.parent.name == "checkpoints":
+        return checkpoint.parent.parent / "samples" / f"sample{suffix}"
+    return checkpoint.with_suffix(suffix)
+
+
+def resolve_checkpoint(run: str | Path | None, checkpoint: str | Path | None,
+                       runs_dir: str | Path = "runs") -> tuple[Path, dict, list[str]]:
+    """(path, state, notes) of the checkpoint to sample from; the newest loadable of a run."""
+    notes: list[str] = []
+    if checkpoint is not None:
+        path = Path(checkpoint)
+        return path, load_checkpoint(path), notes
+    if run is None:
+        run = latest_run(runs_dir)
+        notes.append(f"using the most recent run: {run}")
+    point = Run.open(run).checkpoints.latest()
+    if point is None:
+        raise CheckpointError(f"run {run} has no checkpoint yet; train it first")
+    notes += [f"skipped {p.name}: {why}" for p, why in point.skipped]
+    return point.path, point.state, notes

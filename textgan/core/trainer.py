@@ -12,17 +12,15 @@ import math
 import random
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from textgan.core.distributed import Context, LocalContext
 from textgan.core.objectives import WGANGP, Objective, make_objective
 from textgan.errors import ConfigError
-
-if TYPE_CHECKING:
-    from textgan.core.distributed import DistributedContext
 
 
 @dataclass
@@ -84,7 +82,7 @@ class Trainer:
     def __init__(self, generator: nn.Module, critic: nn.Module, data: BatchSource,
                  config: TrainConfig, device: torch.device,
                  objective: Objective | None = None,
-                 dist: DistributedContext | None = None) -> None:
+                 dist: Context | None = None) -> None:
         self.generator = generator.to(device)
         self.critic = critic.to(device)
         self.data = data
@@ -95,10 +93,9 @@ class Trainer:
         if config.critic_batching == "joint" and isinstance(self.objective, WGANGP):
             self.objective = dataclasses.replace(self.objective, joint_real_fake=True)
         # Data-parallel training (textgan.core.distributed): gradients are averaged across ranks
-        # after every backward, before the optimiser step.
-        self.dist = dist
-        if dist is not None:
-            dist.broadcast_modules(self.generator, self.critic)
+        # after every backward, before the optimiser step. Alone, the collectives are identities.
+        self.dist = dist or LocalContext(device)
+        self.dist.broadcast_modules(self.generator, self.critic)
         if device.type == "cuda" and config.precision == "bf16":
             # bf16 was asked for: the matmuls/convolutions left in fp32 (outside autocast) may
             # use TF32 too. Exact fp32 (the default) keeps full-precision matmuls.
@@ -128,7 +125,7 @@ class Trainer:
     @property
     def is_main(self) -> bool:
         """Whether this process logs, samples and checkpoints (always, unless data-parallel)."""
-        return self.dist is None or self.dist.is_main
+        return self.dist.is_main
 
     def noise(self, n: int) -> Tensor:
         return torch.randn(n, self.noise_dim, device=self.device)
@@ -146,8 +143,7 @@ class Trainer:
                 loss, stats = self.objective.critic_loss(D, real, fake.float())
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
-            if self.dist is not None:
-                self.dist.average_gradients(D)
+            self.dist.average_gradients(D)
             self.opt_d.step()
             self.objective.after_critic_step(D)
         # The critic is frozen for the generator step: no wasted gradient for its weights.
@@ -156,8 +152,7 @@ class Trainer:
             g_loss = self.objective.generator_loss(D, G(self.noise(cfg.batch_size)))
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
-        if self.dist is not None:
-            self.dist.average_gradients(G)
+        self.dist.average_gradients(G)
         self.opt_g.step()
         _set_requires_grad(D, True)
         self.step += 1

@@ -7,7 +7,6 @@ generated ones, every ``eval_every`` steps.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,12 +18,13 @@ import torch
 from torch import Tensor, nn
 
 from textgan.core.loop import Hook
-from textgan.core.mode import ModeSetup
-from textgan.core.run import Run
-from textgan.errors import CheckpointError, ConfigError
-from textgan.image.data import DatasetSpec, ImageSet, ProgressFn, dataset_spec, load_images
+from textgan.core.mode import Mode, ModeSetup, ProgressFn, RunConfig, SampleResult, sample_seed
+from textgan.core.run import Run, sample_output_for
+from textgan.errors import ConfigError
+from textgan.eval.swd import random_directions, sliced_wasserstein
+from textgan.image import presets as image_presets
+from textgan.image.data import DatasetSpec, ImageSet, dataset_spec, load_images
 from textgan.image.grid import to_uint8, write_grid
-from textgan.image.metrics import random_directions, sliced_wasserstein
 from textgan.image.models import ImageModelConfig, build_image_models
 
 SAMPLE_SEED = 1234  # grids show one fixed set of z improving over training
@@ -53,10 +53,6 @@ class ImageDataConfig:
         if self.swd_images < 0 or self.swd_images == 1:
             raise ConfigError(f"data.swd_images must be 0 (off) or at least 2, got "
                               f"{self.swd_images}")
-
-
-DataConfig = ImageDataConfig
-ModelConfig = ImageModelConfig
 
 
 def scale_images(images: Tensor, spec: DatasetSpec, rng: np.random.Generator | None = None
@@ -105,15 +101,11 @@ def evaluating(module: nn.Module) -> Iterator[nn.Module]:
         module.train(was_training)
 
 
-def _seed(seed: int | None) -> int:
-    return seed if seed is not None else int.from_bytes(os.urandom(8), "little") >> 1
-
-
 def generate_images(generator: nn.Module, n: int, *, seed: int | None, device: torch.device,
                     temperature: float = 1.0, batch_size: int = 500) -> Tensor:
     r"""``n`` images $G(z)$, $z \sim \mathcal{N}(0, T^2 I)$, on the CPU. Uses its own RNG, so the
     training RNG is untouched; the same seed gives the same images."""
-    rng = torch.Generator(device="cpu").manual_seed(_seed(seed))
+    rng = torch.Generator(device="cpu").manual_seed(sample_seed(seed))
     out = []
     with evaluating(generator):
         for start in range(0, n, batch_size):
@@ -134,7 +126,7 @@ def to_unit(images: Tensor, spec: DatasetSpec) -> Tensor:
 
 
 class SWDHook:
-    """$\\mathrm{SW}_1$ (see :mod:`textgan.image.metrics`) between a fixed held-out real set and
+    """$\\mathrm{SW}_1$ (see :mod:`textgan.eval.swd`) between a fixed held-out real set and
     generated images from fixed noise, both as [0, 1] pixels."""
 
     def __init__(self, generator: nn.Module, images: ImageSet, n: int, projections: int,
@@ -173,86 +165,65 @@ def _fid_hook(generator: nn.Module, images: ImageSet, n: int, device: torch.devi
     return compute
 
 
-def build(config: Any, run: Run, device: torch.device,
-          progress: ProgressFn | None = None) -> ModeSetup:
-    """Images, models, batches and hooks for an image run (``config`` is a RunConfig)."""
-    data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
-    if data_cfg.fid:
-        from textgan.image.fidelity import check_fidelity
+class ImageMode(Mode):
+    """Image data sets (MNIST, Fashion-MNIST, CIFAR-10) with the paper's DCGAN and ResNet."""
 
-        check_fidelity()  # before loading anything: a missing extra is a one-line error now
-    images = load_images(data_cfg.dataset, data_cfg.data_path, data_cfg.data_dir,
-                         data_cfg.download, progress)
-    spec = images.spec
-    generator, critic = build_image_models(spec.channels, spec.size, spec.value_range, model_cfg)
-    generator.to(device)
-    batches = ImageBatches(images.train, spec, train_cfg.seed)
-    hooks: list[Hook] = []
-    test = f", {len(images.test):,} test" if images.test is not None else ""
-    notes = [f"images: {spec.name} from {images.source} ({len(images.train):,} training{test}, "
-             f"{spec.channels}×{spec.size}×{spec.size}); model {model_cfg.arch}, DIM "
-             f"{model_cfg.dim}"] + images.notes
-    if train_cfg.sample_every:
-        noise_seed = SAMPLE_SEED
+    name = "image"
+    data_config = ImageDataConfig
+    model_config = ImageModelConfig
+    presets = image_presets.PRESETS
 
-        def write(step: int) -> None:
-            fake = generate_images(generator, data_cfg.grid_images, seed=noise_seed, device=device)
-            write_grid(run.samples_dir / f"step_{step:08d}.png", fake, spec.value_range,
-                       scale=GRID_SCALE)
+    def build(self, config: RunConfig, run: Run, device: torch.device,
+              progress: ProgressFn | None = None) -> ModeSetup:
+        """Images, models, batches and hooks for an image run."""
+        data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
+        if data_cfg.fid:
+            from textgan.image.fidelity import check_fidelity
 
-        hooks.append(Hook(train_cfg.sample_every, write))
-    if train_cfg.eval_every and data_cfg.swd_images:
-        swd = SWDHook(generator, images, data_cfg.swd_images, data_cfg.swd_projections, device)
-        where = "test" if swd.held_out else "training"
-        notes.append(f"SWD on {swd.n} {where} images, {data_cfg.swd_projections} projections: "
-                     f"untrained generator {swd()['swd']:.4f}, real-vs-real floor "
-                     f"{swd.real_floor(images.train):.4f}")
-        hooks.append(Hook(train_cfg.eval_every, swd))
-    if train_cfg.eval_every and data_cfg.fid:
-        hooks.append(Hook(train_cfg.eval_every,
-                          _fid_hook(generator, images, data_cfg.fid_images, device)))
-    extra_state = {"mode": "image", "config": config.to_dict()}
-    return ModeSetup(generator, critic, batches, hooks, extra_state,
-                     check_state=_check_state, notes=notes)
+            check_fidelity()  # before loading anything: a missing extra is a one-line error now
+        images = load_images(data_cfg.dataset, data_cfg.data_path, data_cfg.data_dir,
+                             data_cfg.download, progress)
+        spec = images.spec
+        generator, critic = build_image_models(spec.channels, spec.size, spec.value_range,
+                                               model_cfg)
+        generator.to(device)
+        batches = ImageBatches(images.train, spec, train_cfg.seed)
+        hooks: list[Hook] = []
+        test = f", {len(images.test):,} test" if images.test is not None else ""
+        notes = [f"images: {spec.name} from {images.source} ({len(images.train):,} training{test}, "
+                 f"{spec.channels}×{spec.size}×{spec.size}); model {model_cfg.arch}, DIM "
+                 f"{model_cfg.dim}"] + images.notes
+        if train_cfg.sample_every:
+            def write(step: int) -> None:
+                fake = generate_images(generator, data_cfg.grid_images, seed=SAMPLE_SEED,
+                                       device=device)
+                run.write_sample_file(step, ".png", lambda path: write_grid(
+                    path, fake, spec.value_range, scale=GRID_SCALE))
 
+            hooks.append(Hook(train_cfg.sample_every, write))
+        if train_cfg.eval_every and data_cfg.swd_images:
+            swd = SWDHook(generator, images, data_cfg.swd_images, data_cfg.swd_projections, device)
+            where = "test" if swd.held_out else "training"
+            notes.append(f"SWD on {swd.n} {where} images, {data_cfg.swd_projections} projections: "
+                         f"untrained generator {swd()['swd']:.4f}, real-vs-real floor "
+                         f"{swd.real_floor(images.train):.4f}")
+            hooks.append(Hook(train_cfg.eval_every, swd))
+        if train_cfg.eval_every and data_cfg.fid:
+            hooks.append(Hook(train_cfg.eval_every,
+                              _fid_hook(generator, images, data_cfg.fid_images, device)))
+        return ModeSetup(generator, critic, batches, hooks, notes=notes)
 
-def _check_state(state: dict[str, Any], path: Path) -> None:
-    if state.get("mode") != "image":
-        raise CheckpointError(f"{path} is a {state.get('mode')} checkpoint, not an image one")
-
-
-def generator_from_checkpoint(state: dict[str, Any], path: Path, device: torch.device
-                              ) -> tuple[nn.Module, DatasetSpec]:
-    """Rebuild the generator from a checkpoint alone (no data set needed)."""
-    from textgan.config import apply_overrides
-
-    _check_state(state, path)
-    config = state.get("config", {})
-    try:
-        spec = dataset_spec(config["data"]["dataset"])
-        model_cfg = apply_overrides(ImageModelConfig(), config.get("model", {}), "model")
-        generator, _ = build_image_models(spec.channels, spec.size, spec.value_range, model_cfg)
+    def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
+               temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
+        """A PNG grid of ``n`` generated images (``temperature`` scales the noise)."""
+        config = self.config_from_checkpoint(state, path)
+        spec = dataset_spec(config.data.dataset)
+        generator, _ = build_image_models(spec.channels, spec.size, spec.value_range, config.model)
         generator.load_state_dict(state["generator"])
-    except (KeyError, RuntimeError, TypeError, ConfigError) as err:
-        raise CheckpointError(f"{path} does not hold an image generator its config describes "
-                              f"({str(err).splitlines()[0][:100]})") from None
-    return generator.to(device).eval(), spec
-
-
-def default_output(path: Path, name: str = "sample.png") -> Path:
-    """``<run>/samples/<name>`` for a checkpoint inside a run, else beside the checkpoint."""
-    if path.parent.name == "checkpoints":
-        return path.parent.parent / "samples" / name
-    return path.with_suffix(".png")
-
-
-def sample(state: dict[str, Any], path: Path, n: int, *, seed: int | None,
-           temperature: float | None, out: Path | None, device: torch.device) -> Any:
-    """A PNG grid of ``n`` generated images (``temperature`` scales the noise)."""
-    from textgan.sampling import SampleResult
-
-    generator, spec = generator_from_checkpoint(state, path, device)
-    images = generate_images(generator, n, seed=seed, device=device,
-                             temperature=1.0 if temperature is None else temperature)
-    target = write_grid(out or default_output(path), images, spec.value_range, scale=GRID_SCALE)
-    return SampleResult(files=[target], notes=[f"checkpoint: {path} (step {state.get('step')})"])
+        generator.to(device).eval()
+        images = generate_images(generator, n, seed=seed, device=device,
+                                 temperature=1.0 if temperature is None else temperature)
+        target = write_grid(out or sample_output_for(path), images, spec.value_range,
+                            scale=GRID_SCALE)
+        return SampleResult(files=[target],
+                            notes=[f"checkpoint: {path} (step {state.get('step')})"])

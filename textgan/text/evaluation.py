@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -23,8 +23,7 @@ from textgan.eval import (
     plot_quality_diversity,
     quality_diversity_sweep,
 )
-from textgan.text.mode import is_synthetic
-from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig
+from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig, load_corpus
 
 JSText = Literal["valid", "train"]
 PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples
@@ -93,8 +92,6 @@ def resolve_reference(spec: str, data_dir: str = "data", seq_len: int = 32,
                       progress: ProgressFn | None = None) -> PreparedCorpus:
     """A prepared corpus from a directory, a corpus name (synthetic, billion_word, hf:...)
     or text file(s) (prepared once into ``data_dir``, like for training)."""
-    from textgan.text.mode import load_corpus
-
     path = Path(spec)
     if path.is_dir() and (path / "meta.json").is_file():
         return PreparedCorpus.open(path)
@@ -119,13 +116,26 @@ def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfi
                    js_text: JSText = "valid") -> dict[str, float]:
     """All metrics of text samples; on the synthetic corpus (character mode) also its oracle."""
     metrics = evaluate(samples, reference_for(corpus, js_text), config)
-    if is_synthetic(corpus) and corpus.tokenizer.kind == "char":
+    if corpus.is_synthetic and corpus.tokenizer.kind == "char":
         from textgan.text.corpora.synthetic import oracle_scores
 
         pad = corpus.tokenizer.pad
         metrics.update({k: float(v) for k, v in
                         oracle_scores([s.rstrip(pad) for s in samples], corpus.seq_len).items()})
     return metrics
+
+
+def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) -> dict[str, float]:
+    """The synthetic grammar's oracle scores for generated id rows (any tokenizer)."""
+    from textgan.text.corpora.synthetic import oracle_scores
+
+    lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
+    if tokenizer.kind == "char":
+        return oracle_scores(lines, seq_len)
+    # seq_len counts pieces: a row that fills every position was cut, at a piece boundary
+    # ``len(line)`` characters in; any other row must be a whole sentence.
+    cut = [bool(line) and row[-1] != tokenizer.pad_id for line, row in zip(lines, rows, strict=True)]
+    return oracle_scores(lines, seq_len, cut=cut)
 
 
 def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float | None = None,
@@ -135,20 +145,25 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
     """Generate ``n`` samples from a run's newest checkpoint and evaluate them against the
     run's held-out text; optionally sweep softmax temperatures (quality vs diversity)."""
     from textgan.config import apply_overrides
+    from textgan.core.mode import checkpoint_content
+    from textgan.core.run import resolve_checkpoint
     from textgan.device import resolve_device
-    from textgan.sampling import resolve_checkpoint
-    from textgan.text.mode import generator_from_checkpoint, load_corpus, oracle_scores_for_rows
+    from textgan.text.models import generator_from_checkpoint
     from textgan.text.sampling import generate_ids, generate_text
 
     path, state, notes = resolve_checkpoint(run, None)
-    generator, tokenizer, saved = generator_from_checkpoint(state, path, resolve_device(device))
+    if state.get("mode") != "text":
+        raise TextganError(f"{path} is a {state.get('mode')} checkpoint: evaluation needs a text "
+                           "run")
+    with checkpoint_content(path, "text"):
+        generator, tokenizer, saved = generator_from_checkpoint(state, resolve_device(device))
     data_cfg = apply_overrides(TextDataConfig(), saved.get("data", {}), "data")
     corpus = load_corpus(data_cfg, progress=progress)
     notes.append(f"checkpoint {path} (step {state.get('step')}), reference {corpus.dir}")
     rows = generate_ids(generator, n, temperature=temperature, seed=seed).tolist()
     samples = [tokenizer.decode(row, strip_pad=tokenizer.kind != "char") for row in rows]
     metrics = evaluate(samples, reference_for(corpus, js_text), config or EvalConfig())
-    if is_synthetic(corpus):  # judged from the ids: knows which rows were cut (any tokenizer)
+    if corpus.is_synthetic:  # judged from the ids: knows which rows were cut (any tokenizer)
         metrics.update(oracle_scores_for_rows(rows, tokenizer, corpus.seq_len))
     report = EvalReport(metrics, samples, corpus.dir, notes=notes)
     if temperatures:

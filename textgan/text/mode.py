@@ -13,13 +13,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from textgan.core.loop import Hook
-from textgan.core.mode import ModeSetup
+from textgan.core.mode import Mode, ModeSetup, ProgressFn, RunConfig, SampleResult
 from textgan.core.run import Run
 from textgan.errors import CheckpointError, CorpusError
-from textgan.text.models import TextCritic, TextGenerator, TextModelConfig
-from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig, prepare_corpus
+from textgan.text import presets as text_presets
+from textgan.text.models import TextGenerator, TextModelConfig, build_models, generator_from_checkpoint
+from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
 from textgan.text.sampling import generate_ids, generate_text
-from textgan.text.tokenizer import CharTokenizer
 
 SAMPLE_SEED = 1234  # the same noise every time: samples show one fixed set of z improving
 
@@ -63,93 +63,22 @@ class CorpusBatches:
         self.rng.bit_generator.state = state["bit_generator"]
 
 
-def load_corpus(cfg: TextDataConfig, progress: ProgressFn | None = None) -> PreparedCorpus:
-    """Open (downloading/preparing once if needed) the corpus ``cfg`` describes.
-
-    The data does not depend on the training seed: runs with different seeds share one corpus.
-    """
-    from textgan.text.corpora import open_source
-
-    source = open_source(cfg.corpus, cfg.corpus_path, valid_path=cfg.valid_path,
-                         download_dir=Path(cfg.data_dir) / "downloads", progress=progress,
-                         max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors)
-    return prepare_corpus(source, cfg, progress=progress)
-
-
-def build_models(vocab_size: int, seq_len: int,
-                 model_cfg: TextModelConfig) -> tuple[TextGenerator, TextCritic]:
-    return (TextGenerator(vocab_size, seq_len, model_cfg),
-            TextCritic(vocab_size, seq_len, model_cfg))
-
-
-def is_synthetic(corpus: PreparedCorpus) -> bool:
-    return corpus.meta.get("source", {}).get("kind") == "synthetic"
-
-
-def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) -> dict[str, float]:
-    """The synthetic grammar's oracle scores for generated id rows (any tokenizer)."""
-    from textgan.text.corpora.synthetic import oracle_scores
-
-    lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
-    if tokenizer.kind == "char":
-        return oracle_scores(lines, seq_len)
-    # seq_len counts pieces: a row that fills every position was cut, at a piece boundary
-    # ``len(line)`` characters in; any other row must be a whole sentence.
-    cut = [bool(line) and row[-1] != tokenizer.pad_id for line, row in zip(lines, rows, strict=True)]
-    return oracle_scores(lines, seq_len, cut=cut)
-
-
 def sample_hook(run: Run, generator: TextGenerator, corpus: PreparedCorpus, every: int,
                 n: int = 64) -> Hook:
     """Write ``n`` argmax samples every ``every`` steps; on synthetic text also score them."""
-    synthetic = is_synthetic(corpus)
+    from textgan.text.evaluation import oracle_scores_for_rows
 
     def write(step: int) -> dict[str, float]:
         tokenizer = corpus.tokenizer
         rows = generate_ids(generator, n, seed=SAMPLE_SEED).tolist()
         run.write_samples(step, [tokenizer.decode(row, strip_pad=True) for row in rows])
-        return oracle_scores_for_rows(rows, tokenizer, corpus.seq_len) if synthetic else {}
+        return oracle_scores_for_rows(rows, tokenizer, corpus.seq_len) if corpus.is_synthetic else {}
 
     return Hook(every, write)
 
 
-DataConfig = TextDataConfig
-ModelConfig = TextModelConfig
-
-
-def build(config: Any, run: Run, device: torch.device,
-          progress: ProgressFn | None = None) -> ModeSetup:
-    """Corpus, models, batches and hooks for a text run (``config`` is a RunConfig)."""
-    data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
-    corpus = load_corpus(data_cfg, progress=progress)
-    if len(corpus.train) == 0:
-        raise CorpusError(f"prepared corpus {corpus.dir} has no training lines")
-    generator, critic = build_models(len(corpus.vocab), corpus.seq_len, model_cfg)
-    generator.to(device)
-    batches = CorpusBatches(corpus.train, len(corpus.vocab), train_cfg.seed)
-    hooks = [sample_hook(run, generator, corpus, train_cfg.sample_every)] \
-        if train_cfg.sample_every else []
-    notes = [f"corpus: {corpus.dir} ({len(corpus.train):,} training lines, "
-             f"{len(corpus.valid):,} held-out, vocabulary {len(corpus.vocab)})"]
-    if train_cfg.eval_every:
-        from textgan.text.eval_hook import eval_hook
-
-        hook = eval_hook(generator, corpus, train_cfg.eval_every)
-        if hook is None:
-            notes.append("in-training evaluation is off: the corpus has no held-out lines")
-        else:
-            hooks.append(hook)
-    extra_state = {"mode": "text", "config": config.to_dict(),
-                   "tokenizer": corpus.tokenizer.to_json(), "corpus_dir": str(corpus.dir)}
-    return ModeSetup(generator, critic, batches, hooks, extra_state,
-                     check_state=lambda state, path: check_compatible(state, corpus, path),
-                     notes=notes)
-
-
-def check_compatible(state: dict[str, Any], corpus: PreparedCorpus, path: Path) -> None:
+def check_vocabulary(state: dict[str, Any], corpus: PreparedCorpus, path: Path) -> None:
     """A checkpoint must have been trained on the same vocabulary as the corpus."""
-    if state.get("mode") != "text":
-        raise CheckpointError(f"{path} is a {state.get('mode')} checkpoint, not a text one")
     theirs = json.loads(state["tokenizer"])["vocab"]
     if theirs != corpus.vocab:
         raise CheckpointError(
@@ -158,42 +87,52 @@ def check_compatible(state: dict[str, Any], corpus: PreparedCorpus, path: Path) 
         )
 
 
-def generator_from_checkpoint(state: dict[str, Any], path: Path,
-                              device: torch.device) -> tuple[TextGenerator, Any, dict[str, Any]]:
-    """Rebuild the generator and tokenizer from a checkpoint alone (no corpus needed)."""
-    from textgan.config import apply_overrides
+class TextMode(Mode):
+    """Sequences of characters (or SentencePiece pieces) from a prepared corpus."""
 
-    if state.get("mode") != "text":
-        raise CheckpointError(f"{path} is a {state.get('mode')} checkpoint, not a text one")
-    config = state["config"]
-    model_cfg = apply_overrides(TextModelConfig(), config.get("model", {}), "model")
-    tok_data = json.loads(state["tokenizer"])
-    if tok_data.get("kind") == "sentencepiece":
-        from textgan.text.sentencepiece import SentencePieceTokenizer
+    name = "text"
+    data_config = TextDataConfig
+    model_config = TextModelConfig
+    presets = text_presets.PRESETS
 
-        tokenizer: Any = SentencePieceTokenizer.from_json(state["tokenizer"])
-    else:
-        tokenizer = CharTokenizer.from_json(state["tokenizer"])
-    seq_len = int(config["data"]["seq_len"])
-    generator = TextGenerator(len(tokenizer.vocab), seq_len, model_cfg)
-    try:
-        generator.load_state_dict(state["generator"])
-    except (RuntimeError, KeyError) as err:
-        raise CheckpointError(f"{path} does not match its own config ({str(err)[:100]})") from None
-    return generator.to(device).eval(), tokenizer, config
+    def default_preset(self, data_settings: dict[str, Any]) -> str:
+        return text_presets.default_preset(data_settings)
 
+    def build(self, config: RunConfig, run: Run, device: torch.device,
+              progress: ProgressFn | None = None) -> ModeSetup:
+        data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
+        corpus = load_corpus(data_cfg, progress=progress)
+        if len(corpus.train) == 0:
+            raise CorpusError(f"prepared corpus {corpus.dir} has no training lines")
+        generator, critic = build_models(len(corpus.vocab), corpus.seq_len, model_cfg)
+        generator.to(device)
+        batches = CorpusBatches(corpus.train, len(corpus.vocab), train_cfg.seed)
+        hooks = [sample_hook(run, generator, corpus, train_cfg.sample_every)] \
+            if train_cfg.sample_every else []
+        notes = [f"corpus: {corpus.dir} ({len(corpus.train):,} training lines, "
+                 f"{len(corpus.valid):,} held-out, vocabulary {len(corpus.vocab)})"]
+        if train_cfg.eval_every:
+            from textgan.text.eval_hook import eval_hook
 
-def sample(state: dict[str, Any], path: Path, n: int, *, seed: int | None,
-           temperature: float | None, out: Path | None, device: torch.device) -> Any:
-    """Decoded samples (pad stripped) from a checkpoint; written to ``out`` if given."""
-    from textgan.sampling import SampleResult
+            hook = eval_hook(generator, corpus, train_cfg.eval_every)
+            if hook is None:
+                notes.append("in-training evaluation is off: the corpus has no held-out lines")
+            else:
+                hooks.append(hook)
+        extra_state = {"tokenizer": corpus.tokenizer.to_json(), "corpus_dir": str(corpus.dir)}
+        return ModeSetup(generator, critic, batches, hooks, extra_state,
+                         check_state=lambda state, path: check_vocabulary(state, corpus, path),
+                         notes=notes)
 
-    generator, tokenizer, _ = generator_from_checkpoint(state, path, device)
-    lines = generate_text(generator, tokenizer, n, temperature=temperature,
-                          seed=seed, strip_pad=True)
-    result = SampleResult(lines=lines, notes=[f"checkpoint: {path} (step {state.get('step')})"])
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        result.files.append(out)
-    return result
+    def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
+               temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
+        """Decoded samples (pad stripped); written to ``out`` if given."""
+        generator, tokenizer, _ = generator_from_checkpoint(state, device)
+        lines = generate_text(generator, tokenizer, n, temperature=temperature,
+                              seed=seed, strip_pad=True)
+        result = SampleResult(lines=lines, notes=[f"checkpoint: {path} (step {state.get('step')})"])
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            result.files.append(out)
+        return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -127,3 +127,24 @@ class TextCritic(nn.Module):
         """Scores ``[B]``."""
         h = self.blocks(self.input(x.transpose(1, 2)))
         return self.output(h.flatten(1)).squeeze(1)
+
+
+def build_models(vocab_size: int, seq_len: int,
+                 model_cfg: TextModelConfig) -> tuple[TextGenerator, TextCritic]:
+    return (TextGenerator(vocab_size, seq_len, model_cfg),
+            TextCritic(vocab_size, seq_len, model_cfg))
+
+
+def generator_from_checkpoint(state: dict[str, Any], device: torch.device
+                              ) -> tuple[TextGenerator, Any, dict[str, Any]]:
+    """(generator in eval mode, tokenizer, saved config) from a text checkpoint alone: no corpus
+    needed. A damaged checkpoint raises KeyError/RuntimeError (the caller words it)."""
+    from textgan.config import apply_overrides
+    from textgan.text.prepare import tokenizer_from_json
+
+    config = state["config"]
+    model_cfg = apply_overrides(TextModelConfig(), config.get("model", {}), "model")
+    tokenizer = tokenizer_from_json(state["tokenizer"])
+    generator = TextGenerator(len(tokenizer.vocab), int(config["data"]["seq_len"]), model_cfg)
+    generator.load_state_dict(state["generator"])
+    return generator.to(device).eval(), tokenizer, config

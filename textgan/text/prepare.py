@@ -123,6 +123,15 @@ def load_tokenizer(directory: Path) -> Tokenizer:
     return CharTokenizer(vocab=list(data["vocab"]))  # type: ignore[return-value]
 
 
+def tokenizer_from_json(text: str) -> Tokenizer:
+    """The tokenizer a checkpoint carries (``Tokenizer.to_json``), of either kind."""
+    if json.loads(text).get("kind") == "sentencepiece":
+        from textgan.text.sentencepiece import SentencePieceTokenizer
+
+        return SentencePieceTokenizer.from_json(text)  # type: ignore[return-value]
+    return CharTokenizer.from_json(text)  # type: ignore[return-value]
+
+
 @dataclass
 class PreparedCorpus:
     """A prepared corpus opened for reading: memory-mapped id arrays plus the tokenizer."""
@@ -140,6 +149,11 @@ class PreparedCorpus:
     @property
     def vocab(self) -> list[str]:
         return self.tokenizer.vocab
+
+    @property
+    def is_synthetic(self) -> bool:
+        """Built from the synthetic grammar (whose oracle can judge samples)."""
+        return self.meta.get("source", {}).get("kind") == "synthetic"
 
     @classmethod
     def open(cls, directory: str | Path) -> PreparedCorpus:
@@ -305,3 +319,16 @@ def _prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | Non
         shutil.rmtree(target)
     partial.rename(target)
     return PreparedCorpus.open(target)
+
+
+def load_corpus(cfg: TextDataConfig, progress: ProgressFn | None = None) -> PreparedCorpus:
+    """Open (downloading/preparing once if needed) the corpus ``cfg`` describes.
+
+    The data does not depend on the training seed: runs with different seeds share one corpus.
+    """
+    from textgan.text.corpora import open_source
+
+    source = open_source(cfg.corpus, cfg.corpus_path, valid_path=cfg.valid_path,
+                         download_dir=Path(cfg.data_dir) / "downloads", progress=progress,
+                         max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors)
+    return prepare_corpus(source, cfg, progress=progress)

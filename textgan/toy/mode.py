@@ -9,7 +9,6 @@ mixtures, ``modes_covered`` and ``high_quality``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,11 +17,12 @@ import torch
 from torch import Tensor, nn
 
 from textgan.core.loop import Hook
-from textgan.core.mode import ModeSetup
+from textgan.core.mode import Mode, ModeSetup, ProgressFn, RunConfig, SampleResult, sample_seed
 from textgan.core.objectives import interpolate, per_sample_grad_norm
-from textgan.core.run import Run
-from textgan.errors import CheckpointError, ConfigError
-from textgan.image.metrics import random_directions, sliced_wasserstein
+from textgan.core.run import Run, sample_output_for
+from textgan.errors import ConfigError
+from textgan.eval.swd import random_directions, sliced_wasserstein
+from textgan.toy import presets as toy_presets
 from textgan.toy.data import ToyBatches, centers, component_std, sample_toy
 from textgan.toy.models import ToyModelConfig, build_toy_models
 
@@ -44,21 +44,13 @@ class ToyDataConfig:
                 raise ConfigError(f"data.{name} must be at least 2, got {getattr(self, name)}")
 
 
-DataConfig = ToyDataConfig
-ModelConfig = ToyModelConfig
-
-
-def _seed(seed: int | None) -> int:
-    return seed if seed is not None else int.from_bytes(os.urandom(8), "little") >> 1
-
-
 @torch.no_grad()
 def generate_points(generator: nn.Module, n: int, *, seed: int | None, device: torch.device,
                     temperature: float = 1.0) -> Tensor:
     r"""``n`` points $G(z)$, $z \sim \mathcal{N}(0, T^2 I)$, on the CPU. The global RNG (which a
     fixed generator draws its real points from) is forked, so training is not disturbed."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_seed(seed))
+        torch.manual_seed(sample_seed(seed))
         z = torch.randn(n, generator.noise_dim) * temperature
         return generator(z.to(device)).float().cpu()
 
@@ -139,69 +131,55 @@ def _title(config: dict[str, Any], step: int) -> str:
     return f"{config.get('data', {}).get('dataset')} · {objective} · step {step}{fixed}"
 
 
-def build(config: Any, run: Run, device: torch.device, progress: Any = None) -> ModeSetup:
-    """Distribution, models, batches and hooks for a toy run (``config`` is a RunConfig)."""
-    data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
-    generator, critic = build_toy_models(data_cfg.dataset, model_cfg)
-    generator.to(device)
-    critic.to(device)
-    hooks: list[Hook] = []
-    config_dict = config.to_dict()
-    if train_cfg.sample_every:
-        from textgan.toy.plots import _matplotlib
+class ToyMode(Mode):
+    """The paper's 2-D distributions (8 and 25 Gaussians, Swiss roll) and MLPs."""
 
-        _matplotlib()  # a missing extra is a one-line error now, not at the first plot
+    name = "toy"
+    data_config = ToyDataConfig
+    model_config = ToyModelConfig
+    presets = toy_presets.PRESETS
 
-        def plot(step: int) -> None:
-            plot_state(run.samples_dir / f"step_{step:08d}.png", generator, critic,
-                       data_cfg.dataset, data_cfg.plot_points, device, _title(config_dict, step))
-
-        hooks.append(Hook(train_cfg.sample_every, plot))
-    if train_cfg.eval_every:
-        hooks.append(Hook(train_cfg.eval_every, ToyEval(generator, critic, data_cfg.dataset,
-                                                        data_cfg.eval_points, device)))
-    kind = "fixed at data + N(0, I)" if model_cfg.fixed_generator else \
-        f"MLP {model_cfg.hidden_layers}×{model_cfg.dim}"
-    notes = [f"toy data: {data_cfg.dataset}; generator {kind}, critic MLP "
-             f"{model_cfg.hidden_layers}×{model_cfg.dim}; objective {train_cfg.objective}"]
-    extra_state = {"mode": "toy", "config": config_dict}
-    return ModeSetup(generator, critic, ToyBatches(data_cfg.dataset, train_cfg.seed), hooks,
-                     extra_state, check_state=_check_state, notes=notes)
-
-
-def _check_state(state: dict[str, Any], path: Path) -> None:
-    if state.get("mode") != "toy":
-        raise CheckpointError(f"{path} is a {state.get('mode')} checkpoint, not a toy one")
-
-
-def models_from_checkpoint(state: dict[str, Any], path: Path, device: torch.device
-                           ) -> tuple[nn.Module, nn.Module, dict[str, Any]]:
-    """Rebuild generator and critic from a checkpoint alone."""
-    from textgan.config import apply_overrides
-
-    _check_state(state, path)
-    config = state.get("config", {})
-    try:
-        data_cfg = apply_overrides(ToyDataConfig(), config.get("data", {}), "data")
-        model_cfg = apply_overrides(ToyModelConfig(), config.get("model", {}), "model")
+    def build(self, config: RunConfig, run: Run, device: torch.device,
+              progress: ProgressFn | None = None) -> ModeSetup:
+        """Distribution, models, batches and hooks for a toy run."""
+        data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
         generator, critic = build_toy_models(data_cfg.dataset, model_cfg)
+        generator.to(device)
+        critic.to(device)
+        hooks: list[Hook] = []
+        config_dict = config.to_dict()
+        if train_cfg.sample_every:
+            from textgan.toy.plots import _matplotlib
+
+            _matplotlib()  # a missing extra is a one-line error now, not at the first plot
+
+            def plot(step: int) -> None:
+                run.write_sample_file(step, ".png", lambda path: plot_state(
+                    path, generator, critic, data_cfg.dataset, data_cfg.plot_points, device,
+                    _title(config_dict, step)))
+
+            hooks.append(Hook(train_cfg.sample_every, plot))
+        if train_cfg.eval_every:
+            hooks.append(Hook(train_cfg.eval_every, ToyEval(generator, critic, data_cfg.dataset,
+                                                            data_cfg.eval_points, device)))
+        kind = "fixed at data + N(0, I)" if model_cfg.fixed_generator else \
+            f"MLP {model_cfg.hidden_layers}×{model_cfg.dim}"
+        notes = [f"toy data: {data_cfg.dataset}; generator {kind}, critic MLP "
+                 f"{model_cfg.hidden_layers}×{model_cfg.dim}; objective {train_cfg.objective}"]
+        return ModeSetup(generator, critic, ToyBatches(data_cfg.dataset, train_cfg.seed), hooks,
+                         notes=notes)
+
+    def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
+               temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
+        """A PNG of ``n`` generated points against real ones, with the critic's value surface."""
+        config = self.config_from_checkpoint(state, path)
+        generator, critic = build_toy_models(config.data.dataset, config.model)
         generator.load_state_dict(state["generator"])
         critic.load_state_dict(state["critic"])
-    except (KeyError, RuntimeError, TypeError, ConfigError) as err:
-        raise CheckpointError(f"{path} does not hold the toy models its config describes "
-                              f"({str(err).splitlines()[0][:100]})") from None
-    return generator.to(device).eval(), critic.to(device).eval(), config
-
-
-def sample(state: dict[str, Any], path: Path, n: int, *, seed: int | None,
-           temperature: float | None, out: Path | None, device: torch.device) -> Any:
-    """A PNG of ``n`` generated points against real ones, with the critic's value surface."""
-    from textgan.image.mode import default_output
-    from textgan.sampling import SampleResult
-
-    generator, critic, config = models_from_checkpoint(state, path, device)
-    step = int(state.get("step", 0))
-    target = plot_state(out or default_output(path), generator, critic,
-                        config["data"]["dataset"], n, device, _title(config, step), seed=seed,
-                        temperature=1.0 if temperature is None else temperature)
-    return SampleResult(files=[target], notes=[f"checkpoint: {path} (step {step}); {n} points"])
+        generator.to(device).eval()
+        critic.to(device).eval()
+        step = int(state.get("step", 0))
+        target = plot_state(out or sample_output_for(path), generator, critic,
+                            config.data.dataset, n, device, _title(config.to_dict(), step),
+                            seed=seed, temperature=1.0 if temperature is None else temperature)
+        return SampleResult(files=[target], notes=[f"checkpoint: {path} (step {step}); {n} points"])
