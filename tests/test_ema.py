@@ -12,7 +12,7 @@ def test_decay_warms_up_then_holds() -> None:
     assert ema_decay_at(0, 0.999) == 0.1
     assert ema_decay_at(1, 0.999) == 2 / 11
     assert ema_decay_at(10_000, 0.999) == 0.999
-    assert ema_decay_at(5, 0.5) == 0.5
+    assert ema_decay_at(5, 0.5) == 0.4 and ema_decay_at(50, 0.5) == 0.5
 
 
 def test_ema_matches_a_hand_computation() -> None:
