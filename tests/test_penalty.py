@@ -2,7 +2,9 @@
 
 import math
 
+import pytest
 import torch
+from torch import nn
 
 from textgan.core.objectives import WGANGP, gradient_penalty, interpolate, per_sample_grad_norm
 from textgan.text.models import TextCritic, TextModelConfig
@@ -104,3 +106,46 @@ def test_penalty_backpropagates_into_critic_weights():
     assert grads["output.bias"] is None
     weights = [g for n, g in grads.items() if n.endswith("weight")]
     assert len(weights) == 4 and all(float(g.abs().sum()) > 0 for g in weights)
+
+
+def _critic_and_batch():
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 1),
+                           nn.Flatten(0))
+    real = torch.nn.functional.one_hot(torch.randint(0, 4, (6, 3)), 4).float()
+    fake = torch.softmax(torch.randn(6, 3, 4), dim=-1)
+    return critic, real, fake
+
+
+def test_lazy_penalty_is_lambda_k_on_every_kth_critic_step_and_absent_otherwise() -> None:
+    critic, real, fake = _critic_and_batch()
+    d_gap = (critic(fake).mean() - critic(real).mean()).item()
+    lazy = WGANGP(gp_lambda=10.0, penalty_every=4)
+    for step in range(9):
+        torch.manual_seed(7)  # the same interpolation weights as the hand computation
+        loss, stats = lazy.critic_loss(critic, real, fake, critic_step=step)
+        if step % 4 == 0:
+            torch.manual_seed(7)
+            penalty, _ = gradient_penalty(critic, real, fake)
+            assert stats["penalty"].item() == pytest.approx(penalty.item(), rel=1e-6)
+            assert loss.item() == pytest.approx(d_gap + 40.0 * penalty.item(), rel=1e-6)
+        else:
+            assert "penalty" not in stats and "grad_norm" not in stats
+            assert loss.item() == pytest.approx(d_gap, rel=1e-6)
+
+
+def test_scoring_real_fake_and_interpolates_in_one_pass_is_the_same_math() -> None:
+    critic, real, fake = _critic_and_batch()
+    results = {}
+    for batching in ("separate", "joint", "joint-penalty"):
+        critic.zero_grad(set_to_none=True)
+        torch.manual_seed(3)
+        loss, stats = WGANGP(critic_batching=batching).critic_loss(critic, real, fake)
+        loss.backward()
+        results[batching] = (loss.item(), stats["penalty"].item(),
+                             [p.grad.clone() for p in critic.parameters()])
+    for batching in ("joint", "joint-penalty"):
+        assert results[batching][0] == pytest.approx(results["separate"][0], rel=1e-6)
+        assert results[batching][1] == pytest.approx(results["separate"][1], rel=1e-6)
+        for a, b in zip(results[batching][2], results["separate"][2], strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

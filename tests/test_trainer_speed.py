@@ -28,8 +28,8 @@ def make_trainer(**train: object) -> Trainer:
 
 def test_joint_critic_batching_is_the_same_math() -> None:
     trainer = make_trainer(critic_batching="joint")
-    assert isinstance(trainer.objective, WGANGP) and trainer.objective.joint_real_fake
-    assert not make_trainer().objective.joint_real_fake  # type: ignore[attr-defined]
+    assert isinstance(trainer.objective, WGANGP) and trainer.objective.critic_batching == "joint"
+    assert make_trainer().objective.critic_batching == "separate"  # type: ignore[attr-defined]
     critic = trainer.critic
     real = trainer.data.next_batch(5, torch.device("cpu"))
     fake = torch.softmax(torch.randn(5, SEQ, VOCAB), dim=-1)
@@ -37,7 +37,7 @@ def test_joint_critic_batching_is_the_same_math() -> None:
     for joint in (False, True):
         critic.zero_grad(set_to_none=True)
         torch.manual_seed(3)  # the same interpolation weights
-        loss, stats = WGANGP(joint_real_fake=joint).critic_loss(critic, real, fake)
+        loss, stats = WGANGP(critic_batching="joint" if joint else "separate").critic_loss(critic, real, fake)
         loss.backward()
         results[joint] = (stats, [p.grad.clone() for p in critic.parameters()])
     for key, value in results[False][0].items():

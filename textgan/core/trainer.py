@@ -7,7 +7,6 @@ fresh real batch and a fresh fake batch, then one generator update with the crit
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 from contextlib import nullcontext
@@ -19,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from textgan.core.distributed import Context, LocalContext
-from textgan.core.objectives import WGANGP, Objective, make_objective
+from textgan.core.objectives import Objective, make_objective
 from textgan.errors import ConfigError
 
 
@@ -88,10 +87,9 @@ class Trainer:
         self.data = data
         self.config = config
         self.device = device
-        self.objective = objective or make_objective(config.objective, config.gp_lambda,
-                                                     config.clip)
-        if config.critic_batching == "joint" and isinstance(self.objective, WGANGP):
-            self.objective = dataclasses.replace(self.objective, joint_real_fake=True)
+        self.objective = objective or make_objective(
+            config.objective, config.gp_lambda, config.clip,
+            critic_batching=config.critic_batching)
         # Data-parallel training (textgan.core.distributed): gradients are averaged across ranks
         # after every backward, before the optimiser step. Alone, the collectives are identities.
         self.dist = dist or LocalContext(device)
@@ -135,12 +133,13 @@ class Trainer:
         cfg, G, D = self.config, self.generator, self.critic
         _set_requires_grad(D, True)
         stats: dict[str, Tensor] = {}
-        for _ in range(cfg.critic_iters):
+        for i in range(cfg.critic_iters):
             real = self.data.next_batch(cfg.batch_size, self.device)
             with torch.no_grad(), self.autocast():
                 fake = G(self.noise(cfg.batch_size))
             with self.autocast():
-                loss, stats = self.objective.critic_loss(D, real, fake.float())
+                loss, stats = self.objective.critic_loss(D, real, fake.float(),
+                                                         self.step * cfg.critic_iters + i)
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
             self.dist.average_gradients(D)
