@@ -148,9 +148,9 @@ def build(config: Any, run: Run, device: torch.device, progress: Any = None) -> 
     hooks: list[Hook] = []
     config_dict = config.to_dict()
     if train_cfg.sample_every:
-        from textgan.toy.plots import _matplotlib
+        from textgan.toy.plots import require_plotting
 
-        _matplotlib()  # a missing extra is a one-line error now, not at the first plot
+        require_plotting()  # a missing extra is a one-line error now, not at the first plot
 
         def plot(step: int) -> None:
             plot_state(run.samples_dir / f"step_{step:08d}.png", generator, critic,
