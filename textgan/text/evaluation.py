@@ -23,6 +23,7 @@ from textgan.eval import (
     plot_quality_diversity,
     quality_diversity_sweep,
 )
+from textgan.eval.oracle import oracle_scores
 from textgan.text.mode import is_synthetic
 from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig
 
@@ -120,8 +121,6 @@ def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfi
     """All metrics of text samples; on the synthetic corpus (character mode) also its oracle."""
     metrics = evaluate(samples, reference_for(corpus, js_text), config)
     if is_synthetic(corpus) and corpus.tokenizer.kind == "char":
-        from textgan.text.corpora.synthetic import oracle_scores
-
         pad = corpus.tokenizer.pad
         metrics.update({k: float(v) for k, v in
                         oracle_scores([s.rstrip(pad) for s in samples], corpus.seq_len).items()})

@@ -88,7 +88,7 @@ def is_synthetic(corpus: PreparedCorpus) -> bool:
 
 def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) -> dict[str, float]:
     """The synthetic grammar's oracle scores for generated id rows (any tokenizer)."""
-    from textgan.text.corpora.synthetic import oracle_scores
+    from textgan.eval.oracle import oracle_scores
 
     lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
     if tokenizer.kind == "char":
