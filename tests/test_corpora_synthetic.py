@@ -8,8 +8,11 @@ from itertools import islice
 
 import pytest
 
-from textgan.text.corpora import SyntheticSource, grammar_accepts, oracle_scores
-from textgan.text.corpora.synthetic import GRAMMAR_VERSION, generate, vocabulary
+from textgan.eval.oracle import grammar_accepts, oracle_scores
+from textgan.text.corpora import SyntheticSource
+from textgan.text.corpora.automaton import vocabulary
+from textgan.text.corpora.grammar import GRAMMAR_VERSION
+from textgan.text.corpora.synthetic import generate
 
 SEQ_LEN = 32
 

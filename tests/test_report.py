@@ -11,7 +11,9 @@ import pytest
 from cli.main import run
 from textgan.core.run import Run
 from textgan.errors import TextganError
-from textgan.report import moving_average, pick_sample_points, write_report
+from textgan.report import write_report
+from textgan.report.html import pick_sample_points
+from textgan.report.plots import moving_average
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -195,3 +197,11 @@ def test_nan_in_the_log_is_drawn_as_a_gap(tmp_path):
     report = write_report([run.dir])
     assert [p.name for p in report.images] == ["critic_loss.png"]
     check_png(report.images[0])
+
+
+def test_names_are_escaped_in_the_page(tmp_path):
+    run = Run(tmp_path / "<i>&run")
+    run.write_config({"mode": "text", "preset": "<b>"})
+    page = write_report([run.dir]).html.read_text()
+    assert "<title>textgan report: &lt;i&gt;&amp;run</title>" in page
+    assert "<i>" not in page and "<b>" not in page and "text / &lt;b&gt;" in page

@@ -6,6 +6,9 @@ Typical use (the CLI and the trainer do this)::
     ref.save(corpus_dir / "eval_reference")           # later: ReferenceSet.load(...)
     evaluate_js(samples, ref)                          # in training: js1..js4 (+ floors)
     evaluate(samples, ref, EvalConfig())               # full report, flat dict of floats
+
+On the synthetic corpus, :mod:`textgan.eval.oracle` also scores samples exactly against its
+grammar (imported on its own: it loads the grammar).
 """
 
 from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js

@@ -20,6 +20,7 @@ import numpy as np
 from textgan.errors import TextganError
 from textgan.eval.kn import KneserNeyLM
 from textgan.eval.reference import ReferenceSet
+from textgan.plots import new_figure, save_png
 
 
 @dataclass
@@ -75,15 +76,8 @@ def quality_diversity_sweep(sample_fn: Callable[[int, float], list[str]],
 def plot_quality_diversity(result: SweepResult, path: str | os.PathLike,
                            title: str = "quality-diversity (temperature sweep)") -> Path:
     """Write the curve (x: forward bits/char, y: reverse bits/char) as a PNG at ``path``."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as e:
-        raise TextganError("plotting needs matplotlib; pip install 'textgan[plots]'") from e
-    path = Path(path)
-    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
+    fig = new_figure(figsize=(6, 4.5), dpi=120)
+    ax = fig.add_subplot()
     xs = [p.forward_bpc for p in result.points]
     ys = [p.reverse_bpc for p in result.points]
     ax.plot(xs, ys, "o-", color="tab:blue", label="samples")
@@ -98,7 +92,4 @@ def plot_quality_diversity(result: SweepResult, path: str | os.PathLike,
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_png(fig, path)

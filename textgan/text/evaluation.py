@@ -23,6 +23,7 @@ from textgan.eval import (
     plot_quality_diversity,
     quality_diversity_sweep,
 )
+from textgan.eval.oracle import oracle_scores
 from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig, load_corpus
 
 JSText = Literal["valid", "train"]
@@ -117,8 +118,6 @@ def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfi
     """All metrics of text samples; on the synthetic corpus (character mode) also its oracle."""
     metrics = evaluate(samples, reference_for(corpus, js_text), config)
     if corpus.is_synthetic and corpus.tokenizer.kind == "char":
-        from textgan.text.corpora.synthetic import oracle_scores
-
         pad = corpus.tokenizer.pad
         metrics.update({k: float(v) for k, v in
                         oracle_scores([s.rstrip(pad) for s in samples], corpus.seq_len).items()})
@@ -127,8 +126,6 @@ def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfi
 
 def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) -> dict[str, float]:
     """The synthetic grammar's oracle scores for generated id rows (any tokenizer)."""
-    from textgan.text.corpora.synthetic import oracle_scores
-
     lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
     if tokenizer.kind == "char":
         return oracle_scores(lines, seq_len)

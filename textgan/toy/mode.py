@@ -149,9 +149,9 @@ class ToyMode(Mode):
         hooks: list[Hook] = []
         config_dict = config.to_dict()
         if train_cfg.sample_every:
-            from textgan.toy.plots import _matplotlib
+            from textgan.toy.plots import require_plotting
 
-            _matplotlib()  # a missing extra is a one-line error now, not at the first plot
+            require_plotting()  # a missing extra is a one-line error now, not at the first plot
 
             def plot(step: int) -> None:
                 run.write_sample_file(step, ".png", lambda path: plot_state(

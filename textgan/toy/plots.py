@@ -1,4 +1,4 @@
-"""Toy-mode figures (matplotlib, the optional ``plots`` extra, imported only when drawing).
+"""Toy-mode figures, drawn through :mod:`textgan.plots` (matplotlib is the optional extra).
 
 One PNG, two panels over the square $[-3, 3]^2$ that gan_toy.py plots:
 
@@ -15,21 +15,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from textgan.core.checkpoint import atomic_write_bytes
-from textgan.errors import TextganError
+from textgan.plots import new_figure, require_matplotlib, save_png
 
 PLOT_RANGE = 3.0
 GRID_POINTS = 128
 
 
-def _matplotlib():
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise TextganError("toy plots need matplotlib: pip install 'textgan[plots]' (or "
-                           "matplotlib); or pass --sample-every 0 to train without plots") from None
-    return Figure, FigureCanvasAgg
+def require_plotting() -> None:
+    """Fail now, in one line, if the figures could not be drawn later."""
+    require_matplotlib("toy plots", hint=" (or matplotlib); or pass --sample-every 0 to train without plots")
 
 
 @torch.no_grad()
@@ -46,11 +40,7 @@ def critic_surface(critic: nn.Module, device: torch.device, points: int = GRID_P
 def plot_toy(path: str | Path, real: np.ndarray, fake: np.ndarray,
              surface: tuple[np.ndarray, np.ndarray] | None, title: str) -> Path:
     """Write the two-panel figure (see the module docstring) to ``path`` as PNG, atomically."""
-    Figure, FigureCanvasAgg = _matplotlib()
-    import io
-
-    fig = Figure(figsize=(10, 5), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize=(10, 5), dpi=100)
     left, right = fig.subplots(1, 2)
     for ax in (left, right):
         ax.set_xlim(-PLOT_RANGE, PLOT_RANGE)
@@ -71,9 +61,4 @@ def plot_toy(path: str | Path, real: np.ndarray, fake: np.ndarray,
         right.set_title("critic value surface D(x)")
     fig.suptitle(title)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, lambda f: f.write(buffer.getvalue()))
-    return path
+    return save_png(fig, path)

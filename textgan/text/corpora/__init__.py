@@ -3,7 +3,7 @@
 ``open_source(corpus, corpus_path, ...)`` picks one:
 
 - ``synthetic`` (default when nothing is given): sentences of a known English-like grammar,
-  generated on the fly, with an exact oracle (:func:`grammar_accepts`, :func:`oracle_scores`);
+  generated on the fly, with an exact oracle (:mod:`textgan.eval.oracle`);
 - ``billion_word``: the One Billion Word benchmark tarball, downloaded once and read in place;
 - ``files`` (or no name, with ``corpus_path``): local text/gzip files, a directory or a glob;
 - ``hf:NAME[/CONFIG][:SPLIT]``: a Hugging Face dataset, streamed.
@@ -16,13 +16,9 @@ Every source has a filesystem-safe ``name`` (``billion_word``, ``synthetic`` or
 from textgan.text.corpora.base import ProgressFn, Source, open_source
 from textgan.text.corpora.billion_word import BillionWordSource
 from textgan.text.corpora.files import FilesSource
+from textgan.text.corpora.grammar import GRAMMAR_VERSION
 from textgan.text.corpora.hf import HFSource
-from textgan.text.corpora.synthetic import (
-    GRAMMAR_VERSION,
-    SyntheticSource,
-    grammar_accepts,
-    oracle_scores,
-)
+from textgan.text.corpora.synthetic import SyntheticSource
 
 __all__ = [
     "GRAMMAR_VERSION",
@@ -32,7 +28,5 @@ __all__ = [
     "ProgressFn",
     "Source",
     "SyntheticSource",
-    "grammar_accepts",
     "open_source",
-    "oracle_scores",
 ]

@@ -1,0 +1,85 @@
+"""The synthetic corpus's exact oracle: is a generated sample a sentence of the grammar?
+
+Only the synthetic corpus (:mod:`textgan.text.corpora.synthetic`) has one: its language is known,
+so a sample's precision can be measured exactly instead of estimated from n-gram statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textgan.text.corpora.automaton import automaton, capitalise
+
+
+def grammar_accepts(sample: str, seq_len: int) -> bool:
+    """True iff ``sample`` is a sentence of the grammar, or, when ``len(sample) == seq_len``,
+    the first ``seq_len`` characters of one (preparation cuts lines to ``seq_len``)."""
+    auto = automaton()
+    tokens = sample.split(" ")
+    states = {0}
+    for i, token in enumerate(tokens[:-1]):
+        states = auto.step(states, token, i == 0)
+        if not states:
+            return False
+    last = tokens[-1]
+    first = len(tokens) == 1
+    ends = auto.step(states, last, first)
+    if any(cls is None for s in ends for _, cls, _ in auto.moves[s]):
+        return True  # a whole sentence
+    if len(sample) != seq_len:
+        return False
+    # A cut line: the last token is the beginning of a word that can come next ("" when the cut
+    # falls just after a space).
+    for s in states:
+        for _, cls, _ in auto.moves[s]:
+            if cls is None:
+                continue
+            for word in auto.classes[cls]:
+                shown = capitalise(word) if first else word
+                if shown.startswith(last):
+                    return True
+    return False
+
+
+PUNCTUATION = frozenset({".", "?", ","})
+
+
+def word_counts(sample: str, cut: bool) -> tuple[int, int]:
+    """(words of the grammar, words) in ``sample``, punctuation aside; when the line was ``cut`` at
+    seq_len its last token may be a fragment and is not counted. The first word may be
+    capitalised."""
+    auto = automaton()
+    tokens = [t for t in sample.split(" ") if t]
+    if cut and tokens:
+        tokens = tokens[:-1]
+    words = [t for t in tokens if t not in PUNCTUATION]
+    valid = sum(1 for t in words if t in auto.classes_of_word or t in auto.classes_of_initial)
+    return valid, len(words)
+
+
+def word_valid_rate(counts: Sequence[tuple[int, int]]) -> float:
+    """Share of generated words that are words of the grammar (a softer, word-level precision
+    that moves long before whole sentences are accepted)."""
+    total = sum(n for _, n in counts)
+    return sum(v for v, _ in counts) / total if total else 0.0
+
+
+def oracle_scores(samples: Sequence[str], seq_len: int,
+                  cut: Sequence[bool] | None = None) -> dict[str, float]:
+    """Share of samples the grammar accepts, how many distinct (accepted) samples there are, and
+    the share of generated words that are words of the grammar.
+
+    ``cut[i]``: sample i was cut at seq_len (default: it is ``seq_len`` characters long; pass it
+    when seq_len counts pieces rather than characters)."""
+    if cut is None:
+        cut = [len(s) == seq_len for s in samples]
+    accepted = [s for s, was_cut in zip(samples, cut, strict=True)
+                if grammar_accepts(s, len(s) if was_cut else -1)]
+    return {
+        "grammar_accept_rate": len(accepted) / len(samples) if samples else 0.0,
+        "distinct_samples": float(len(set(samples))),
+        "distinct_accepted": float(len(set(accepted))),
+        "word_valid_rate": word_valid_rate([word_counts(s, was_cut)
+                                            for s, was_cut in zip(samples, cut, strict=True)]),
+    }
+
