@@ -236,6 +236,7 @@ class FixedGenerator(torch.nn.Module):
 def test_sample_hook_decodes_pieces_and_strips_pad(tmp_path, corpus_file):
     from textgan.core.run import Run
     from textgan.text.corpora import open_source
+    from textgan.core.mode import Sampler
     from textgan.text.mode import sample_hook
 
     cfg = TextDataConfig(corpus_path=str(corpus_file), data_dir=str(tmp_path / "data"), seq_len=8,
@@ -246,6 +247,7 @@ def test_sample_hook_decodes_pieces_and_strips_pad(tmp_path, corpus_file):
     assert len(words) < 8
     ids = words + [tok.pad_id] * (8 - len(words))
     run = Run(tmp_path / "run")
-    assert sample_hook(run, FixedGenerator(ids, len(tok.vocab)), corpus, every=1, n=3).fn(1) == {}
+    assert sample_hook(run, Sampler(FixedGenerator(ids, len(tok.vocab))), corpus, every=1,
+                       n=3).fn(1) == {}
     lines = (run.samples_dir / "step_00000001.txt").read_text().splitlines()
     assert lines == ["big cat"] * 3

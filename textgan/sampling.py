@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textgan.core.ema import sampling_state
 from textgan.core.mode import SampleResult, checkpoint_content
 from textgan.core.run import resolve_checkpoint
 from textgan.device import resolve_device
@@ -14,8 +15,10 @@ from textgan.modes import get_mode
 def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path | None = None,
                 runs_dir: str | Path = "runs", seed: int | None = None,
                 temperature: float | None = None, out: Path | None = None,
-                device: str = "auto") -> SampleResult:
-    """Draw ``n`` samples from a run's newest checkpoint (or ``checkpoint``)."""
+                device: str = "auto", raw: bool = False) -> SampleResult:
+    """Draw ``n`` samples from a run's newest checkpoint (or ``checkpoint``; ``"best"`` for its
+    ``best.pt``), from the generator's moving average when it has one (``raw``: the trained
+    generator)."""
     if n < 1:
         raise ConfigError(f"-n must be at least 1, got {n}")
     if temperature is not None and not temperature > 0:
@@ -25,7 +28,7 @@ def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path
         raise CheckpointError(f"{path} has no mode: not a textgan checkpoint")
     mode = get_mode(state["mode"])
     with checkpoint_content(path, mode.name):
-        result = mode.sample(state, path, n, seed=seed, temperature=temperature, out=out,
+        result = mode.sample(sampling_state(state, raw), path, n, seed=seed, temperature=temperature, out=out,
                              device=resolve_device(device))
     result.notes = notes + result.notes
     return result

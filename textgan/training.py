@@ -138,7 +138,8 @@ class TrainingSession:
         try:
             with self.trainer.dist.peer_errors():
                 yield from fit(self.trainer, self.run, extra_state=extra_state,
-                               hooks=self.setup.hooks, should_stop=should_stop, sinks=self.sinks)
+                               hooks=self.setup.hooks, should_stop=should_stop, sinks=self.sinks,
+                               best_metric=self.config.train.best_metric or self.setup.best_metric)
             _dump_rank_state(self.trainer)
         finally:
             for sink in self.sinks:
@@ -266,6 +267,8 @@ def _assemble(cfg: RunConfig, run: Run, dist: Context, progress: ProgressFn | No
                      f"{dist.world_size * cfg.train.batch_size} samples per step; rank 0 logs "
                      "and checkpoints")
     trainer = Trainer(setup.generator, setup.critic, data, cfg.train, device, dist=dist)
+    if trainer.ema is not None:  # samples and in-training evaluations use the moving average
+        setup.sampler.module = trainer.ema.module
     notes += setup.notes
     resumed_from = (_resume(trainer, setup, get_mode(cfg.mode), run, device, dist, notes)
                     if resume else None)

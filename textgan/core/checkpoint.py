@@ -22,6 +22,7 @@ numbers) followed by a 56-byte footer::
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import re
@@ -41,7 +42,9 @@ CHECKPOINT_FORMAT = 2
 FOOTER_MAGIC = b"textgan-ckpt-v2\n"
 FOOTER_SIZE = len(FOOTER_MAGIC) + 32 + 8
 _NAME = re.compile(r"^step_(\d{8})\.pt$")
-_STALE_TMP = re.compile(r"^\.step_\d{8}\.pt\.tmp-\d+$")
+_STALE_TMP = re.compile(r"^\.(step_\d{8}|best)\.(pt|json)\.tmp-\d+$")
+BEST = "best.pt"  # the best checkpoint by a metric, outside the rotation
+BEST_RECORD = "best.json"  # {"metric", "value", "step"} of best.pt, written after it
 _READ_CHUNK = 1 << 22
 
 
@@ -224,6 +227,26 @@ class CheckpointStore:
         for old in self.paths()[self.keep:]:
             old.unlink(missing_ok=True)
         return path
+
+    @property
+    def best_path(self) -> Path:
+        return self.directory / BEST
+
+    def best_record(self) -> dict[str, Any] | None:
+        """``{"metric", "value", "step"}`` of ``best.pt``, or None when there is none (yet)."""
+        try:
+            record = json.loads((self.directory / BEST_RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if self.best_path.is_file() and isinstance(record, dict) else None
+
+    def save_best(self, step: int, state: dict[str, Any], metric: str, value: float) -> Path:
+        """Replace ``best.pt`` (never rotated away), then its record; both atomically."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(self.best_path, {"step": step, **state})
+        record = json.dumps({"metric": metric, "value": value, "step": step}).encode()
+        atomic_write_bytes(self.directory / BEST_RECORD, lambda f: f.write(record))
+        return self.best_path
 
     def remove_stale_temporaries(self) -> None:
         """Delete ``.step_*.pt.tmp-PID`` files of saves that never finished (killed processes)."""

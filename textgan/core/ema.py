@@ -55,3 +55,11 @@ class GeneratorEMA:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.module.load_state_dict(state)
+
+
+def sampling_state(state: dict[str, Any], raw: bool = False) -> dict[str, Any]:
+    """A checkpoint whose ``generator`` is the moving average when it has one (what samples,
+    evaluations and exports use by default); ``raw`` keeps the trained generator."""
+    if raw or "generator_ema" not in state:
+        return state
+    return {**state, "generator": state["generator_ema"]}

@@ -45,11 +45,13 @@ class StepEvent:
 
 def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None,
         hooks: Sequence[Hook] = (), should_stop: Callable[[], bool] = lambda: False,
-        sinks: Sequence[MetricsSink] = ()) -> Iterator[StepEvent]:
+        sinks: Sequence[MetricsSink] = (), best_metric: str | None = None) -> Iterator[StepEvent]:
     """Train until ``config.steps``, logging, running hooks and checkpointing; yields each step.
 
     A non-finite loss or parameter raises :class:`DivergenceError` *before* anything is saved,
-    so the last good checkpoint is never replaced by a poisoned one. When ``should_stop()``
+    so the last good checkpoint is never replaced by a poisoned one. Whenever a logged
+    ``best_metric`` is lower than any before, the state is also saved as ``best.pt``, outside the
+    rotation of the last ``keep`` checkpoints. When ``should_stop()``
     becomes true (Ctrl-C), a checkpoint is written and the loop returns. Every record written to
     ``metrics.jsonl`` is also handed to each of ``sinks``.
 
@@ -63,6 +65,8 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
     dist = trainer.dist
     extra_state = extra_state or {}
     last_saved: int | None = trainer.step if run.checkpoints.paths() else None
+    best = run.checkpoints.best_record() if trainer.is_main else None
+    best_value = best["value"] if best and best.get("metric") == best_metric else math.inf
     while trainer.step < cfg.steps:
         started = time.perf_counter()
         stats = trainer.train_step()
@@ -85,6 +89,11 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
                     for sink in sinks:
                         sink.write(step, record)
                     event.metrics = record
+                value = record.get(best_metric) if best_metric else None
+                if value is not None and value < best_value and trainer.parameters_finite():
+                    run.checkpoints.save_best(step, {**trainer.state_dict(), **extra_state},
+                                              best_metric, value)
+                    best_value = value
         except BaseException as err:  # agreed below (every rank raises), re-raised on this one
             failure = err
         stopping = dist.agree(failure, flag=should_stop())  # every rank stops at the same step

@@ -47,13 +47,25 @@ class RunConfig:
 
 
 @dataclass
+class Sampler:
+    """The generator that sample files and in-training evaluations draw from. Hooks read
+    ``.module`` when they run: the core points it at the generator's moving average when
+    ``ema_decay`` is on, else it stays the trained generator."""
+
+    module: nn.Module
+
+
+@dataclass
 class ModeSetup:
     """Models, real data and hooks for one run, plus what goes into every checkpoint."""
 
     generator: nn.Module
     critic: nn.Module
     data: BatchSource
+    sampler: Sampler  # what the hooks sample from (build it as Sampler(generator))
     hooks: list[Hook] = field(default_factory=list)
+    # The logged metric that ranks checkpoints for checkpoints/best.pt (lower is better).
+    best_metric: str | None = None
     extra_state: dict[str, Any] = field(default_factory=dict)
     # Raises CheckpointError when a checkpoint does not fit this setup (other vocab, shapes...);
     # the core has already checked that it is a checkpoint of this mode.

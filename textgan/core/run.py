@@ -156,15 +156,22 @@ def sample_output_for(checkpoint: Path, suffix: str = ".png") -> Path:
 
 def resolve_checkpoint(run: str | Path | None, checkpoint: str | Path | None,
                        runs_dir: str | Path = "runs") -> tuple[Path, dict, list[str]]:
-    """(path, state, notes) of the checkpoint to sample from; the newest loadable of a run."""
+    """(path, state, notes) of the checkpoint to use: ``checkpoint`` (a file, or ``best`` for the
+    run's ``best.pt``), else the newest loadable of ``run`` (default: the latest run)."""
     notes: list[str] = []
-    if checkpoint is not None:
+    if checkpoint is not None and (str(checkpoint) != "best" or Path(checkpoint).is_file()):
         path = Path(checkpoint)
         return path, load_checkpoint(path), notes
     if run is None:
         run = latest_run(runs_dir)
         notes.append(f"using the most recent run: {run}")
-    point = Run.open(run).checkpoints.latest()
+    store = Run.open(run).checkpoints
+    if checkpoint is not None:  # "best"
+        if not store.best_path.is_file():
+            raise CheckpointError(f"run {run} has no best checkpoint ({store.best_path}); it is "
+                                  "kept when in-training evaluation is on (--eval-every)")
+        return store.best_path, load_checkpoint(store.best_path), notes
+    point = store.latest()
     if point is None:
         raise CheckpointError(f"run {run} has no checkpoint yet; train it first")
     notes += [f"skipped {p.name}: {why}" for p, why in point.skipped]

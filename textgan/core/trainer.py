@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from textgan.core.distributed import Context, LocalContext
+from textgan.core.ema import GeneratorEMA
 from textgan.core.objectives import Objective, make_objective
 from textgan.errors import ConfigError
 
@@ -39,7 +40,8 @@ class TrainConfig:
     precision: Literal["fp32", "bf16"] = "fp32"
     # "joint": real and fake batches through the critic in one concatenated pass (same math, other
     # floating-point summation order); "separate": one pass each, as the paper's code.
-    critic_batching: Literal["separate", "joint"] = "separate"
+    # "joint-penalty": real, fake and interpolates in one pass.
+    critic_batching: Literal["separate", "joint", "joint-penalty"] = "separate"
     seed: int = 0
     device: str = "auto"
     log_every: int = 1
@@ -47,19 +49,28 @@ class TrainConfig:
     sample_every: int = 100
     eval_every: int = 100  # 0 disables in-training evaluation
     keep_checkpoints: int = 3
+    # -- added for faster learning (issue 12); defaults keep the paper's exact training --------
+    ema_decay: float = 0.0  # generator EMA decay, e.g. 0.999 (0: off)
+    penalty_every: int = 1  # lazy penalty: on every k-th critic step, weight λ·k
+    lr_schedule: Literal["constant", "linear"] = "constant"  # linear: decay to 0 at `steps`
+    warmup_steps: int = 0  # linear learning-rate warm-up over this many generator steps
+    gen_batch_multiple: int = 1  # generator batch = this × batch_size (paper CIFAR-10: 2)
+    best_metric: str = ""  # keep checkpoints/best.pt by this logged metric (lower is better)
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "critic_iters", "log_every", "checkpoint_every",
-                     "keep_checkpoints"):
+                     "keep_checkpoints", "penalty_every", "gen_batch_multiple"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("sample_every", "eval_every"):
+        for name in ("sample_every", "eval_every", "warmup_steps"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be 0 (off) or positive, got {getattr(self, name)}")
         for name in ("lr", "lr_critic", "gp_lambda", "clip"):
             value = getattr(self, name)
             if value is not None and not (value >= 0 and math.isfinite(value)):
                 raise ConfigError(f"{name} must be a non-negative number, got {value}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"ema_decay must be in [0, 1) (0: off), got {self.ema_decay}")
 
 
 class BatchSource(Protocol):
@@ -107,7 +118,20 @@ class Trainer:
         else:
             self.opt_g = torch.optim.RMSprop(generator.parameters(), lr=config.lr)
             self.opt_d = torch.optim.RMSprop(critic.parameters(), lr=lr_critic)
+        self.base_lr = {self.opt_g: config.lr, self.opt_d: lr_critic}
+        # The moving average of the generator that samples and evaluations use (None: off).
+        self.ema = GeneratorEMA(self.generator, config.ema_decay) if config.ema_decay else None
         self.step = 0
+
+    def lr_factor(self, step: int) -> float:
+        r"""Learning-rate multiplier for generator iteration ``step`` (from 0), for both players:
+        warm-up $\min(1, (t + 1) / W)$ times, for the linear schedule, $1 - t / T$ (the paper's
+        CIFAR-10 code decays to 0 at its last iteration $T$)."""
+        cfg = self.config
+        factor = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+        if cfg.lr_schedule == "linear":
+            factor *= max(0.0, 1.0 - step / cfg.steps)
+        return factor
 
     def autocast(self) -> Any:
         """bf16 autocast for convolutions and linears when asked; losses/norms stay fp32.
@@ -131,6 +155,10 @@ class Trainer:
     def train_step(self) -> dict[str, Tensor]:
         """One generator iteration; returns detached stats (tensors: no host sync here)."""
         cfg, G, D = self.config, self.generator, self.critic
+        factor = self.lr_factor(self.step)  # a Python float: setting it costs no host sync
+        for opt, base in self.base_lr.items():
+            for group in opt.param_groups:
+                group["lr"] = base * factor
         _set_requires_grad(D, True)
         stats: dict[str, Tensor] = {}
         for i in range(cfg.critic_iters):
@@ -148,13 +176,16 @@ class Trainer:
         # The critic is frozen for the generator step: no wasted gradient for its weights.
         _set_requires_grad(D, False)
         with self.autocast():
-            g_loss = self.objective.generator_loss(D, G(self.noise(cfg.batch_size)))
+            g_loss = self.objective.generator_loss(
+                D, G(self.noise(cfg.batch_size * cfg.gen_batch_multiple)))
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.dist.average_gradients(G)
         self.opt_g.step()
         _set_requires_grad(D, True)
         self.step += 1
+        if self.ema is not None:
+            self.ema.update(self.step)
         return {**stats, "generator_loss": g_loss.detach()}
 
     # -- checkpointing ------------------------------------------------------------------------
@@ -177,7 +208,9 @@ class Trainer:
             torch.cuda.set_rng_state(rng["cuda"], self.device)
 
     def state_dict(self) -> dict[str, Any]:
+        ema = {"generator_ema": self.ema.state_dict()} if self.ema is not None else {}
         return {
+            **ema,
             "trainer_step": self.step,
             "generator": self.generator.state_dict(),
             "critic": self.critic.state_dict(),
@@ -195,6 +228,8 @@ class Trainer:
         self.data.load_state_dict(state["data"])
         self.load_rng_state(state["rng"])
         self.step = int(state["trainer_step"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["generator_ema"])
 
     def parameters_finite(self) -> bool:
         params = [p for m in (self.generator, self.critic) for p in m.parameters()]

@@ -18,7 +18,15 @@ import torch
 from torch import Tensor, nn
 
 from textgan.core.loop import Hook
-from textgan.core.mode import Mode, ModeSetup, ProgressFn, RunConfig, SampleResult, sample_seed
+from textgan.core.mode import (
+    Mode,
+    ModeSetup,
+    ProgressFn,
+    RunConfig,
+    Sampler,
+    SampleResult,
+    sample_seed,
+)
 from textgan.core.run import Run, sample_output_for
 from textgan.errors import ConfigError
 from textgan.eval.swd import random_directions, sliced_wasserstein
@@ -129,12 +137,12 @@ class SWDHook:
     """$\\mathrm{SW}_1$ (see :mod:`textgan.eval.swd`) between a fixed held-out real set and
     generated images from fixed noise, both as [0, 1] pixels."""
 
-    def __init__(self, generator: nn.Module, images: ImageSet, n: int, projections: int,
+    def __init__(self, sampler: Sampler, images: ImageSet, n: int, projections: int,
                  device: torch.device) -> None:
         reference = images.test if images.test is not None and len(images.test) else images.train
         self.real = _subset(reference, n, SWD_SEED)
         self.n = len(self.real)
-        self.generator, self.spec, self.device = generator, images.spec, device
+        self.sampler, self.spec, self.device = sampler, images.spec, device
         self.directions = random_directions(int(np.prod(self.real.shape[1:])), projections,
                                             SWD_SEED)
         self.real_unit = torch.from_numpy(self.real).double() / 255.0
@@ -146,19 +154,19 @@ class SWDHook:
         return sliced_wasserstein(other, self.real_unit, self.directions)
 
     def __call__(self, step: int = 0) -> dict[str, float]:
-        fake = generate_images(self.generator, self.n, seed=SWD_SEED, device=self.device)
+        fake = generate_images(self.sampler.module, self.n, seed=SWD_SEED, device=self.device)
         return {"swd": sliced_wasserstein(to_unit(fake, self.spec), self.real_unit,
                                           self.directions)}
 
 
-def _fid_hook(generator: nn.Module, images: ImageSet, n: int, device: torch.device):
+def _fid_hook(sampler: Sampler, images: ImageSet, n: int, device: torch.device):
     from textgan.image.fidelity import fidelity_metrics
 
     reference = images.test if images.test is not None else images.train
     real = _subset(reference, n, SWD_SEED)
 
     def compute(step: int) -> dict[str, float]:
-        fake = generate_images(generator, len(real), seed=SWD_SEED + 1, device=device)
+        fake = generate_images(sampler.module, len(real), seed=SWD_SEED + 1, device=device)
         return fidelity_metrics(real, to_uint8(fake, images.spec.value_range).transpose(0, 3, 1, 2),
                                 device)
 
@@ -187,6 +195,7 @@ class ImageMode(Mode):
         generator, critic = build_image_models(spec.channels, spec.size, spec.value_range,
                                                model_cfg)
         generator.to(device)
+        sampler = Sampler(generator)
         batches = ImageBatches(images.train, spec, train_cfg.seed)
         hooks: list[Hook] = []
         test = f", {len(images.test):,} test" if images.test is not None else ""
@@ -195,14 +204,14 @@ class ImageMode(Mode):
                  f"{model_cfg.dim}"] + images.notes
         if train_cfg.sample_every:
             def write(step: int) -> None:
-                fake = generate_images(generator, data_cfg.grid_images, seed=SAMPLE_SEED,
+                fake = generate_images(sampler.module, data_cfg.grid_images, seed=SAMPLE_SEED,
                                        device=device)
                 run.write_sample_file(step, ".png", lambda path: write_grid(
                     path, fake, spec.value_range, scale=GRID_SCALE))
 
             hooks.append(Hook(train_cfg.sample_every, write))
         if train_cfg.eval_every and data_cfg.swd_images:
-            swd = SWDHook(generator, images, data_cfg.swd_images, data_cfg.swd_projections, device)
+            swd = SWDHook(sampler, images, data_cfg.swd_images, data_cfg.swd_projections, device)
             where = "test" if swd.held_out else "training"
             notes.append(f"SWD on {swd.n} {where} images, {data_cfg.swd_projections} projections: "
                          f"untrained generator {swd()['swd']:.4f}, real-vs-real floor "
@@ -210,8 +219,9 @@ class ImageMode(Mode):
             hooks.append(Hook(train_cfg.eval_every, swd))
         if train_cfg.eval_every and data_cfg.fid:
             hooks.append(Hook(train_cfg.eval_every,
-                              _fid_hook(generator, images, data_cfg.fid_images, device)))
-        return ModeSetup(generator, critic, batches, hooks, notes=notes)
+                              _fid_hook(sampler, images, data_cfg.fid_images, device)))
+        return ModeSetup(generator, critic, batches, sampler, hooks, best_metric="swd",
+                         notes=notes)
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
                temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:

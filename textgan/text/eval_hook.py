@@ -6,16 +6,15 @@ held-out statistics, with the real-vs-real floor logged beside each value (``js4
 
 from __future__ import annotations
 
-from torch import nn
-
 from textgan.core.loop import Hook
+from textgan.core.mode import Sampler
 from textgan.eval import evaluate_js
 from textgan.text.evaluation import PAPER_SAMPLES, reference_for
 from textgan.text.prepare import PreparedCorpus
 from textgan.text.sampling import generate_ids, generate_text
 
 
-def eval_hook(generator: nn.Module, corpus: PreparedCorpus, every: int,
+def eval_hook(sampler: Sampler, corpus: PreparedCorpus, every: int,
               n_samples: int = PAPER_SAMPLES) -> Hook | None:
     """A hook logging ``js1``..``js4`` and ``js*_floor``; None if there is no held-out text."""
     if len(corpus.valid) == 0:
@@ -26,9 +25,9 @@ def eval_hook(generator: nn.Module, corpus: PreparedCorpus, every: int,
     def evaluate_now(step: int) -> dict[str, float]:
         # Seeded by the step: reproducible, and the training RNG is left untouched.
         if char_mode:  # ids over the corpus vocabulary: the reference's fast path
-            samples = generate_ids(generator, n_samples, seed=step).numpy()
+            samples = generate_ids(sampler.module, n_samples, seed=step).numpy()
         else:
-            samples = generate_text(generator, corpus.tokenizer, n_samples, seed=step,
+            samples = generate_text(sampler.module, corpus.tokenizer, n_samples, seed=step,
                                     strip_pad=True)
         return evaluate_js(samples, reference)
 

@@ -138,17 +138,22 @@ def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) 
 def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float | None = None,
                  seed: int = 0, config: EvalConfig | None = None, js_text: JSText = "valid",
                  temperatures: list[float] | None = None, plot: Path | None = None,
-                 device: str = "auto", progress: ProgressFn | None = None) -> EvalReport:
-    """Generate ``n`` samples from a run's newest checkpoint and evaluate them against the
-    run's held-out text; optionally sweep softmax temperatures (quality vs diversity)."""
+                 device: str = "auto", progress: ProgressFn | None = None,
+                 checkpoint: str | None = None, raw: bool = False) -> EvalReport:
+    """Generate ``n`` samples from a run's newest checkpoint (or ``checkpoint``, e.g. ``"best"``)
+    and evaluate them against the run's held-out text; optionally sweep softmax temperatures
+    (quality vs diversity). The generator's moving average is used when the run has one
+    (``raw``: the trained generator)."""
     from textgan.config import apply_overrides
+    from textgan.core.ema import sampling_state
     from textgan.core.mode import checkpoint_content
     from textgan.core.run import resolve_checkpoint
     from textgan.device import resolve_device
     from textgan.text.models import generator_from_checkpoint
     from textgan.text.sampling import generate_ids, generate_text
 
-    path, state, notes = resolve_checkpoint(run, None)
+    path, state, notes = resolve_checkpoint(run, checkpoint)
+    state = sampling_state(state, raw)
     if state.get("mode") != "text":
         raise TextganError(f"{path} is a {state.get('mode')} checkpoint: evaluation needs a text "
                            "run")

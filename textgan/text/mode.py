@@ -13,11 +13,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from textgan.core.loop import Hook
-from textgan.core.mode import Mode, ModeSetup, ProgressFn, RunConfig, SampleResult
+from textgan.core.mode import Mode, ModeSetup, ProgressFn, RunConfig, Sampler, SampleResult
 from textgan.core.run import Run
 from textgan.errors import CheckpointError, CorpusError
 from textgan.text import presets as text_presets
-from textgan.text.models import TextGenerator, TextModelConfig, build_models, generator_from_checkpoint
+from textgan.text.models import TextModelConfig, build_models, generator_from_checkpoint
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
 from textgan.text.sampling import generate_ids, generate_text
 
@@ -63,14 +63,14 @@ class CorpusBatches:
         self.rng.bit_generator.state = state["bit_generator"]
 
 
-def sample_hook(run: Run, generator: TextGenerator, corpus: PreparedCorpus, every: int,
+def sample_hook(run: Run, sampler: Sampler, corpus: PreparedCorpus, every: int,
                 n: int = 64) -> Hook:
     """Write ``n`` argmax samples every ``every`` steps; on synthetic text also score them."""
     from textgan.text.evaluation import oracle_scores_for_rows
 
     def write(step: int) -> dict[str, float]:
         tokenizer = corpus.tokenizer
-        rows = generate_ids(generator, n, seed=SAMPLE_SEED).tolist()
+        rows = generate_ids(sampler.module, n, seed=SAMPLE_SEED).tolist()
         run.write_samples(step, [tokenizer.decode(row, strip_pad=True) for row in rows])
         return oracle_scores_for_rows(rows, tokenizer, corpus.seq_len) if corpus.is_synthetic else {}
 
@@ -106,21 +106,23 @@ class TextMode(Mode):
             raise CorpusError(f"prepared corpus {corpus.dir} has no training lines")
         generator, critic = build_models(len(corpus.vocab), corpus.seq_len, model_cfg)
         generator.to(device)
+        sampler = Sampler(generator)
         batches = CorpusBatches(corpus.train, len(corpus.vocab), train_cfg.seed)
-        hooks = [sample_hook(run, generator, corpus, train_cfg.sample_every)] \
+        hooks = [sample_hook(run, sampler, corpus, train_cfg.sample_every)] \
             if train_cfg.sample_every else []
         notes = [f"corpus: {corpus.dir} ({len(corpus.train):,} training lines, "
                  f"{len(corpus.valid):,} held-out, vocabulary {len(corpus.vocab)})"]
         if train_cfg.eval_every:
             from textgan.text.eval_hook import eval_hook
 
-            hook = eval_hook(generator, corpus, train_cfg.eval_every)
+            hook = eval_hook(sampler, corpus, train_cfg.eval_every)
             if hook is None:
                 notes.append("in-training evaluation is off: the corpus has no held-out lines")
             else:
                 hooks.append(hook)
         extra_state = {"tokenizer": corpus.tokenizer.to_json(), "corpus_dir": str(corpus.dir)}
-        return ModeSetup(generator, critic, batches, hooks, extra_state,
+        return ModeSetup(generator, critic, batches, sampler, hooks, best_metric="js4",
+                         extra_state=extra_state,
                          check_state=lambda state, path: check_vocabulary(state, corpus, path),
                          notes=notes)
 

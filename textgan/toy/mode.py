@@ -17,7 +17,15 @@ import torch
 from torch import Tensor, nn
 
 from textgan.core.loop import Hook
-from textgan.core.mode import Mode, ModeSetup, ProgressFn, RunConfig, SampleResult, sample_seed
+from textgan.core.mode import (
+    Mode,
+    ModeSetup,
+    ProgressFn,
+    RunConfig,
+    Sampler,
+    SampleResult,
+    sample_seed,
+)
 from textgan.core.objectives import interpolate, per_sample_grad_norm
 from textgan.core.run import Run, sample_output_for
 from textgan.errors import ConfigError
@@ -98,15 +106,15 @@ def interpolate_grad_norms(critic: nn.Module, real: Tensor, fake: Tensor,
 class ToyEval:
     """The toy metrics on fixed real points and fixed noise (comparable across steps)."""
 
-    def __init__(self, generator: nn.Module, critic: nn.Module, dataset: str, n: int,
+    def __init__(self, sampler: Sampler, critic: nn.Module, dataset: str, n: int,
                  device: torch.device) -> None:
-        self.generator, self.critic, self.dataset, self.device = generator, critic, dataset, device
+        self.sampler, self.critic, self.dataset, self.device = sampler, critic, dataset, device
         self.real = real_points(dataset, n, EVAL_SEED)
         self.n = n
         self.directions = random_directions(2, 64, EVAL_SEED)
 
     def __call__(self, step: int = 0) -> dict[str, float]:
-        fake = generate_points(self.generator, self.n, seed=EVAL_SEED, device=self.device)
+        fake = generate_points(self.sampler.module, self.n, seed=EVAL_SEED, device=self.device)
         norms = interpolate_grad_norms(self.critic, self.real.to(self.device),
                                        fake.to(self.device))
         return {"interp_grad_norm": float(norms.mean()),
@@ -146,6 +154,7 @@ class ToyMode(Mode):
         generator, critic = build_toy_models(data_cfg.dataset, model_cfg)
         generator.to(device)
         critic.to(device)
+        sampler = Sampler(generator)
         hooks: list[Hook] = []
         config_dict = config.to_dict()
         if train_cfg.sample_every:
@@ -155,19 +164,19 @@ class ToyMode(Mode):
 
             def plot(step: int) -> None:
                 run.write_sample_file(step, ".png", lambda path: plot_state(
-                    path, generator, critic, data_cfg.dataset, data_cfg.plot_points, device,
+                    path, sampler.module, critic, data_cfg.dataset, data_cfg.plot_points, device,
                     _title(config_dict, step)))
 
             hooks.append(Hook(train_cfg.sample_every, plot))
         if train_cfg.eval_every:
-            hooks.append(Hook(train_cfg.eval_every, ToyEval(generator, critic, data_cfg.dataset,
+            hooks.append(Hook(train_cfg.eval_every, ToyEval(sampler, critic, data_cfg.dataset,
                                                             data_cfg.eval_points, device)))
         kind = "fixed at data + N(0, I)" if model_cfg.fixed_generator else \
             f"MLP {model_cfg.hidden_layers}×{model_cfg.dim}"
         notes = [f"toy data: {data_cfg.dataset}; generator {kind}, critic MLP "
                  f"{model_cfg.hidden_layers}×{model_cfg.dim}; objective {train_cfg.objective}"]
-        return ModeSetup(generator, critic, ToyBatches(data_cfg.dataset, train_cfg.seed), hooks,
-                         notes=notes)
+        return ModeSetup(generator, critic, ToyBatches(data_cfg.dataset, train_cfg.seed), sampler,
+                         hooks, best_metric="swd", notes=notes)
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
                temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
