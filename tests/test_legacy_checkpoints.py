@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_image_data import write_idx_dir
 
-from cli.main import run
+from textgan.cli.main import run
 
 LEGACY = Path(__file__).parent / "fixtures" / "legacy"
 EXPECTED = json.loads((LEGACY / "expected.json").read_text())

@@ -1,7 +1,7 @@
 """Kill -9 at random moments, resume each time: nothing beyond one checkpoint interval is lost and
 the final state is bit-identical to an uninterrupted run with the same seed.
 
-Every attempt is a real ``textgan train`` process (the CLI entry point, ``cli.main.main``) that is
+Every attempt is a real ``textgan train`` process (the CLI entry point, ``textgan.cli.main.main``) that is
 SIGKILLed; to keep 20+ process starts affordable, a launcher process (tests/helpers/kill_launcher.py)
 imports torch once and ``fork``s each attempt from that warm state (a fresh interpreter costs
 seconds of import time, which would put most random kill moments inside ``import torch``).

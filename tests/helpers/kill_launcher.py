@@ -118,7 +118,7 @@ def serve() -> None:
     import torch
     import torch._dynamo  # noqa: F401  (the optimiser imports dynamo lazily: do it once, here)
 
-    from cli.main import main  # the `textgan` console script itself
+    from textgan.cli.main import main  # the `textgan` console script itself
 
     torch.set_num_threads(1)
     print(json.dumps({"ready": True}), flush=True)
