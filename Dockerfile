@@ -7,6 +7,7 @@ WORKDIR /opt/textgan
 COPY pyproject.toml README.md ./
 COPY textgan ./textgan
 COPY cli ./cli
+# (cli/ installs as the subpackage textgan.cli: see [tool.hatch.build.targets.wheel] in pyproject.toml)
 # torch is already in the image (and satisfies torch>=2.1): pip keeps it.
 RUN pip install --no-cache-dir '.[plots]'
 

@@ -7,8 +7,8 @@ import json
 import typer
 from rich.table import Table
 
-from cli.app import app, console, echo, say
 from textgan.bench import BenchConfig, run_bench
+from textgan.cli.app import app, console, echo, say
 
 
 @app.command()

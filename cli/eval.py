@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cli.app import app, console, echo, say
+from textgan.cli.app import app, console, echo, say
 from textgan.errors import ConfigError
 from textgan.eval import EvalConfig
 

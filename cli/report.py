@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.app import app, echo, say
+from textgan.cli.app import app, echo, say
 from textgan.report import write_report
 
 

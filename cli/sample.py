@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.app import app, echo, say
+from textgan.cli.app import app, echo, say
 from textgan.errors import ConfigError
 from textgan.sampling import sample_from
 

@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cli.app import app, console, overrides_section, say
+from textgan.cli.app import app, console, overrides_section, say
 from textgan.core.distributed import shutdown
 from textgan.training import join_torchrun, resolve_config, resume_training, start_training
 

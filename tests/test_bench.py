@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cli.main import main
 from textgan.bench import BenchConfig, count_flops, run_bench
+from textgan.cli.main import main
 from textgan.errors import ConfigError
 
 TINY = dict(dim=8, batch_size=4, critic_iters=2, seq_len=6, vocab=7, blocks=1, repeats=1,

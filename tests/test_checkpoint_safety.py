@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import textgan.core.checkpoint as ckpt
-from cli.main import main
+from textgan.cli.main import main
 from textgan.core.checkpoint import (
     FOOTER_MAGIC,
     FOOTER_SIZE,

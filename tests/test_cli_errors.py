@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cli.main import main
+from textgan.cli.main import main
 from textgan.core.checkpoint import FOOTER_MAGIC, save_checkpoint
 
 TINY = ["--dim", "8", "--batch-size", "4", "--critic-iters", "1", "--seq-len", "8", "--device", "cpu",
@@ -222,7 +222,7 @@ def test_real_processes_exit_nonzero_with_one_line(tmp_path):
     commands = [["prepare", "--corpus-path", name, "--data-dir", f"data-{i}"]
                 for i, name in enumerate(HOSTILE_FILES)]
     commands += [["train", "--steps", "-3"], ["sample", "--checkpoint", "evil.pt"]]
-    procs = [subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=tmp_path,
+    procs = [subprocess.Popen([sys.executable, "-m", "textgan.cli.main", *args], cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for args in commands]
     for args, proc in zip(commands, procs, strict=True):

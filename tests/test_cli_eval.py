@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cli.main import run
+from textgan.cli.main import run
 from textgan.eval import js_divergence
 
 

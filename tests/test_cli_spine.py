@@ -5,7 +5,7 @@ import tomllib
 
 import pytest
 
-from cli.main import run
+from textgan.cli.main import run
 
 
 def run_cli(*args: str) -> int:

@@ -25,7 +25,7 @@ def test_signal_checkpoints_the_current_step_and_exits_cleanly(tmp_path: Path, s
             "--seq-len", "8", "--eval-every", "0", "--sample-every", "0",
             "--checkpoint-every", "100000", "--device", "cpu"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", *argv], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "textgan.cli.main", *argv], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     metrics = out / "metrics.jsonl"
     deadline = time.monotonic() + 120

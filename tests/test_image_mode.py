@@ -9,7 +9,7 @@ import torch
 from test_image_data import write_cifar, write_idx_dir
 from torch import nn
 
-from cli.main import run
+from textgan.cli.main import run
 from textgan.errors import ConfigError
 from textgan.image.data import DATASETS
 from textgan.image.mode import ImageBatches, scale_images

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from cli.main import main
+from textgan.cli.main import main
 from textgan.core.checkpoint import load_checkpoint
 from textgan.errors import DivergenceError
 from textgan.training import resolve_config, resume_training, start_training

@@ -1,10 +1,10 @@
 """Kill -9 at random moments, resume each time: nothing beyond one checkpoint interval is lost and
 the final state is bit-identical to an uninterrupted run with the same seed.
 
-Every attempt is a real ``textgan train`` process (the CLI entry point, ``cli.main.main``) that is
-SIGKILLed; to keep 20+ process starts affordable, a launcher process imports torch once and
-``fork``s each attempt from that warm state (a fresh interpreter costs seconds of import time,
-which would put most random kill moments inside ``import torch``).
+Every attempt is a real ``textgan train`` process (the CLI entry point, ``textgan.cli.main.main``) that is
+SIGKILLed; to keep 20+ process starts affordable, a launcher process (tests/helpers/kill_launcher.py)
+imports torch once and ``fork``s each attempt from that warm state (a fresh interpreter costs
+seconds of import time, which would put most random kill moments inside ``import torch``).
 """
 
 from __future__ import annotations
@@ -14,99 +14,15 @@ import os
 import random
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from helpers.kill_launcher import Launcher
 
 from textgan.core.checkpoint import CheckpointStore, load_checkpoint
 from textgan.core.run import Run
-
-LAUNCHER = r"""
-import json, os, sys
-import torch, torch._dynamo  # the optimiser imports dynamo lazily: do it once, here
-import cli.main, textgan.training, textgan.text.mode, textgan.text.corpora.files  # noqa
-torch.set_num_threads(1)
-print(json.dumps({"ready": True}), flush=True)
-for line in sys.stdin:
-    req = json.loads(line)
-    if req["cmd"] in ("run", "exec"):
-        pid = os.fork()
-        if pid == 0:
-            code = 99
-            try:
-                os.chdir(req["cwd"])
-                fd = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                os.dup2(fd, 1)
-                os.dup2(fd, 2)
-                try:
-                    if req["cmd"] == "exec":
-                        exec(req["code"], {"__name__": "__child__"})
-                    else:
-                        cli.main.main(req["argv"])
-                    code = 0
-                except SystemExit as done:
-                    code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-                sys.stdout.flush()
-                sys.stderr.flush()
-            except BaseException:
-                import traceback
-                traceback.print_exc()
-                sys.stderr.flush()
-            os._exit(code)
-        print(json.dumps({"pid": pid}), flush=True)
-    elif req["cmd"] == "wait":
-        _, status = os.waitpid(req["pid"], 0)
-        print(json.dumps({"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-                          "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None}),
-              flush=True)
-"""
-
-
-class Launcher:
-    """Forks ``textgan`` CLI processes from a warm interpreter; each is a real, killable process."""
-
-    def __init__(self, cwd: Path) -> None:
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, cwd=cwd, env=env)
-        assert self._read() == {"ready": True}
-
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
-        assert line, "launcher died"
-        return json.loads(line)
-
-    def _send(self, req: dict) -> dict:
-        self.proc.stdin.write(json.dumps(req) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def start(self, argv: list[str], cwd: Path, log: Path) -> int:
-        """Start ``textgan ARGV`` in ``cwd``, stdout and stderr to ``log``; returns its pid."""
-        return self._send({"cmd": "run", "argv": argv, "cwd": str(cwd), "log": str(log)})["pid"]
-
-    def start_python(self, code: str, cwd: Path, log: Path) -> int:
-        return self._send({"cmd": "exec", "code": code, "cwd": str(cwd), "log": str(log)})["pid"]
-
-    def kill_when(self, pid: int, ready, timeout: float = 120.0) -> dict:
-        """SIGKILL ``pid`` as soon as ``ready()`` is true (polled every millisecond)."""
-        deadline = time.monotonic() + timeout
-        while not ready():
-            assert time.monotonic() < deadline, "the moment to kill never came"
-            time.sleep(0.001)
-        os.kill(pid, signal.SIGKILL)
-        return self.wait(pid)
-
-    def wait(self, pid: int) -> dict:
-        return self._send({"cmd": "wait", "pid": pid})
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
 
 
 def write_corpus(path: Path, n: int = 3000) -> Path:
@@ -246,22 +162,11 @@ def test_kill_9_at_random_moments_then_resume_is_bit_identical(tmp_path, launche
           f"{max(lost_steps, default=0)} (interval {EVERY}), reference run {t_ref:.1f}s")
 
 
-SAVE_BIG = """
-import torch
-from textgan.core.checkpoint import CheckpointStore
-store = CheckpointStore("ck", keep=3)
-big = {"w": torch.arange(24_000_000, dtype=torch.float32)}  # ~96 MB: the write takes a while
-store.save(2, {"w": torch.ones(3)})
-open("saved_2", "w").close()
-store.save(4, big)
-"""
-
-
 def test_kill_9_in_the_middle_of_writing_a_checkpoint(tmp_path, launcher):
     """Killed while the bytes of step 4 are being written: step 2 stays whole and loadable, and
     no file named like a checkpoint is ever torn (the temporary file is cleaned up next time)."""
     ck = tmp_path / "ck"
-    pid = launcher.start_python(SAVE_BIG, tmp_path, tmp_path / "save.log")
+    pid = launcher.start_call("save_big_checkpoint", tmp_path, tmp_path / "save.log")
 
     def writing_step_4() -> bool:
         if not (tmp_path / "saved_2").exists():

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from cli.main import run
+from textgan.cli.main import run
 from textgan.core.run import Run
 from textgan.errors import TextganError
 from textgan.report import write_report

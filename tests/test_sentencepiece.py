@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from cli.main import run
+from textgan.cli.main import run
 from textgan.errors import CorpusError
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, prepare_corpus
 from textgan.text.sentencepiece import MODEL_FILE, SAMPLE_FILE, SentencePieceTokenizer

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from cli.main import run
+from textgan.cli.main import run
 from textgan.core.run import Run
 from textgan.errors import TextganError
 

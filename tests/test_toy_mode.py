@@ -7,7 +7,7 @@ import tomllib
 import pytest
 import torch
 
-from cli.main import run
+from textgan.cli.main import run
 from textgan.errors import TextganError
 from textgan.toy.data import ToyBatches, centers, component_std, sample_toy
 from textgan.toy.mode import (

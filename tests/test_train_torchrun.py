@@ -35,7 +35,7 @@ def env(**extra: str) -> dict[str, str]:
 
 def torchrun(cwd: Path, *args: str, script: str | None = None,
              **extra_env: str) -> subprocess.CompletedProcess[str]:
-    target = [script] if script else ["-m", "cli.main"]
+    target = [script] if script else ["-m", "textgan.cli.main"]
     return subprocess.run([*TORCHRUN, *target, "train", *args], cwd=cwd, env=env(**extra_env),
                           capture_output=True, text=True, timeout=TIMEOUT)
 
@@ -132,7 +132,7 @@ if os.environ["RANK"] == "1":
         raise CorpusError("rank one cannot read its corpus")
     mode.TextMode.build = build
 
-from cli.main import main
+from textgan.cli.main import main
 main()
 """
 
@@ -155,7 +155,7 @@ def test_sigterm_checkpoints_the_current_step_and_stops_every_rank(tmp_path: Pat
     log = tmp_path / "stderr.txt"
     with log.open("w") as err:  # a file, not a pipe nobody reads while training runs
         proc = subprocess.Popen(
-            [*TORCHRUN, "-m", "cli.main", "train", "--corpus-path", str(corpus), "--data-dir",
+            [*TORCHRUN, "-m", "textgan.cli.main", "train", "--corpus-path", str(corpus), "--data-dir",
              "data", "--out", "run", "--steps", "100000", "--checkpoint-every", "100000",
              "--sample-every", "0", *TINY],
             cwd=tmp_path, env=env(), stdout=subprocess.DEVNULL, stderr=err)

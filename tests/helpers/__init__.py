@@ -1,0 +1,1 @@
+"""Code the tests run in other processes (kept here, as modules, so that it is read and linted)."""
