@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from textgan.core.checkpoint import atomic_write_bytes
 from textgan.core.run import Run
 from textgan.errors import TextganError
+from textgan.io.atomic import atomic_write_bytes
 
 INSTALL_HINT = "pip install 'textgan[plots]'"
 JS_ORDERS = (1, 2, 3, 4)

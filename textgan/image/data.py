@@ -12,7 +12,6 @@ crafted file cannot run code when it is loaded (``pickle.load`` would run whatev
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import os
 import pickle
@@ -20,7 +19,6 @@ import struct
 import tarfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,10 +26,9 @@ from typing import IO, Any
 import numpy as np
 
 from textgan.errors import CorpusError
+from textgan.io.files import file_digest, is_gzip
+from textgan.io.progress import ProgressFn
 
-ProgressFn = Callable[[str, int, int | None], None]
-
-_GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 
 
@@ -111,12 +108,7 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dty
 
 def _read_maybe_gzip(path: Path) -> bytes:
     try:
-        with open(path, "rb") as f:
-            head = f.read(2)
-            f.seek(0)
-            if head == _GZIP_MAGIC:
-                with gzip.GzipFile(fileobj=f) as g:
-                    return g.read()
+        with (gzip.open if is_gzip(path) else open)(path, "rb") as f:
             return f.read()
     except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise CorpusError(f"cannot read {path}: {err}") from None
@@ -292,14 +284,6 @@ def _load_cifar_tar(spec: DatasetSpec, path: Path) -> ImageSet:
 # --- locating and downloading ---------------------------------------------------------------------
 
 
-def md5_file(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download(url: str, dest: Path, md5: str, progress: ProgressFn | None = None,
              timeout: float = 60.0) -> Path:
     """Download ``url`` to ``dest`` through ``dest.part``, check its MD5, then rename (atomic)."""
@@ -320,7 +304,7 @@ def download(url: str, dest: Path, md5: str, progress: ProgressFn | None = None,
         part.unlink(missing_ok=True)
         reason = getattr(err, "reason", None) or err
         raise CorpusError(f"could not download {url}: {reason}") from None
-    got = md5_file(part)
+    got = file_digest(part, "md5")
     if got != md5:
         part.unlink(missing_ok=True)
         raise CorpusError(f"{url} downloaded with MD5 {got}, expected {md5}; try again later or "

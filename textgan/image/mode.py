@@ -22,10 +22,11 @@ from textgan.core.loop import Hook
 from textgan.core.mode import ModeSetup
 from textgan.core.run import Run
 from textgan.errors import CheckpointError, ConfigError
-from textgan.image.data import DatasetSpec, ImageSet, ProgressFn, dataset_spec, load_images
+from textgan.image.data import DatasetSpec, ImageSet, dataset_spec, load_images
 from textgan.image.grid import to_uint8, write_grid
 from textgan.image.metrics import random_directions, sliced_wasserstein
 from textgan.image.models import ImageModelConfig, build_image_models
+from textgan.io.progress import ProgressFn
 
 SAMPLE_SEED = 1234  # grids show one fixed set of z improving over training
 SWD_SEED = 4321  # fixed real subset, noise and projections: values are comparable across steps

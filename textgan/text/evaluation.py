@@ -23,8 +23,9 @@ from textgan.eval import (
     plot_quality_diversity,
     quality_diversity_sweep,
 )
+from textgan.io.progress import ProgressFn
 from textgan.text.mode import is_synthetic
-from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig
+from textgan.text.prepare import PreparedCorpus, TextDataConfig
 
 JSText = Literal["valid", "train"]
 PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples

@@ -16,8 +16,9 @@ from textgan.core.loop import Hook
 from textgan.core.mode import ModeSetup
 from textgan.core.run import Run
 from textgan.errors import CheckpointError, CorpusError
+from textgan.io.progress import ProgressFn
 from textgan.text.models import TextCritic, TextGenerator, TextModelConfig
-from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig, prepare_corpus
+from textgan.text.prepare import PreparedCorpus, TextDataConfig, prepare_corpus
 from textgan.text.sampling import generate_ids, generate_text
 from textgan.text.tokenizer import CharTokenizer
 

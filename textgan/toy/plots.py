@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from textgan.core.checkpoint import atomic_write_bytes
 from textgan.errors import TextganError
+from textgan.io.atomic import atomic_write_bytes
 
 PLOT_RANGE = 3.0
 GRID_POINTS = 128

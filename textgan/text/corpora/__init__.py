@@ -13,7 +13,7 @@ Every source has a filesystem-safe ``name`` (``billion_word``, ``synthetic`` or
 ``valid_lines()`` iterators and ``describe()``.
 """
 
-from textgan.text.corpora.base import ProgressFn, Source, open_source
+from textgan.text.corpora.base import Source, open_source
 from textgan.text.corpora.billion_word import BillionWordSource
 from textgan.text.corpora.files import FilesSource
 from textgan.text.corpora.hf import HFSource
@@ -29,7 +29,6 @@ __all__ = [
     "BillionWordSource",
     "FilesSource",
     "HFSource",
-    "ProgressFn",
     "Source",
     "SyntheticSource",
     "grammar_accepts",

@@ -10,20 +10,18 @@ import gzip
 import hashlib
 import os
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from textgan.errors import CorpusError
-
-ProgressFn = Callable[[str, int, int | None], None]
-"""``progress(description, completed, total_or_None)``; the library's only way to report progress."""
+from textgan.io.files import is_gzip
+from textgan.io.progress import ProgressFn
 
 ENCODING_ERRORS = ("strict", "replace")
 CORPUS_CHOICES = "billion_word, synthetic, files (with --corpus-path), hf:NAME[/CONFIG][:SPLIT]"
 
 _READ_CHUNK = 1 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @runtime_checkable
@@ -96,17 +94,10 @@ def decode_lines(raw_lines: Iterable[bytes], where: str, encoding_errors: str) -
             yield text
 
 
-def is_gzip(path: Path) -> bool:
-    """True if ``path`` is gzip-compressed (by suffix or magic bytes)."""
-    if path.suffix == ".gz":
-        return True
-    with open(path, "rb") as fh:
-        return fh.read(2) == _GZIP_MAGIC
-
-
 def _file_chunks(path: Path) -> Iterator[bytes]:
-    opener = gzip.open if is_gzip(path) else open
     try:
+        # A .gz name counts too, so a corrupt .gz file is reported as corrupt, not read as text.
+        opener = gzip.open if path.suffix == ".gz" or is_gzip(path) else open
         with opener(path, "rb") as fh:
             while chunk := fh.read(_READ_CHUNK):
                 yield chunk
@@ -147,23 +138,6 @@ def cap(lines: Iterable[str], max_lines: int | None) -> Iterator[str]:
     close = getattr(lines, "close", None)
     if close is not None:
         close()  # release open files of an abandoned generator now, not at garbage collection
-
-
-def sha256_file(
-    path: Path, progress: ProgressFn | None = None, description: str | None = None
-) -> str:
-    """Hex sha256 of a file, reporting bytes hashed through ``progress``."""
-    total = path.stat().st_size
-    digest = hashlib.sha256()
-    done = 0
-    desc = description or f"sha256 {path.name}"
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_READ_CHUNK * 4):
-            digest.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(desc, done, total)
-    return digest.hexdigest()
 
 
 def fingerprint(paths: Iterable[Path]) -> str:

@@ -24,15 +24,15 @@ from typing import Any
 
 from textgan import __version__
 from textgan.errors import CorpusError
+from textgan.io.files import file_digest, is_gzip
+from textgan.io.progress import ProgressFn
 from textgan.text.corpora.base import (
-    ProgressFn,
     cap,
     check_encoding_errors,
     check_max_lines,
     decode_lines,
     read_text_file,
     require_lines,
-    sha256_file,
     split_lines,
 )
 
@@ -151,7 +151,7 @@ class BillionWordSource:
                 {
                     "path": str(p.relative_to(self._root)),
                     "size": p.stat().st_size,
-                    "sha256": sha256_file(p, self.progress),
+                    "sha256": file_digest(p, "sha256", self.progress),
                 }
                 for kind in ("train", "valid")
                 for p in dir_shards(self._root, kind)
@@ -330,9 +330,7 @@ def _member_chunks(cursor: _GzipCursor, member: tarfile.TarInfo) -> Iterator[byt
 def tar_shard_lines(path: Path, kind: str, encoding_errors: str = "strict") -> Iterator[str]:
     """Lines of the ``kind`` shards inside a .tar.gz (or plain .tar), in shard order."""
     try:
-        with open(path, "rb") as fh:
-            gzipped = fh.read(2) == b"\x1f\x8b"
-        read = _gzip_tar_lines if gzipped else _plain_tar_lines
+        read = _gzip_tar_lines if is_gzip(path) else _plain_tar_lines
         yield from read(path, kind, encoding_errors)
     except (tarfile.TarError, zlib.error, EOFError, OSError) as err:
         raise CorpusError(
@@ -461,7 +459,7 @@ def verified_sha256(
     )
     if same_file and recorded.get("sha256") and sha256 in (None, recorded["sha256"]):
         return str(recorded["sha256"])
-    digest = sha256_file(path, progress, f"verifying {final.name}")
+    digest = file_digest(path, "sha256", progress, f"verifying {final.name}")
     expected = sha256 or recorded.get("sha256")
     if expected and digest != expected:
         bad = _move_aside(path, final)
