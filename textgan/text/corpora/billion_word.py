@@ -3,7 +3,8 @@
 Training text is ``training-monolingual.tokenized.shuffled/news.en-000NN-of-00100`` for
 NN = 01..99 (shard 00000 is excluded, as in the paper's code), held-out text is all 50
 ``heldout-monolingual.tokenized.shuffled/news.en.heldout-000NN-of-00050`` shards, always in shard
-order. Lines are read straight out of the .tar.gz (or an extracted copy) without unpacking it.
+order. Lines are read straight out of the .tar.gz (or an extracted copy) without unpacking it
+(:mod:`textgan.io.archive`).
 
 The URL, size and sha256 below are also recorded, with where they come from, in ``sources.toml``.
 """
@@ -24,7 +25,8 @@ from typing import Any
 
 from textgan import __version__
 from textgan.errors import CorpusError
-from textgan.io.files import file_digest, is_gzip
+from textgan.io.archive import tar_members_in_order
+from textgan.io.files import file_digest
 from textgan.io.progress import ProgressFn
 from textgan.text.corpora.base import (
     cap,
@@ -215,197 +217,19 @@ def dir_shards(root: Path, kind: str) -> list[Path]:
 # --- reading the tarball ------------------------------------------------------------------------
 
 
-class _GzipCursor:
-    """Forward reader of a gzip file's decompressed bytes whose position can be saved and restored.
-
-    ``tarfile`` reads member headers through it; a saved state (a copy of the zlib decompressor
-    plus a few buffers, ~100 KB) lets us come back to a shard later without re-reading the
-    archive from the start, so shards can be yielded in order whatever the archive order is.
-    """
-
-    _IN = 1 << 16
-    _OUT = 1 << 16
-    _HISTORY = 4096  # tarfile seeks back at most one byte; keep a little more
-
-    def __init__(self, path: Path) -> None:
-        self._file = open(path, "rb")  # closed by close()
-        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        self._buf = b""  # decompressed bytes at [pos, pos + len(buf))
-        self._hist = b""  # decompressed bytes at [pos - len(hist), pos)
-        self._pos = 0
-        self._eof = False
-
-    def close(self) -> None:
-        self._file.close()
-
-    def tell(self) -> int:
-        return self._pos
-
-    def _raw(self) -> bytes:
-        return self._file.read(self._IN)
-
-    def _fill(self) -> None:
-        """Decompress some more into ``_buf`` or set ``_eof``."""
-        while True:
-            if self._zlib.eof:
-                # Another gzip member may follow (concatenated gzip), possibly after zero padding.
-                data = self._zlib.unused_data.lstrip(b"\0")
-                while not data:
-                    more = self._raw()
-                    if not more:
-                        self._eof = True
-                        return
-                    data = more.lstrip(b"\0")
-                self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
-            elif self._zlib.unconsumed_tail:
-                data = self._zlib.unconsumed_tail
-            else:
-                data = self._raw()
-                if not data:
-                    raise EOFError("the file ends before the end of the compressed stream")
-            out = self._zlib.decompress(data, self._OUT)
-            if out:
-                self._buf += out  # _fill is only called with an empty buffer
-                return
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            parts = []
-            while chunk := self.read(_CHUNK):
-                parts.append(chunk)
-            return b"".join(parts)
-        parts = []
-        need = size
-        while need > 0:
-            if not self._buf:
-                if self._eof:
-                    break
-                self._fill()
-                continue
-            part = self._buf[:need] if len(self._buf) > need else self._buf
-            self._buf = self._buf[len(part) :]
-            parts.append(part)
-            need -= len(part)
-        out = parts[0] if len(parts) == 1 else b"".join(parts)
-        self._pos += len(out)
-        self._hist = (self._hist + out)[-self._HISTORY :]
-        return out
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        target = offset if whence == os.SEEK_SET else self._pos + offset
-        if whence not in (os.SEEK_SET, os.SEEK_CUR):
-            raise OSError("gzip cursor cannot seek from the end")
-        if target < self._pos:
-            back = self._pos - target
-            if back > len(self._hist):
-                raise OSError("gzip cursor cannot seek that far back")
-            self._buf = self._hist[-back:] + self._buf
-            self._hist = self._hist[:-back]
-            self._pos = target
-        while self._pos < target:
-            if not self.read(min(target - self._pos, _CHUNK)):
-                break
-        return self._pos
-
-    def save(self) -> tuple[Any, ...]:
-        return (self._file.tell(), self._zlib.copy(), self._buf, self._hist, self._pos, self._eof)
-
-    def restore(self, state: tuple[Any, ...]) -> None:
-        file_pos, decompressor, self._buf, self._hist, self._pos, self._eof = state
-        self._file.seek(file_pos)
-        self._zlib = decompressor.copy()
-
-
-def _member_chunks(cursor: _GzipCursor, member: tarfile.TarInfo) -> Iterator[bytes]:
-    cursor.seek(member.offset_data)
-    remaining = member.size
-    while remaining:
-        chunk = cursor.read(min(remaining, _CHUNK))
-        if not chunk:
-            raise EOFError(f"member {member.name} is truncated")
-        remaining -= len(chunk)
-        yield chunk
-
-
 def tar_shard_lines(path: Path, kind: str, encoding_errors: str = "strict") -> Iterator[str]:
     """Lines of the ``kind`` shards inside a .tar.gz (or plain .tar), in shard order."""
     try:
-        read = _gzip_tar_lines if is_gzip(path) else _plain_tar_lines
-        yield from read(path, kind, encoding_errors)
+        members = tar_members_in_order(
+            path, lambda name: shard_number(name, kind), expected=_SHARDS[kind][2]
+        )
+        for name, chunks in members:
+            yield from decode_lines(split_lines(chunks), f"{path}:{name}", encoding_errors)
     except (tarfile.TarError, zlib.error, EOFError, OSError) as err:
         raise CorpusError(
             f"{path} is not a readable .tar.gz or .tar ({err}); delete it and download it again, "
             "or pass the extracted directory as --corpus-path"
         ) from None
-
-
-def _plain_tar_lines(path: Path, kind: str, encoding_errors: str) -> Iterator[str]:
-    # An uncompressed tar can be read in any order: list the headers, then read shards in order.
-    with tarfile.open(path, "r:") as archive:
-        members: dict[int, tarfile.TarInfo] = {}
-        for member in archive:
-            number = shard_number(member.name, kind) if member.isfile() else None
-            if number is not None:
-                members.setdefault(number, member)
-        for number in sorted(members):
-            member = members[number]
-            fh = archive.extractfile(member)
-            assert fh is not None  # regular files always have data
-            chunks = iter(lambda fh=fh: fh.read(_CHUNK), b"")
-            yield from decode_lines(split_lines(chunks), f"{path}:{member.name}", encoding_errors)
-
-
-def _gzip_tar_lines(path: Path, kind: str, encoding_errors: str) -> Iterator[str]:
-    """Shards of a .tar.gz in order, streaming.
-
-    Shards are yielded as soon as every smaller shard has been; a shard met early is remembered
-    by a saved decompressor state and replayed later, so a sorted archive costs one pass and an
-    unsorted one at most two, with bounded memory and nothing written to disk.
-    """
-    wanted = set(_SHARDS[kind][2])
-    scan = _GzipCursor(path)
-    replay: _GzipCursor | None = None
-    saved: dict[int, tuple[tarfile.TarInfo, tuple[Any, ...]]] = {}
-    seen: set[int] = set()
-    done: set[int] = set()
-
-    def lines_of(cursor: _GzipCursor, member: tarfile.TarInfo) -> Iterator[str]:
-        chunks = _member_chunks(cursor, member)
-        return decode_lines(split_lines(chunks), f"{path}:{member.name}", encoding_errors)
-
-    try:
-        archive = tarfile.open(fileobj=scan, mode="r:")
-        for member in archive:
-            number = shard_number(member.name, kind) if member.isfile() else None
-            if number is None or number in seen:
-                continue
-            seen.add(number)
-            if all(n in done for n in wanted if n < number):
-                yield from lines_of(scan, member)
-                done.add(number)
-                # Shards met earlier may now be next in order.
-                for n in sorted(saved):
-                    if any(m not in done for m in wanted if m < n):
-                        break
-                    replay = replay or _GzipCursor(path)
-                    entry, state = saved.pop(n)
-                    replay.restore(state)
-                    yield from lines_of(replay, entry)
-                    done.add(n)
-            else:
-                scan.seek(member.offset_data)
-                saved[number] = (member, scan.save())
-            if wanted <= done:
-                return  # every shard read: no need to decompress the rest of the archive
-        for n in sorted(saved):
-            replay = replay or _GzipCursor(path)
-            entry, state = saved.pop(n)
-            replay.restore(state)
-            yield from lines_of(replay, entry)
-    finally:
-        scan.close()
-        if replay is not None:
-            replay.close()
 
 
 # --- downloading --------------------------------------------------------------------------------
