@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import pickle
 import struct
 import tarfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -26,10 +23,9 @@ from typing import IO, Any
 import numpy as np
 
 from textgan.errors import CorpusError
-from textgan.io.files import file_digest, is_gzip
+from textgan.io.download import Checksum, download
+from textgan.io.files import is_gzip
 from textgan.io.progress import ProgressFn
-
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -284,35 +280,6 @@ def _load_cifar_tar(spec: DatasetSpec, path: Path) -> ImageSet:
 # --- locating and downloading ---------------------------------------------------------------------
 
 
-def download(url: str, dest: Path, md5: str, progress: ProgressFn | None = None,
-             timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``dest`` through ``dest.part``, check its MD5, then rename (atomic)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    request = urllib.request.Request(url, headers={"User-Agent": "textgan"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            done = 0
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(f"downloading {dest.name}", done, total)
-    except (urllib.error.URLError, OSError, TimeoutError) as err:
-        part.unlink(missing_ok=True)
-        reason = getattr(err, "reason", None) or err
-        raise CorpusError(f"could not download {url}: {reason}") from None
-    got = file_digest(part, "md5")
-    if got != md5:
-        part.unlink(missing_ok=True)
-        raise CorpusError(f"{url} downloaded with MD5 {got}, expected {md5}; try again later or "
-                          "download it yourself and pass --data-path")
-    os.replace(part, dest)
-    return dest
-
-
 def fetch_files(spec: DatasetSpec, directory: Path, progress: ProgressFn | None = None) -> None:
     """Download the data set's files that ``directory`` lacks, trying each mirror in turn."""
     for remote in spec.files:
@@ -322,7 +289,8 @@ def fetch_files(spec: DatasetSpec, directory: Path, progress: ProgressFn | None 
         errors = []
         for mirror in spec.mirrors:
             try:
-                download(mirror + remote.name, dest, remote.md5, progress)
+                download(mirror + remote.name, dest, checksum=Checksum("md5", remote.md5),
+                         progress=progress)
                 break
             except CorpusError as err:
                 errors.append(str(err))

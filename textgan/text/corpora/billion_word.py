@@ -4,28 +4,23 @@ Training text is ``training-monolingual.tokenized.shuffled/news.en-000NN-of-0010
 NN = 01..99 (shard 00000 is excluded, as in the paper's code), held-out text is all 50
 ``heldout-monolingual.tokenized.shuffled/news.en.heldout-000NN-of-00050`` shards, always in shard
 order. Lines are read straight out of the .tar.gz (or an extracted copy) without unpacking it
-(:mod:`textgan.io.archive`).
+(:mod:`textgan.io.archive`); the tarball is fetched with :func:`textgan.io.download.download`.
 
 The URL, size and sha256 below are also recorded, with where they come from, in ``sources.toml``.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
 import re
 import tarfile
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from textgan import __version__
 from textgan.errors import CorpusError
 from textgan.io.archive import tar_members_in_order
+from textgan.io.download import Checksum, download, verified_digest
 from textgan.io.files import file_digest
 from textgan.io.progress import ProgressFn
 from textgan.text.corpora.base import (
@@ -51,11 +46,7 @@ _SHARDS = {
     "train": (TRAIN_DIR, re.compile(r"news\.en-(\d{5})-of-00100"), range(1, 100)),
     "valid": (HELDOUT_DIR, re.compile(r"news\.en\.heldout-(\d{5})-of-00050"), range(0, 50)),
 }
-_CHUNK = 1 << 20
-_DOWNLOAD_HINT = (
-    "check your connection (running again resumes), or download it yourself and pass "
-    "--corpus-path FILE"
-)
+_DOWNLOAD_HINT = "without internet, download it yourself and pass --corpus-path FILE"
 
 
 class BillionWordSource:
@@ -102,13 +93,14 @@ class BillionWordSource:
     def tarball(self) -> Path:
         """The tarball to read, downloading and verifying it into ``download_dir`` if needed."""
         if self._tarball is None:
-            self._tarball = fetch(
+            self._tarball = download(
                 self.url,
-                self.download_dir,
+                self.download_dir / self.url.rstrip("/").rsplit("/", 1)[-1],
+                checksum=None if self.sha256 is None else Checksum("sha256", self.sha256),
                 size=self.size,
-                sha256=self.sha256,
                 progress=self.progress,
                 timeout=self.timeout,
+                hint=_DOWNLOAD_HINT,
             )
         return self._tarball
 
@@ -161,9 +153,7 @@ class BillionWordSource:
         else:
             tarball = self.tarball()
             if self._digest is None:
-                self._digest = verified_sha256(
-                    tarball, size=None, sha256=None, progress=self.progress
-                )
+                self._digest = verified_digest(tarball, progress=self.progress)
             digest = self._digest
             info["format"] = "tarball"
             info["location"] = str(tarball.resolve())
@@ -230,165 +220,3 @@ def tar_shard_lines(path: Path, kind: str, encoding_errors: str = "strict") -> I
             f"{path} is not a readable .tar.gz or .tar ({err}); delete it and download it again, "
             "or pass the extracted directory as --corpus-path"
         ) from None
-
-
-# --- downloading --------------------------------------------------------------------------------
-
-
-def _marker(path: Path) -> Path:
-    return path.with_name(path.name + ".verified.json")
-
-
-def _move_aside(path: Path, final: Path) -> Path:
-    bad = final.with_name(final.name + ".corrupt")
-    n = 1
-    while bad.exists():
-        bad = final.with_name(f"{final.name}.corrupt{n}")
-        n += 1
-    os.replace(path, bad)
-    return bad
-
-
-def verified_sha256(
-    path: Path,
-    *,
-    size: int | None,
-    sha256: str | None,
-    progress: ProgressFn | None = None,
-    final: Path | None = None,
-) -> str:
-    """Check ``path`` against the expected size/sha256 and return its sha256.
-
-    The result is cached in ``<file>.verified.json`` (keyed on size and mtime) so later runs do not
-    re-hash 1.7 GB. Without an expected sha256, the one recorded after the first complete
-    download is the reference. A mismatch moves the file aside (``.corrupt``) and raises.
-    """
-    final = final or path
-    stat = path.stat()
-    marker = _marker(final)
-    recorded: dict[str, Any] = {}
-    if marker.exists():
-        try:
-            recorded = json.loads(marker.read_text())
-        except (OSError, ValueError):
-            recorded = {}
-    if size is not None and stat.st_size != size:
-        bad = _move_aside(path, final)
-        raise CorpusError(
-            f"{final.name} has {stat.st_size} bytes, expected {size}; it was moved to {bad}, "
-            "run again to download it afresh"
-        )
-    same_file = (
-        recorded.get("size") == stat.st_size and recorded.get("mtime_ns") == stat.st_mtime_ns
-    )
-    if same_file and recorded.get("sha256") and sha256 in (None, recorded["sha256"]):
-        return str(recorded["sha256"])
-    digest = file_digest(path, "sha256", progress, f"verifying {final.name}")
-    expected = sha256 or recorded.get("sha256")
-    if expected and digest != expected:
-        bad = _move_aside(path, final)
-        marker.unlink(missing_ok=True)
-        raise CorpusError(
-            f"sha256 mismatch for {final.name}: expected {expected}, got {digest}; the file was "
-            f"moved to {bad}, run again to download it afresh"
-        )
-    return digest
-
-
-def _write_marker(path: Path, digest: str, published: bool) -> None:
-    stat = path.stat()
-    record = {
-        "sha256": digest,
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "checked_against": "published sha256"
-        if published
-        else "none published: recorded after the first complete download",
-    }
-    tmp = _marker(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, _marker(path))
-
-
-def fetch(
-    url: str,
-    download_dir: Path,
-    *,
-    size: int | None,
-    sha256: str | None,
-    progress: ProgressFn | None = None,
-    timeout: float = 60.0,
-    filename: str | None = None,
-) -> Path:
-    """Download ``url`` into ``download_dir`` (resuming a ``.part``), verify it, and return it."""
-    final = Path(download_dir) / (filename or url.rstrip("/").rsplit("/", 1)[-1])
-    if final.exists():
-        digest = verified_sha256(final, size=size, sha256=sha256, progress=progress)
-        _write_marker(final, digest, published=sha256 is not None)
-        return final
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CorpusError(f"cannot create download directory {final.parent}: {err}") from None
-    part = final.with_name(final.name + ".part")
-    _download(url, part, size=size, progress=progress, timeout=timeout)
-    got = part.stat().st_size
-    if size is not None and got < size:
-        raise CorpusError(
-            f"could not download {url}: it stopped at {got} of {size} bytes; {_DOWNLOAD_HINT}"
-        )
-    digest = verified_sha256(part, size=size, sha256=sha256, progress=progress, final=final)
-    os.replace(part, final)  # atomic: a reader never sees a half-written tarball
-    _write_marker(final, digest, published=sha256 is not None)
-    return final
-
-
-def _download(
-    url: str, part: Path, *, size: int | None, progress: ProgressFn | None, timeout: float
-) -> None:
-    have = part.stat().st_size if part.exists() else 0
-    if size is not None and have > size:
-        part.unlink()
-        have = 0
-    if size is not None and have == size:
-        return  # complete already; verification decides whether it is good
-    request = urllib.request.Request(url, headers={"User-Agent": f"textgan/{__version__}"})
-    if have:
-        request.add_header("Range", f"bytes={have}-")
-    desc = f"downloading {part.name.removesuffix('.part')}"
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            append = (
-                have > 0
-                and response.status == 206
-                and response.headers.get("Content-Range", "").startswith(f"bytes {have}-")
-            )
-            if not append:
-                have = 0  # the server sent the whole file
-            length = response.headers.get("Content-Length")
-            total = have + int(length) if length is not None and length.isdigit() else size
-            with open(part, "ab" if append else "wb") as out:
-                while chunk := response.read(_CHUNK):
-                    out.write(chunk)
-                    have += len(chunk)
-                    if progress is not None:
-                        progress(desc, have, total)
-            if total is not None and have < total:
-                raise CorpusError(
-                    f"could not download {url}: the connection closed after {have} of {total} "
-                    f"bytes; {_DOWNLOAD_HINT}"
-                )
-    except urllib.error.HTTPError as err:
-        if err.code == 416 and have:
-            # Our range starts at or past the end: the .part is stale; start over once.
-            part.unlink()
-            _download(url, part, size=size, progress=progress, timeout=timeout)
-            return
-        raise CorpusError(
-            f"could not download {url}: HTTP {err.code} {err.reason}; {_DOWNLOAD_HINT}"
-        ) from None
-    except urllib.error.URLError as err:
-        raise CorpusError(f"could not download {url}: {err.reason}; {_DOWNLOAD_HINT}") from None
-    except (OSError, http.client.HTTPException) as err:
-        reason = str(err) or type(err).__name__
-        raise CorpusError(f"could not download {url}: {reason}; {_DOWNLOAD_HINT}") from None
