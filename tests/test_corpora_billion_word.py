@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import io
-import os
 import random
 import socket
 import tarfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_http import Server
 
 from textgan.errors import CorpusError
 from textgan.text.corpora import billion_word as bw
-from textgan.text.corpora.billion_word import BillionWordSource, fetch, tar_shard_lines
+from textgan.text.corpora.billion_word import BillionWordSource, tar_shard_lines
 
 TOP = bw.TOP_DIR
 TRAIN = f"{TOP}/{bw.TRAIN_DIR}"
@@ -209,181 +207,50 @@ def test_sources_toml_matches_constants():
     assert len(bw.SHA256) == 64 and int(bw.SHA256, 16) >= 0
 
 
-# --- downloading --------------------------------------------------------------------------------
-
-
-class Server:
-    """A local HTTP server for one file, with Range support and failure switches."""
-
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
-        self.requests: list[dict[str, str | None]] = []
-        self.ignore_range = False
-        self.cut_after: int | None = None  # close the connection after this many body bytes
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                server.requests.append({"path": self.path, "range": self.headers.get("Range")})
-                if self.path != "/corpus.tar.gz":
-                    self.send_error(404)
-                    return
-                data, start = server.payload, 0
-                header = self.headers.get("Range")
-                if header and not server.ignore_range:
-                    start = int(header.removeprefix("bytes=").split("-")[0])
-                    if start >= len(data):
-                        self.send_response(416)
-                        self.send_header("Content-Range", f"bytes */{len(data)}")
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                else:
-                    self.send_response(200)
-                body = data[start:]
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if server.cut_after is not None:
-                    self.wfile.write(body[: server.cut_after])
-                    server.cut_after = None
-                    self.close_connection = True
-                    return
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/corpus.tar.gz"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+# --- downloading (the downloader itself is tested in test_io_download.py) ---------------------
 
 
 @pytest.fixture()
 def server(tarball: Path) -> Iterator[Server]:
-    srv = Server(tarball.read_bytes())
+    srv = Server({"/corpus.tar.gz": tarball.read_bytes()})
     yield srv
     srv.close()
 
 
-def expected(server: Server) -> dict[str, object]:
-    return {"size": len(server.payload), "sha256": hashlib.sha256(server.payload).hexdigest()}
+def published(server: Server) -> dict[str, object]:
+    payload = server.files["/corpus.tar.gz"]
+    return {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
 
 
-def test_download_verifies_and_is_then_reused(server: Server, tmp_path: Path):
-    calls: list[tuple[str, int, int | None]] = []
-    dl = tmp_path / "dl"
-    path = fetch(server.url, dl, progress=lambda *a: calls.append(a), timeout=5, **expected(server))
-    assert path == dl / "corpus.tar.gz"
-    assert path.read_bytes() == server.payload
-    assert not (dl / "corpus.tar.gz.part").exists()
-    downloads = [c for c in calls if c[0].startswith("downloading")]
-    assert downloads[-1][1:] == (len(server.payload), len(server.payload))
-    # Second call: no request, no re-hash (the marker records the verified sha256).
-    calls.clear()
-    assert fetch(server.url, dl, timeout=5, progress=lambda *a: calls.append(a),
-                 **expected(server)) == path
-    assert len(server.requests) == 1
-    assert calls == []
-
-
-def test_source_downloads_on_first_use(server: Server, tmp_path: Path):
-    source = BillionWordSource(download_dir=tmp_path / "dl", url=server.url, timeout=5,
-                               **expected(server))
+def test_source_downloads_on_first_use_then_reuses(server: Server, tmp_path: Path):
+    source = BillionWordSource(download_dir=tmp_path / "dl", url=server.url("/corpus.tar.gz"),
+                               timeout=5, **published(server))
     assert server.requests == []  # lazy: nothing fetched before the lines are wanted
     train, valid = read(source)
     assert train == EXPECTED_TRAIN and valid == EXPECTED_VALID
+    assert (tmp_path / "dl" / "corpus.tar.gz").read_bytes() == server.files["/corpus.tar.gz"]
+    info = source.describe()
+    assert info["sha256"] == published(server)["sha256"] and info["sha256_matches_published"]
+    again = BillionWordSource(download_dir=tmp_path / "dl", url=server.url("/corpus.tar.gz"),
+                              timeout=5, **published(server))
+    assert read(again) == (train, valid)
     assert len(server.requests) == 1
 
 
-def test_resumes_partial_download_with_range(server: Server, tmp_path: Path):
+def test_source_checksum_mismatch_is_one_line(server: Server, tmp_path: Path):
     dl = tmp_path / "dl"
-    dl.mkdir()
-    half = len(server.payload) // 2
-    (dl / "corpus.tar.gz.part").write_bytes(server.payload[:half])
-    path = fetch(server.url, dl, timeout=5, **expected(server))
-    assert server.requests[-1]["range"] == f"bytes={half}-"
-    assert path.read_bytes() == server.payload
-
-
-def test_dropped_connection_keeps_part_then_resumes(server: Server, tmp_path: Path):
-    dl = tmp_path / "dl"
-    server.cut_after = 100
-    with pytest.raises(CorpusError, match="could not download") as err:
-        fetch(server.url, dl, timeout=5, **expected(server))
-    assert "\n" not in str(err.value)
-    assert (dl / "corpus.tar.gz.part").read_bytes() == server.payload[:100]
-    path = fetch(server.url, dl, timeout=5, **expected(server))
-    assert server.requests[-1]["range"] == "bytes=100-"
-    assert path.read_bytes() == server.payload
-
-
-def test_server_ignoring_range_restarts_cleanly(server: Server, tmp_path: Path):
-    dl = tmp_path / "dl"
-    dl.mkdir()
-    (dl / "corpus.tar.gz.part").write_bytes(b"junk that is not a prefix")
-    server.ignore_range = True
-    path = fetch(server.url, dl, timeout=5, **expected(server))
-    assert path.read_bytes() == server.payload
-
-
-def test_stale_part_answered_416_restarts(server: Server, tmp_path: Path):
-    dl = tmp_path / "dl"
-    dl.mkdir()
-    (dl / "corpus.tar.gz.part").write_bytes(server.payload + b"extra bytes")
-    path = fetch(server.url, dl, size=None, sha256=None, timeout=5)
-    assert [r["range"] for r in server.requests] == [f"bytes={len(server.payload) + 11}-", None]
-    assert path.read_bytes() == server.payload
-
-
-def test_checksum_mismatch_moves_file_aside(server: Server, tmp_path: Path):
-    dl = tmp_path / "dl"
+    source = BillionWordSource(download_dir=dl, url=server.url("/corpus.tar.gz"), timeout=5,
+                               size=None, sha256="0" * 64)
     with pytest.raises(CorpusError, match="sha256 mismatch") as err:
-        fetch(server.url, dl, size=len(server.payload), sha256="0" * 64, timeout=5)
-    assert "moved to" in str(err.value)
-    assert not (dl / "corpus.tar.gz").exists()
-    assert not (dl / "corpus.tar.gz.part").exists()
-    assert (dl / "corpus.tar.gz.corrupt").read_bytes() == server.payload
-    # A later run downloads afresh rather than reusing the bad file.
-    fetch(server.url, dl, timeout=5, **expected(server))
-    assert len(server.requests) == 2
-
-
-def test_existing_file_of_wrong_size_is_moved_aside(server: Server, tmp_path: Path):
-    dl = tmp_path / "dl"
-    dl.mkdir()
-    (dl / "corpus.tar.gz").write_bytes(b"short")
-    with pytest.raises(CorpusError, match="expected"):
-        fetch(server.url, dl, timeout=5, **expected(server))
-    assert (dl / "corpus.tar.gz.corrupt").read_bytes() == b"short"
-
-
-def test_without_published_checksum_first_download_is_the_reference(server: Server, tmp_path: Path):
-    dl = tmp_path / "dl"
-    path = fetch(server.url, dl, size=None, sha256=None, timeout=5)
-    marker = (dl / "corpus.tar.gz.verified.json").read_text()
-    assert hashlib.sha256(server.payload).hexdigest() in marker
-    assert "recorded after the first complete download" in marker
-    # The file changes on disk: the next run notices.
-    data = bytearray(path.read_bytes())
-    data[-1] ^= 0xFF
-    path.write_bytes(bytes(data))
-    os.utime(path, ns=(1, 1))
-    with pytest.raises(CorpusError, match="sha256 mismatch"):
-        fetch(server.url, dl, size=None, sha256=None, timeout=5)
+        list(source.train_lines())
+    assert "\n" not in str(err.value) and "--corpus-path FILE" in str(err.value)
+    assert list(dl.iterdir()) == []  # no corrupt tarball left to be read later
 
 
 def test_http_error_and_refused_connection(server: Server, tmp_path: Path):
+    url = server.url("/missing.tar.gz")
     with pytest.raises(CorpusError, match="HTTP 404") as err:
-        fetch(server.url.replace("corpus", "missing"), tmp_path, size=None, sha256=None, timeout=5)
+        list(BillionWordSource(download_dir=tmp_path, url=url, timeout=5).train_lines())
     assert "--corpus-path FILE" in str(err.value)
     with socket.socket() as sock:  # a port that nothing listens on
         sock.bind(("127.0.0.1", 0))

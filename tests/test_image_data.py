@@ -2,7 +2,6 @@
 
 import gzip
 import hashlib
-import io
 import os
 import pickle
 import struct
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from local_http import Server
 
 import textgan.image.data as data
 from textgan.errors import CorpusError
@@ -233,42 +233,52 @@ def test_cifar_reader_refuses_numpy_subclasses_and_objects(tmp_path):
         read_cifar_batch(tmp_path / "short")
 
 
-class _Response(io.BytesIO):
-    def __init__(self, payload: bytes) -> None:
-        super().__init__(payload)
-        self.headers = {"Content-Length": str(len(payload))}
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def test_download_checks_md5_and_tries_mirrors(tmp_path, monkeypatch):
+def test_download_checks_md5_and_tries_mirrors(tmp_path):
     payload = gzip.compress(idx_bytes(images(3)))
     good_md5 = hashlib.md5(payload).hexdigest()
-    spec = DatasetSpec("tiny", 1, 28, (0.0, 1.0), mirrors=("http://bad/", "http://good/"),
-                       files=(RemoteFile("train-images-idx3-ubyte.gz", good_md5),))
-    served = []
-
-    def fake_urlopen(request, timeout=None):
-        served.append(request.full_url)
-        return _Response(b"corrupted" if request.full_url.startswith("http://bad/") else payload)
-
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen)
-    progress = []
-    data.fetch_files(spec, tmp_path, lambda what, done, total: progress.append((done, total)))
-    assert served == ["http://bad/train-images-idx3-ubyte.gz", "http://good/train-images-idx3-ubyte.gz"]
+    server = Server({"/bad/train-images-idx3-ubyte.gz": b"corrupted",
+                     "/good/train-images-idx3-ubyte.gz": payload})
+    try:
+        spec = DatasetSpec("tiny", 1, 28, (0.0, 1.0),
+                           mirrors=(server.url("/bad/"), server.url("/good/")),
+                           files=(RemoteFile("train-images-idx3-ubyte.gz", good_md5),))
+        progress = []
+        data.fetch_files(spec, tmp_path, lambda what, done, total: progress.append((done, total)))
+    finally:
+        server.close()
+    assert [r["path"] for r in server.requests] == ["/bad/train-images-idx3-ubyte.gz",
+                                                    "/good/train-images-idx3-ubyte.gz"]
     assert (tmp_path / "train-images-idx3-ubyte.gz").read_bytes() == payload
     assert progress[-1] == (len(payload), len(payload))
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_failed_download_leaves_nothing_and_says_what_to_do(tmp_path, monkeypatch):
-    spec = DatasetSpec("tiny", 1, 28, (0.0, 1.0), mirrors=("http://only/",),
-                       files=(RemoteFile("f.gz", "0" * 32),))
-    monkeypatch.setattr(data.urllib.request, "urlopen", lambda r, timeout=None: _Response(b"x"))
-    with pytest.raises(CorpusError, match="expected 0{32}.*--data-path"):
-        data.fetch_files(spec, tmp_path)
+def test_failed_download_leaves_nothing_and_says_what_to_do(tmp_path):
+    server = Server({"/only/f.gz": b"x"})
+    try:
+        spec = DatasetSpec("tiny", 1, 28, (0.0, 1.0), mirrors=(server.url("/only/"),),
+                           files=(RemoteFile("f.gz", "0" * 32),))
+        with pytest.raises(CorpusError, match="md5 mismatch.*expected 0{32}.*--data-path") as err:
+            data.fetch_files(spec, tmp_path)
+    finally:
+        server.close()
+    assert "\n" not in str(err.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_published_mirrors_and_checksums_are_unchanged():
+    # Downloads go to the same places and are checked against the same published MD5s.
+    assert {name: (spec.mirrors, [(f.name, f.md5) for f in spec.files])
+            for name, spec in data.DATASETS.items()} == {
+        "mnist": (("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                   "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+                  [("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                   ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3")]),
+        "fashion-mnist": (("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                           "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/"
+                           "data/fashion/"),
+                          [("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+                           ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79")]),
+        "cifar10": (("https://www.cs.toronto.edu/~kriz/",),
+                    [("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a")]),
+    }

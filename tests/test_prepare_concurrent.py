@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
+from filelock import FileLock
 
-from textgan.core.filelock import exclusive
-from textgan.text.prepare import TextDataConfig, load_corpus
+from textgan.text.corpora import open_source
+from textgan.text.prepare import TextDataConfig, load_corpus, prepared_dir_for
 
 
 def _prepare(data_dir: str, corpus_path: str, queue: mp.Queue) -> None:
@@ -38,25 +40,60 @@ def test_two_processes_prepare_the_same_corpus(tmp_path: Path):
         p.join(timeout=30)
     assert [r[0] for r in results] == ["ok", "ok"], results
     assert results[0][1:] == results[1][1:]  # the same directory and the same ids
-    names = sorted(p.name for p in data.iterdir())
-    assert len(names) == 1 and not names[0].endswith((".partial", ".lock")), names
+    # Only the prepared directory remains: no .partial, no lock file.
+    assert [p.name for p in data.iterdir()] == [Path(results[0][1]).name]
 
 
-def test_lock_excludes_and_leaves_no_file(tmp_path: Path):
-    lock = tmp_path / "x.lock"
+def test_preparation_waits_for_the_lock_beside_the_prepared_dir(tmp_path: Path):
+    text = tmp_path / "corpus.txt"
+    text.write_text("the cat sat on the mat\n" * 50)
+    data = tmp_path / "data"
+    cfg = TextDataConfig(corpus="files", corpus_path=str(text), data_dir=str(data), seq_len=16)
+    target = prepared_dir_for(open_source("files", str(text), download_dir=data).name, cfg)
+    data.mkdir()
     ctx = mp.get_context("spawn")
-    with exclusive(lock):
-        assert lock.exists()
-        child = ctx.Process(target=_hold, args=(str(lock), str(tmp_path / "child-done")))
+    queue = ctx.Queue()
+    with FileLock(target.with_name(target.name + ".lock")):
+        child = ctx.Process(target=_prepare, args=(str(data), str(text), queue))
         child.start()
-        time.sleep(1.0)
-        assert not (tmp_path / "child-done").exists()  # still waiting for us
+        time.sleep(3.0)
+        assert not target.exists()  # the child waits for us before it starts preparing
+        assert not target.with_name(target.name + ".partial").exists()
+    status, directory, _ = queue.get(timeout=120)
     child.join(timeout=30)
-    assert child.exitcode == 0
-    assert (tmp_path / "child-done").exists()
-    assert not lock.exists()
+    assert child.exitcode == 0 and status == "ok" and directory == str(target)
+    assert [p.name for p in data.iterdir()] == [target.name]  # the lock file is removed
 
 
-def _hold(lock: str, done: str) -> None:
-    with exclusive(Path(lock)):
-        Path(done).write_text(str(os.getpid()))
+def test_failed_preparation_removes_its_partial_while_holding_the_lock(tmp_path: Path, monkeypatch):
+    import fcntl
+    import shutil
+
+    from textgan.errors import CorpusError
+    from textgan.text import prepare
+
+    text = tmp_path / "corpus.txt"
+    text.write_bytes(b"fine line\nbad \xff byte\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    states: list[str] = []
+    real_rmtree = shutil.rmtree
+
+    def rmtree(path, *args, **kwargs):
+        if str(path).endswith(".partial"):
+            # A second open file description conflicts with the holder's flock, even in-process.
+            fd = os.open(str(path).removesuffix(".partial") + ".lock", os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                states.append("free")
+            except BlockingIOError:
+                states.append("held")
+            finally:
+                os.close(fd)
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(prepare.shutil, "rmtree", rmtree)
+    with pytest.raises(CorpusError, match="invalid UTF-8"):
+        load_corpus(TextDataConfig(corpus="files", corpus_path=str(text), data_dir=str(data)))
+    assert states == ["held"]
+    assert list(data.iterdir()) == []  # no .partial, no lock file

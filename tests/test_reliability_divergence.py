@@ -51,8 +51,7 @@ def test_huge_learning_rate_stops_and_keeps_the_last_good_checkpoint(tmp_path, c
     good = checkpoint_files(s)
     assert list(good) == ["step_00000002.pt"]
     for opt in (s.trainer.opt_g, s.trainer.opt_d):  # inject: lr 1e38 overflows within a step
-        for group in opt.param_groups:
-            group["lr"] = 1e38
+        s.trainer.base_lr[opt] = 1e38
     with pytest.raises(DivergenceError) as err:
         list(events)
     message = str(err.value)

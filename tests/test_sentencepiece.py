@@ -234,9 +234,9 @@ class FixedGenerator(torch.nn.Module):
 
 
 def test_sample_hook_decodes_pieces_and_strips_pad(tmp_path, corpus_file):
+    from textgan.core.mode import Sampler
     from textgan.core.run import Run
     from textgan.text.corpora import open_source
-    from textgan.core.mode import Sampler
     from textgan.text.mode import sample_hook
 
     cfg = TextDataConfig(corpus_path=str(corpus_file), data_dir=str(tmp_path / "data"), seq_len=8,

@@ -24,3 +24,7 @@ class ConfigError(TextganError):
 
 class DivergenceError(TextganError):
     """Training produced NaN or Inf; the last good checkpoint is kept."""
+
+
+class DownloadError(CorpusError):
+    """A download failed, or the file does not match its published size or checksum."""

@@ -45,7 +45,7 @@ def save_png(fig: Figure, path: str | Path, dpi: float | None = None) -> Path:
     """Render ``fig`` as PNG and write it to ``path`` atomically (a reader never sees half a file);
     ``dpi`` defaults to the figure's own."""
     # Imported here: core.checkpoint loads torch, which textgan.eval (a user of this module) avoids.
-    from textgan.core.checkpoint import atomic_write_bytes
+    from textgan.io.atomic import atomic_write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi="figure" if dpi is None else dpi)

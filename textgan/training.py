@@ -24,12 +24,13 @@ from textgan.config import apply_overrides, load_toml
 from textgan.core.checkpoint import CheckpointError, load_checkpoint
 from textgan.core.distributed import Context, LocalContext, RankShare, init_from_env, rank_seed
 from textgan.core.loop import StepEvent, fit
-from textgan.core.mode import SECTIONS, Mode, ModeSetup, ProgressFn, RunConfig
+from textgan.core.mode import SECTIONS, Mode, ModeSetup, RunConfig
 from textgan.core.objectives import OBJECTIVE_DEFAULTS, objective_defaults
 from textgan.core.run import Run, latest_run, new_run_dir
 from textgan.core.trainer import TrainConfig, Trainer, seed_everything
 from textgan.device import resolve_device
 from textgan.errors import ConfigError, TextganError
+from textgan.io.progress import ProgressFn
 from textgan.modes import get_mode
 
 # What may change when a run resumes: how long and where it runs, how often it reports.

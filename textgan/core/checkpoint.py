@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from textgan.errors import CheckpointError
+from textgan.io.atomic import atomic_write_bytes
 
 CHECKPOINT_FORMAT = 2
 FOOTER_MAGIC = b"textgan-ckpt-v2\n"
@@ -46,40 +47,6 @@ _STALE_TMP = re.compile(r"^\.(step_\d{8}|best)\.(pt|json)\.tmp-\d+$")
 BEST = "best.pt"  # the best checkpoint by a metric, outside the rotation
 BEST_RECORD = "best.json"  # {"metric", "value", "step"} of best.pt, written after it
 _READ_CHUNK = 1 << 22
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # some platforms cannot open directories; rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, write: Any) -> None:
-    """Write a file so that ``path`` holds either its old content or the complete new one.
-
-    ``write(f)`` writes into a temporary file beside ``path``; it is flushed, fsynced and renamed
-    over ``path`` (rename is atomic on POSIX), then the directory is fsynced. On any error the
-    temporary file is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 def to_plain(value: Any) -> Any:

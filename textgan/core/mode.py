@@ -25,10 +25,10 @@ from textgan.core.loop import Hook
 from textgan.core.run import Run
 from textgan.core.trainer import BatchSource, TrainConfig
 from textgan.errors import CheckpointError, ConfigError
+from textgan.io.progress import ProgressFn
 
 SECTIONS = ("train", "data", "model")
 Preset = dict[str, dict[str, Any]]  # section -> {setting: value}, differences from the defaults
-ProgressFn = Callable[[str, int, int | None], None]
 
 
 @dataclass

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from textgan.config import load_toml, to_toml
-from textgan.core.checkpoint import CheckpointStore, atomic_write_bytes, load_checkpoint
+from textgan.core.checkpoint import CheckpointStore, load_checkpoint
 from textgan.errors import CheckpointError, ConfigError, TextganError
+from textgan.io.atomic import atomic_write_text
 
 CONFIG_FILE = "config.toml"
 METRICS_FILE = "metrics.jsonl"
@@ -52,10 +53,9 @@ class Run:
         return run
 
     def write_config(self, config: dict[str, Any]) -> None:
-        text = to_toml(config).encode()
         with _disk_errors(self.config_path):
             self.dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(self.config_path, lambda f: f.write(text))
+            atomic_write_text(self.config_path, to_toml(config))
 
     def read_config(self) -> dict[str, Any]:
         try:
@@ -85,10 +85,10 @@ class Run:
     def truncate_metrics(self, after_step: int) -> None:
         """Drop records logged after ``after_step`` (they are redone when a run resumes)."""
         kept = [r for r in self.read_metrics() if r.get("step", 0) <= after_step]
-        text = "".join(json.dumps(r) + "\n" for r in kept).encode()
+        text = "".join(json.dumps(r) + "\n" for r in kept)
         if self.metrics_path.exists():
             with _disk_errors(self.metrics_path):
-                atomic_write_bytes(self.metrics_path, lambda f: f.write(text))
+                atomic_write_text(self.metrics_path, text)
 
     def sample_path(self, step: int, suffix: str = ".txt") -> Path:
         """``samples/step_XXXXXXXX<suffix>``: where a step's samples go, in every mode."""
@@ -104,9 +104,8 @@ class Run:
         return path
 
     def write_samples(self, step: int, lines: list[str]) -> Path:
-        text = "".join(line + "\n" for line in lines).encode()
-        return self.write_sample_file(
-            step, ".txt", lambda path: atomic_write_bytes(path, lambda f: f.write(text)))
+        text = "".join(line + "\n" for line in lines)
+        return self.write_sample_file(step, ".txt", lambda path: atomic_write_text(path, text))
 
 
 @contextmanager

@@ -12,15 +12,10 @@ crafted file cannot run code when it is loaded (``pickle.load`` would run whatev
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
-import os
 import pickle
 import struct
 import tarfile
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,11 +23,9 @@ from typing import IO, Any
 import numpy as np
 
 from textgan.errors import CorpusError
-
-ProgressFn = Callable[[str, int, int | None], None]
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 1 << 20
+from textgan.io.download import Checksum, download
+from textgan.io.files import is_gzip
+from textgan.io.progress import ProgressFn
 
 
 @dataclass(frozen=True)
@@ -111,12 +104,7 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dty
 
 def _read_maybe_gzip(path: Path) -> bytes:
     try:
-        with open(path, "rb") as f:
-            head = f.read(2)
-            f.seek(0)
-            if head == _GZIP_MAGIC:
-                with gzip.GzipFile(fileobj=f) as g:
-                    return g.read()
+        with (gzip.open if is_gzip(path) else open)(path, "rb") as f:
             return f.read()
     except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise CorpusError(f"cannot read {path}: {err}") from None
@@ -292,43 +280,6 @@ def _load_cifar_tar(spec: DatasetSpec, path: Path) -> ImageSet:
 # --- locating and downloading ---------------------------------------------------------------------
 
 
-def md5_file(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def download(url: str, dest: Path, md5: str, progress: ProgressFn | None = None,
-             timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``dest`` through ``dest.part``, check its MD5, then rename (atomic)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    request = urllib.request.Request(url, headers={"User-Agent": "textgan"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            done = 0
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(f"downloading {dest.name}", done, total)
-    except (urllib.error.URLError, OSError, TimeoutError) as err:
-        part.unlink(missing_ok=True)
-        reason = getattr(err, "reason", None) or err
-        raise CorpusError(f"could not download {url}: {reason}") from None
-    got = md5_file(part)
-    if got != md5:
-        part.unlink(missing_ok=True)
-        raise CorpusError(f"{url} downloaded with MD5 {got}, expected {md5}; try again later or "
-                          "download it yourself and pass --data-path")
-    os.replace(part, dest)
-    return dest
-
-
 def fetch_files(spec: DatasetSpec, directory: Path, progress: ProgressFn | None = None) -> None:
     """Download the data set's files that ``directory`` lacks, trying each mirror in turn."""
     for remote in spec.files:
@@ -338,7 +289,8 @@ def fetch_files(spec: DatasetSpec, directory: Path, progress: ProgressFn | None 
         errors = []
         for mirror in spec.mirrors:
             try:
-                download(mirror + remote.name, dest, remote.md5, progress)
+                download(mirror + remote.name, dest, checksum=Checksum("md5", remote.md5),
+                         progress=progress)
                 break
             except CorpusError as err:
                 errors.append(str(err))

@@ -21,7 +21,6 @@ from textgan.core.loop import Hook
 from textgan.core.mode import (
     Mode,
     ModeSetup,
-    ProgressFn,
     RunConfig,
     Sampler,
     SampleResult,
@@ -34,6 +33,7 @@ from textgan.image import presets as image_presets
 from textgan.image.data import DatasetSpec, ImageSet, dataset_spec, load_images
 from textgan.image.grid import to_uint8, write_grid
 from textgan.image.models import ImageModelConfig, build_image_models
+from textgan.io.progress import ProgressFn
 
 SAMPLE_SEED = 1234  # grids show one fixed set of z improving over training
 SWD_SEED = 4321  # fixed real subset, noise and projections: values are comparable across steps

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textgan.core.checkpoint import atomic_write_bytes
 from textgan.errors import TextganError
+from textgan.io.atomic import atomic_write_bytes
 from textgan.plots import require_matplotlib
 from textgan.report.data import default_out, load_run, run_labels
 from textgan.report.html import render_html

@@ -24,7 +24,8 @@ from textgan.eval import (
     quality_diversity_sweep,
 )
 from textgan.eval.oracle import oracle_scores
-from textgan.text.prepare import PreparedCorpus, ProgressFn, TextDataConfig, load_corpus
+from textgan.io.progress import ProgressFn
+from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
 
 JSText = Literal["valid", "train"]
 PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples

@@ -13,9 +13,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from textgan.core.loop import Hook
-from textgan.core.mode import Mode, ModeSetup, ProgressFn, RunConfig, Sampler, SampleResult
+from textgan.core.mode import Mode, ModeSetup, RunConfig, Sampler, SampleResult
 from textgan.core.run import Run
 from textgan.errors import CheckpointError, CorpusError
+from textgan.io.progress import ProgressFn
 from textgan.text import presets as text_presets
 from textgan.text.models import TextModelConfig, build_models, generator_from_checkpoint
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus

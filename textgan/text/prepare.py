@@ -40,7 +40,7 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from itertools import islice
@@ -48,16 +48,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from filelock import FileLock
 
 from textgan.config import as_dict
-from textgan.core.checkpoint import atomic_write_bytes
-from textgan.core.filelock import exclusive
 from textgan.errors import ConfigError, CorpusError
+from textgan.io.atomic import atomic_write_text
+from textgan.io.progress import ProgressFn
 from textgan.text.tokenizer import CharTokenizer
 
 PREPARED_FORMAT = 1
 CHUNK_LINES = 65_536
-ProgressFn = Callable[[str, int, int | None], None]
 
 
 @dataclass
@@ -253,15 +253,22 @@ def prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | None
     if not force and (target / "meta.json").is_file():
         return PreparedCorpus.open(target)  # prepared already (maybe read-only): no lock needed
     new_data_dir = not Path(cfg.data_dir).exists()
+    lock = target.with_name(target.name + ".lock")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # Another process preparing the same corpus: wait for it, then reuse its result.
-        with exclusive(target.with_name(target.name + ".lock")):
+        with FileLock(lock):
             try:
                 return _prepare_corpus(source, cfg, progress, force)
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)  # still under the lock: only ours
                 raise
+            finally:
+                # Leave no lock file behind (filelock keeps it by default). It is unlinked while
+                # still held: a waiter that then locks the old file finds it unlinked and
+                # retries on a fresh one (filelock re-checks st_nlink after locking), and after
+                # a success whoever locks next finds the result and writes nothing.
+                lock.unlink(missing_ok=True)
     except BaseException as err:
         if new_data_dir:  # created for nothing: leave no trace (rmdir refuses a non-empty one)
             with suppress(OSError):
@@ -295,7 +302,7 @@ def _prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | Non
     if n_seen == 0:
         shutil.rmtree(partial)
         raise CorpusError(f"corpus '{source.name}' has no training lines; check the path or source")
-    atomic_write_bytes(partial / "vocab.json", lambda f: f.write(tokenizer.to_json().encode()))
+    atomic_write_text(partial / "vocab.json", tokenizer.to_json())
     n_train = _write_split(source.train_lines(), tokenizer, cfg.seq_len, partial / "train.bin",
                            progress, "encoding training text", n_seen)
     n_valid = _write_split(source.valid_lines(), tokenizer, cfg.seq_len, partial / "valid.bin",
@@ -313,8 +320,7 @@ def _prepare_corpus(source: Any, cfg: TextDataConfig, progress: ProgressFn | Non
         "seconds": round(time.time() - started, 2),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    text = json.dumps(meta, indent=2, ensure_ascii=False).encode()
-    atomic_write_bytes(partial / "meta.json", lambda f: f.write(text))
+    atomic_write_text(partial / "meta.json", json.dumps(meta, indent=2, ensure_ascii=False))
     if target.exists():
         shutil.rmtree(target)
     partial.rename(target)

@@ -20,7 +20,6 @@ from textgan.core.loop import Hook
 from textgan.core.mode import (
     Mode,
     ModeSetup,
-    ProgressFn,
     RunConfig,
     Sampler,
     SampleResult,
@@ -30,6 +29,7 @@ from textgan.core.objectives import interpolate, per_sample_grad_norm
 from textgan.core.run import Run, sample_output_for
 from textgan.errors import ConfigError
 from textgan.eval.swd import random_directions, sliced_wasserstein
+from textgan.io.progress import ProgressFn
 from textgan.toy import presets as toy_presets
 from textgan.toy.data import ToyBatches, centers, component_std, sample_toy
 from textgan.toy.models import ToyModelConfig, build_toy_models

@@ -13,7 +13,16 @@ Every source has a filesystem-safe ``name`` (``billion_word``, ``synthetic`` or
 ``valid_lines()`` iterators and ``describe()``.
 """
 
-from textgan.text.corpora.base import ProgressFn, Source, open_source
+from pathlib import Path
+
+from textgan.errors import CorpusError
+from textgan.io.progress import ProgressFn
+from textgan.text.corpora.base import (
+    CORPUS_CHOICES,
+    Source,
+    check_encoding_errors,
+    check_max_lines,
+)
 from textgan.text.corpora.billion_word import BillionWordSource
 from textgan.text.corpora.files import FilesSource
 from textgan.text.corpora.grammar import GRAMMAR_VERSION
@@ -25,8 +34,64 @@ __all__ = [
     "BillionWordSource",
     "FilesSource",
     "HFSource",
-    "ProgressFn",
     "Source",
     "SyntheticSource",
     "open_source",
 ]
+
+
+def open_source(
+    corpus: str | None,
+    corpus_path: str | None = None,
+    *,
+    valid_path: str | None = None,
+    download_dir: Path,
+    progress: ProgressFn | None = None,
+    max_lines: int | None = None,
+    encoding_errors: str = "strict",
+    seed: int = 0,
+) -> Source:
+    """Open the corpus named by ``corpus`` / ``corpus_path`` (see the package docstring).
+
+    Cheap checks (unknown name, missing path, ...) happen here; reading, downloading and the
+    checks that need the data happen lazily when lines are iterated or described.
+    """
+    check_encoding_errors(encoding_errors)
+    check_max_lines(max_lines)
+    kind = corpus.strip() if corpus is not None else None
+    if kind is None and corpus_path is None:
+        kind = "synthetic"
+    if kind is None or kind == "files":
+        if corpus_path is None:
+            raise CorpusError("--corpus files needs --corpus-path FILE, DIR or GLOB")
+        return FilesSource(
+            corpus_path, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors
+        )
+    if kind == "synthetic":
+        if corpus_path is not None or valid_path is not None:
+            raise CorpusError(
+                "the synthetic corpus is generated, it takes no --corpus-path/--valid-path; "
+                "drop them or use --corpus files"
+            )
+        return SyntheticSource(seed=seed, max_lines=max_lines)
+    if kind == "billion_word":
+        if valid_path is not None:
+            raise CorpusError(
+                "billion_word uses its own held-out shards; drop --valid-path or use --corpus files"
+            )
+        return BillionWordSource(
+            corpus_path,
+            download_dir=Path(download_dir),
+            progress=progress,
+            max_lines=max_lines,
+            encoding_errors=encoding_errors,
+        )
+    if kind.startswith("hf:"):
+        return HFSource(
+            kind[3:],
+            data_files=corpus_path,
+            valid_files=valid_path,
+            max_lines=max_lines,
+            encoding_errors=encoding_errors,
+        )
+    raise CorpusError(f"unknown corpus {corpus!r}; choose one of: {CORPUS_CHOICES}")

@@ -10,20 +10,17 @@ import gzip
 import hashlib
 import os
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from textgan.errors import CorpusError
-
-ProgressFn = Callable[[str, int, int | None], None]
-"""``progress(description, completed, total_or_None)``; the library's only way to report progress."""
+from textgan.io.files import is_gzip
 
 ENCODING_ERRORS = ("strict", "replace")
 CORPUS_CHOICES = "billion_word, synthetic, files (with --corpus-path), hf:NAME[/CONFIG][:SPLIT]"
 
 _READ_CHUNK = 1 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @runtime_checkable
@@ -96,17 +93,10 @@ def decode_lines(raw_lines: Iterable[bytes], where: str, encoding_errors: str) -
             yield text
 
 
-def is_gzip(path: Path) -> bool:
-    """True if ``path`` is gzip-compressed (by suffix or magic bytes)."""
-    if path.suffix == ".gz":
-        return True
-    with open(path, "rb") as fh:
-        return fh.read(2) == _GZIP_MAGIC
-
-
 def _file_chunks(path: Path) -> Iterator[bytes]:
-    opener = gzip.open if is_gzip(path) else open
     try:
+        # A .gz name counts too, so a corrupt .gz file is reported as corrupt, not read as text.
+        opener = gzip.open if path.suffix == ".gz" or is_gzip(path) else open
         with opener(path, "rb") as fh:
             while chunk := fh.read(_READ_CHUNK):
                 yield chunk
@@ -149,23 +139,6 @@ def cap(lines: Iterable[str], max_lines: int | None) -> Iterator[str]:
         close()  # release open files of an abandoned generator now, not at garbage collection
 
 
-def sha256_file(
-    path: Path, progress: ProgressFn | None = None, description: str | None = None
-) -> str:
-    """Hex sha256 of a file, reporting bytes hashed through ``progress``."""
-    total = path.stat().st_size
-    digest = hashlib.sha256()
-    done = 0
-    desc = description or f"sha256 {path.name}"
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_READ_CHUNK * 4):
-            digest.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(desc, done, total)
-    return digest.hexdigest()
-
-
 def fingerprint(paths: Iterable[Path]) -> str:
     """8 hex digits identifying files by sorted absolute path, size and mtime (cheap, no reads)."""
     digest = hashlib.sha256()
@@ -173,68 +146,3 @@ def fingerprint(paths: Iterable[Path]) -> str:
         st = os.stat(path)
         digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:8]
-
-
-def open_source(
-    corpus: str | None,
-    corpus_path: str | None = None,
-    *,
-    valid_path: str | None = None,
-    download_dir: Path,
-    progress: ProgressFn | None = None,
-    max_lines: int | None = None,
-    encoding_errors: str = "strict",
-    seed: int = 0,
-) -> Source:
-    """Open the corpus named by ``corpus`` / ``corpus_path`` (see the package docstring).
-
-    Cheap checks (unknown name, missing path, ...) happen here; reading, downloading and the
-    checks that need the data happen lazily when lines are iterated or described.
-    """
-    check_encoding_errors(encoding_errors)
-    check_max_lines(max_lines)
-    kind = corpus.strip() if corpus is not None else None
-    if kind is None and corpus_path is None:
-        kind = "synthetic"
-    if kind is None or kind == "files":
-        if corpus_path is None:
-            raise CorpusError("--corpus files needs --corpus-path FILE, DIR or GLOB")
-        from textgan.text.corpora.files import FilesSource
-
-        return FilesSource(
-            corpus_path, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors
-        )
-    if kind == "synthetic":
-        if corpus_path is not None or valid_path is not None:
-            raise CorpusError(
-                "the synthetic corpus is generated, it takes no --corpus-path/--valid-path; "
-                "drop them or use --corpus files"
-            )
-        from textgan.text.corpora.synthetic import SyntheticSource
-
-        return SyntheticSource(seed=seed, max_lines=max_lines)
-    if kind == "billion_word":
-        if valid_path is not None:
-            raise CorpusError(
-                "billion_word uses its own held-out shards; drop --valid-path or use --corpus files"
-            )
-        from textgan.text.corpora.billion_word import BillionWordSource
-
-        return BillionWordSource(
-            corpus_path,
-            download_dir=Path(download_dir),
-            progress=progress,
-            max_lines=max_lines,
-            encoding_errors=encoding_errors,
-        )
-    if kind.startswith("hf:"):
-        from textgan.text.corpora.hf import HFSource
-
-        return HFSource(
-            kind[3:],
-            data_files=corpus_path,
-            valid_files=valid_path,
-            max_lines=max_lines,
-            encoding_errors=encoding_errors,
-        )
-    raise CorpusError(f"unknown corpus {corpus!r}; choose one of: {CORPUS_CHOICES}")

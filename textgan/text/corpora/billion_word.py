@@ -3,36 +3,33 @@
 Training text is ``training-monolingual.tokenized.shuffled/news.en-000NN-of-00100`` for
 NN = 01..99 (shard 00000 is excluded, as in the paper's code), held-out text is all 50
 ``heldout-monolingual.tokenized.shuffled/news.en.heldout-000NN-of-00050`` shards, always in shard
-order. Lines are read straight out of the .tar.gz (or an extracted copy) without unpacking it.
+order. Lines are read straight out of the .tar.gz (or an extracted copy) without unpacking it
+(:mod:`textgan.io.archive`); the tarball is fetched with :func:`textgan.io.download.download`.
 
 The URL, size and sha256 below are also recorded, with where they come from, in ``sources.toml``.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
 import re
 import tarfile
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from textgan import __version__
 from textgan.errors import CorpusError
+from textgan.io.archive import tar_members_in_order
+from textgan.io.download import Checksum, download, verified_digest
+from textgan.io.files import file_digest
+from textgan.io.progress import ProgressFn
 from textgan.text.corpora.base import (
-    ProgressFn,
     cap,
     check_encoding_errors,
     check_max_lines,
     decode_lines,
     read_text_file,
     require_lines,
-    sha256_file,
     split_lines,
 )
 
@@ -49,11 +46,7 @@ _SHARDS = {
     "train": (TRAIN_DIR, re.compile(r"news\.en-(\d{5})-of-00100"), range(1, 100)),
     "valid": (HELDOUT_DIR, re.compile(r"news\.en\.heldout-(\d{5})-of-00050"), range(0, 50)),
 }
-_CHUNK = 1 << 20
-_DOWNLOAD_HINT = (
-    "check your connection (running again resumes), or download it yourself and pass "
-    "--corpus-path FILE"
-)
+_DOWNLOAD_HINT = "without internet, download it yourself and pass --corpus-path FILE"
 
 
 class BillionWordSource:
@@ -100,13 +93,14 @@ class BillionWordSource:
     def tarball(self) -> Path:
         """The tarball to read, downloading and verifying it into ``download_dir`` if needed."""
         if self._tarball is None:
-            self._tarball = fetch(
+            self._tarball = download(
                 self.url,
-                self.download_dir,
+                self.download_dir / self.url.rstrip("/").rsplit("/", 1)[-1],
+                checksum=None if self.sha256 is None else Checksum("sha256", self.sha256),
                 size=self.size,
-                sha256=self.sha256,
                 progress=self.progress,
                 timeout=self.timeout,
+                hint=_DOWNLOAD_HINT,
             )
         return self._tarball
 
@@ -151,7 +145,7 @@ class BillionWordSource:
                 {
                     "path": str(p.relative_to(self._root)),
                     "size": p.stat().st_size,
-                    "sha256": sha256_file(p, self.progress),
+                    "sha256": file_digest(p, "sha256", self.progress),
                 }
                 for kind in ("train", "valid")
                 for p in dir_shards(self._root, kind)
@@ -159,9 +153,7 @@ class BillionWordSource:
         else:
             tarball = self.tarball()
             if self._digest is None:
-                self._digest = verified_sha256(
-                    tarball, size=None, sha256=None, progress=self.progress
-                )
+                self._digest = verified_digest(tarball, progress=self.progress)
             digest = self._digest
             info["format"] = "tarball"
             info["location"] = str(tarball.resolve())
@@ -215,358 +207,16 @@ def dir_shards(root: Path, kind: str) -> list[Path]:
 # --- reading the tarball ------------------------------------------------------------------------
 
 
-class _GzipCursor:
-    """Forward reader of a gzip file's decompressed bytes whose position can be saved and restored.
-
-    ``tarfile`` reads member headers through it; a saved state (a copy of the zlib decompressor
-    plus a few buffers, ~100 KB) lets us come back to a shard later without re-reading the
-    archive from the start, so shards can be yielded in order whatever the archive order is.
-    """
-
-    _IN = 1 << 16
-    _OUT = 1 << 16
-    _HISTORY = 4096  # tarfile seeks back at most one byte; keep a little more
-
-    def __init__(self, path: Path) -> None:
-        self._file = open(path, "rb")  # closed by close()
-        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        self._buf = b""  # decompressed bytes at [pos, pos + len(buf))
-        self._hist = b""  # decompressed bytes at [pos - len(hist), pos)
-        self._pos = 0
-        self._eof = False
-
-    def close(self) -> None:
-        self._file.close()
-
-    def tell(self) -> int:
-        return self._pos
-
-    def _raw(self) -> bytes:
-        return self._file.read(self._IN)
-
-    def _fill(self) -> None:
-        """Decompress some more into ``_buf`` or set ``_eof``."""
-        while True:
-            if self._zlib.eof:
-                # Another gzip member may follow (concatenated gzip), possibly after zero padding.
-                data = self._zlib.unused_data.lstrip(b"\0")
-                while not data:
-                    more = self._raw()
-                    if not more:
-                        self._eof = True
-                        return
-                    data = more.lstrip(b"\0")
-                self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
-            elif self._zlib.unconsumed_tail:
-                data = self._zlib.unconsumed_tail
-            else:
-                data = self._raw()
-                if not data:
-                    raise EOFError("the file ends before the end of the compressed stream")
-            out = self._zlib.decompress(data, self._OUT)
-            if out:
-                self._buf += out  # _fill is only called with an empty buffer
-                return
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            parts = []
-            while chunk := self.read(_CHUNK):
-                parts.append(chunk)
-            return b"".join(parts)
-        parts = []
-        need = size
-        while need > 0:
-            if not self._buf:
-                if self._eof:
-                    break
-                self._fill()
-                continue
-            part = self._buf[:need] if len(self._buf) > need else self._buf
-            self._buf = self._buf[len(part) :]
-            parts.append(part)
-            need -= len(part)
-        out = parts[0] if len(parts) == 1 else b"".join(parts)
-        self._pos += len(out)
-        self._hist = (self._hist + out)[-self._HISTORY :]
-        return out
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        target = offset if whence == os.SEEK_SET else self._pos + offset
-        if whence not in (os.SEEK_SET, os.SEEK_CUR):
-            raise OSError("gzip cursor cannot seek from the end")
-        if target < self._pos:
-            back = self._pos - target
-            if back > len(self._hist):
-                raise OSError("gzip cursor cannot seek that far back")
-            self._buf = self._hist[-back:] + self._buf
-            self._hist = self._hist[:-back]
-            self._pos = target
-        while self._pos < target:
-            if not self.read(min(target - self._pos, _CHUNK)):
-                break
-        return self._pos
-
-    def save(self) -> tuple[Any, ...]:
-        return (self._file.tell(), self._zlib.copy(), self._buf, self._hist, self._pos, self._eof)
-
-    def restore(self, state: tuple[Any, ...]) -> None:
-        file_pos, decompressor, self._buf, self._hist, self._pos, self._eof = state
-        self._file.seek(file_pos)
-        self._zlib = decompressor.copy()
-
-
-def _member_chunks(cursor: _GzipCursor, member: tarfile.TarInfo) -> Iterator[bytes]:
-    cursor.seek(member.offset_data)
-    remaining = member.size
-    while remaining:
-        chunk = cursor.read(min(remaining, _CHUNK))
-        if not chunk:
-            raise EOFError(f"member {member.name} is truncated")
-        remaining -= len(chunk)
-        yield chunk
-
-
 def tar_shard_lines(path: Path, kind: str, encoding_errors: str = "strict") -> Iterator[str]:
     """Lines of the ``kind`` shards inside a .tar.gz (or plain .tar), in shard order."""
     try:
-        with open(path, "rb") as fh:
-            gzipped = fh.read(2) == b"\x1f\x8b"
-        read = _gzip_tar_lines if gzipped else _plain_tar_lines
-        yield from read(path, kind, encoding_errors)
+        members = tar_members_in_order(
+            path, lambda name: shard_number(name, kind), expected=_SHARDS[kind][2]
+        )
+        for name, chunks in members:
+            yield from decode_lines(split_lines(chunks), f"{path}:{name}", encoding_errors)
     except (tarfile.TarError, zlib.error, EOFError, OSError) as err:
         raise CorpusError(
             f"{path} is not a readable .tar.gz or .tar ({err}); delete it and download it again, "
             "or pass the extracted directory as --corpus-path"
         ) from None
-
-
-def _plain_tar_lines(path: Path, kind: str, encoding_errors: str) -> Iterator[str]:
-    # An uncompressed tar can be read in any order: list the headers, then read shards in order.
-    with tarfile.open(path, "r:") as archive:
-        members: dict[int, tarfile.TarInfo] = {}
-        for member in archive:
-            number = shard_number(member.name, kind) if member.isfile() else None
-            if number is not None:
-                members.setdefault(number, member)
-        for number in sorted(members):
-            member = members[number]
-            fh = archive.extractfile(member)
-            assert fh is not None  # regular files always have data
-            chunks = iter(lambda fh=fh: fh.read(_CHUNK), b"")
-            yield from decode_lines(split_lines(chunks), f"{path}:{member.name}", encoding_errors)
-
-
-def _gzip_tar_lines(path: Path, kind: str, encoding_errors: str) -> Iterator[str]:
-    """Shards of a .tar.gz in order, streaming.
-
-    Shards are yielded as soon as every smaller shard has been; a shard met early is remembered
-    by a saved decompressor state and replayed later, so a sorted archive costs one pass and an
-    unsorted one at most two, with bounded memory and nothing written to disk.
-    """
-    wanted = set(_SHARDS[kind][2])
-    scan = _GzipCursor(path)
-    replay: _GzipCursor | None = None
-    saved: dict[int, tuple[tarfile.TarInfo, tuple[Any, ...]]] = {}
-    seen: set[int] = set()
-    done: set[int] = set()
-
-    def lines_of(cursor: _GzipCursor, member: tarfile.TarInfo) -> Iterator[str]:
-        chunks = _member_chunks(cursor, member)
-        return decode_lines(split_lines(chunks), f"{path}:{member.name}", encoding_errors)
-
-    try:
-        archive = tarfile.open(fileobj=scan, mode="r:")
-        for member in archive:
-            number = shard_number(member.name, kind) if member.isfile() else None
-            if number is None or number in seen:
-                continue
-            seen.add(number)
-            if all(n in done for n in wanted if n < number):
-                yield from lines_of(scan, member)
-                done.add(number)
-                # Shards met earlier may now be next in order.
-                for n in sorted(saved):
-                    if any(m not in done for m in wanted if m < n):
-                        break
-                    replay = replay or _GzipCursor(path)
-                    entry, state = saved.pop(n)
-                    replay.restore(state)
-                    yield from lines_of(replay, entry)
-                    done.add(n)
-            else:
-                scan.seek(member.offset_data)
-                saved[number] = (member, scan.save())
-            if wanted <= done:
-                return  # every shard read: no need to decompress the rest of the archive
-        for n in sorted(saved):
-            replay = replay or _GzipCursor(path)
-            entry, state = saved.pop(n)
-            replay.restore(state)
-            yield from lines_of(replay, entry)
-    finally:
-        scan.close()
-        if replay is not None:
-            replay.close()
-
-
-# --- downloading --------------------------------------------------------------------------------
-
-
-def _marker(path: Path) -> Path:
-    return path.with_name(path.name + ".verified.json")
-
-
-def _move_aside(path: Path, final: Path) -> Path:
-    bad = final.with_name(final.name + ".corrupt")
-    n = 1
-    while bad.exists():
-        bad = final.with_name(f"{final.name}.corrupt{n}")
-        n += 1
-    os.replace(path, bad)
-    return bad
-
-
-def verified_sha256(
-    path: Path,
-    *,
-    size: int | None,
-    sha256: str | None,
-    progress: ProgressFn | None = None,
-    final: Path | None = None,
-) -> str:
-    """Check ``path`` against the expected size/sha256 and return its sha256.
-
-    The result is cached in ``<file>.verified.json`` (keyed on size and mtime) so later runs do not
-    re-hash 1.7 GB. Without an expected sha256, the one recorded after the first complete
-    download is the reference. A mismatch moves the file aside (``.corrupt``) and raises.
-    """
-    final = final or path
-    stat = path.stat()
-    marker = _marker(final)
-    recorded: dict[str, Any] = {}
-    if marker.exists():
-        try:
-            recorded = json.loads(marker.read_text())
-        except (OSError, ValueError):
-            recorded = {}
-    if size is not None and stat.st_size != size:
-        bad = _move_aside(path, final)
-        raise CorpusError(
-            f"{final.name} has {stat.st_size} bytes, expected {size}; it was moved to {bad}, "
-            "run again to download it afresh"
-        )
-    same_file = (
-        recorded.get("size") == stat.st_size and recorded.get("mtime_ns") == stat.st_mtime_ns
-    )
-    if same_file and recorded.get("sha256") and sha256 in (None, recorded["sha256"]):
-        return str(recorded["sha256"])
-    digest = sha256_file(path, progress, f"verifying {final.name}")
-    expected = sha256 or recorded.get("sha256")
-    if expected and digest != expected:
-        bad = _move_aside(path, final)
-        marker.unlink(missing_ok=True)
-        raise CorpusError(
-            f"sha256 mismatch for {final.name}: expected {expected}, got {digest}; the file was "
-            f"moved to {bad}, run again to download it afresh"
-        )
-    return digest
-
-
-def _write_marker(path: Path, digest: str, published: bool) -> None:
-    stat = path.stat()
-    record = {
-        "sha256": digest,
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "checked_against": "published sha256"
-        if published
-        else "none published: recorded after the first complete download",
-    }
-    tmp = _marker(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, _marker(path))
-
-
-def fetch(
-    url: str,
-    download_dir: Path,
-    *,
-    size: int | None,
-    sha256: str | None,
-    progress: ProgressFn | None = None,
-    timeout: float = 60.0,
-    filename: str | None = None,
-) -> Path:
-    """Download ``url`` into ``download_dir`` (resuming a ``.part``), verify it, and return it."""
-    final = Path(download_dir) / (filename or url.rstrip("/").rsplit("/", 1)[-1])
-    if final.exists():
-        digest = verified_sha256(final, size=size, sha256=sha256, progress=progress)
-        _write_marker(final, digest, published=sha256 is not None)
-        return final
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CorpusError(f"cannot create download directory {final.parent}: {err}") from None
-    part = final.with_name(final.name + ".part")
-    _download(url, part, size=size, progress=progress, timeout=timeout)
-    got = part.stat().st_size
-    if size is not None and got < size:
-        raise CorpusError(
-            f"could not download {url}: it stopped at {got} of {size} bytes; {_DOWNLOAD_HINT}"
-        )
-    digest = verified_sha256(part, size=size, sha256=sha256, progress=progress, final=final)
-    os.replace(part, final)  # atomic: a reader never sees a half-written tarball
-    _write_marker(final, digest, published=sha256 is not None)
-    return final
-
-
-def _download(
-    url: str, part: Path, *, size: int | None, progress: ProgressFn | None, timeout: float
-) -> None:
-    have = part.stat().st_size if part.exists() else 0
-    if size is not None and have > size:
-        part.unlink()
-        have = 0
-    if size is not None and have == size:
-        return  # complete already; verification decides whether it is good
-    request = urllib.request.Request(url, headers={"User-Agent": f"textgan/{__version__}"})
-    if have:
-        request.add_header("Range", f"bytes={have}-")
-    desc = f"downloading {part.name.removesuffix('.part')}"
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            append = (
-                have > 0
-                and response.status == 206
-                and response.headers.get("Content-Range", "").startswith(f"bytes {have}-")
-            )
-            if not append:
-                have = 0  # the server sent the whole file
-            length = response.headers.get("Content-Length")
-            total = have + int(length) if length is not None and length.isdigit() else size
-            with open(part, "ab" if append else "wb") as out:
-                while chunk := response.read(_CHUNK):
-                    out.write(chunk)
-                    have += len(chunk)
-                    if progress is not None:
-                        progress(desc, have, total)
-            if total is not None and have < total:
-                raise CorpusError(
-                    f"could not download {url}: the connection closed after {have} of {total} "
-                    f"bytes; {_DOWNLOAD_HINT}"
-                )
-    except urllib.error.HTTPError as err:
-        if err.code == 416 and have:
-            # Our range starts at or past the end: the .part is stale; start over once.
-            part.unlink()
-            _download(url, part, size=size, progress=progress, timeout=timeout)
-            return
-        raise CorpusError(
-            f"could not download {url}: HTTP {err.code} {err.reason}; {_DOWNLOAD_HINT}"
-        ) from None
-    except urllib.error.URLError as err:
-        raise CorpusError(f"could not download {url}: {err.reason}; {_DOWNLOAD_HINT}") from None
-    except (OSError, http.client.HTTPException) as err:
-        reason = str(err) or type(err).__name__
-        raise CorpusError(f"could not download {url}: {reason}; {_DOWNLOAD_HINT}") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textgan.errors import CorpusError
+from textgan.io.files import file_digest
 from textgan.text.corpora.base import (
     cap,
     check_encoding_errors,
@@ -21,7 +22,6 @@ from textgan.text.corpora.base import (
     fingerprint,
     read_text_file,
     require_lines,
-    sha256_file,
 )
 
 _GLOB_CHARS = frozenset("*?[")
@@ -147,5 +147,5 @@ def _file_info(path: Path) -> dict[str, Any]:
     return {
         "path": str(path.resolve()),
         "size": path.stat().st_size,
-        "sha256": sha256_file(path),
+        "sha256": file_digest(path),
     }

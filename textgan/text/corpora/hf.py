@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from textgan.errors import CorpusError
+from textgan.io.files import file_digest
 from textgan.text.corpora.base import (
     cap,
     check_encoding_errors,
     check_max_lines,
     fingerprint,
     require_lines,
-    sha256_file,
 )
 from textgan.text.corpora.files import carve, resolve_paths
 
@@ -241,7 +241,7 @@ class HFSource:
             else f"line i of {train} where i % {self.valid_every} == {self.valid_every - 1}",
             "text_column": self._column_of(self._load()[train]),
             "local_files": [
-                {"path": str(p.resolve()), "size": p.stat().st_size, "sha256": sha256_file(p)}
+                {"path": str(p.resolve()), "size": p.stat().st_size, "sha256": file_digest(p)}
                 for p in self.local_files
             ],
             "settings": {
