@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from textgan.config import setting
 from textgan.core.objectives import WGANGP, Objective, make_objective
 from textgan.errors import ConfigError
 
@@ -29,27 +30,34 @@ if TYPE_CHECKING:
 class TrainConfig:
     """Optimisation settings shared by every mode (paper defaults for text)."""
 
-    steps: int = 200_000
-    batch_size: int = 64
-    critic_iters: int = 10
-    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"] = "wgan-gp"
-    gp_lambda: float = 10.0
-    clip: float = 0.01
-    optimizer: Literal["adam", "rmsprop"] = "adam"
-    lr: float = 1e-4
-    lr_critic: float | None = None  # None: same as lr
-    betas: tuple[float, float] = (0.5, 0.9)
-    precision: Literal["fp32", "bf16"] = "fp32"
-    # "joint": real and fake batches through the critic in one concatenated pass (same math, other
-    # floating-point summation order); "separate": one pass each, as the paper's code.
-    critic_batching: Literal["separate", "joint"] = "separate"
-    seed: int = 0
-    device: str = "auto"
-    log_every: int = 1
-    checkpoint_every: int = 500
-    sample_every: int = 100
-    eval_every: int = 100  # 0 disables in-training evaluation
-    keep_checkpoints: int = 3
+    steps: int = setting(200_000, "Generator iterations to train to (in total).", flag=True)
+    batch_size: int = setting(64, "Batch size per process (paper: 64); under torchrun every rank "
+                              "draws this many, so a step sees ranks × batch size samples.", flag=True)
+    critic_iters: int = setting(10, "Critic steps per generator step (paper: 10).", flag=True)
+    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"] = setting(
+        "wgan-gp", "wgan-gp, wgan-gp-one-sided, wgan-clip or gan; brings that objective's paper "
+        "optimiser settings unless given.", flag=True)
+    gp_lambda: float = setting(10.0, "Penalty weight λ (paper: 10).", flag=True)
+    clip: float = setting(0.01, "wgan-clip: weight clipping bound c.", flag=True)
+    optimizer: Literal["adam", "rmsprop"] = setting("adam", "adam or rmsprop (wgan-clip's).")
+    lr: float = setting(1e-4, "Generator learning rate (paper: 1e-4).", flag=True)
+    lr_critic: float | None = setting(None, "Critic learning rate [default: same as --lr].",
+                                      flag=True)
+    betas: tuple[float, float] = setting((0.5, 0.9), "Adam's β1 and β2 (paper: 0.5, 0.9).")
+    precision: Literal["fp32", "bf16"] = setting("fp32", "fp32 (exact) or bf16 (autocast).",
+                                                 flag=True)
+    critic_batching: Literal["separate", "joint"] = setting(
+        "separate", "separate: real and fake batches through the critic in one pass each, as the "
+        "paper's code; joint: in one concatenated pass (same math, other floating-point "
+        "summation order).")
+    seed: int = setting(0, "Random seed.", flag=True)
+    device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N.", flag=True)
+    log_every: int = setting(1, "Steps between metrics.jsonl records.")
+    checkpoint_every: int = setting(500, "Steps between checkpoints.", flag=True)
+    sample_every: int = setting(100, "Steps between sample files (0: off).", flag=True)
+    eval_every: int = setting(100, "Steps between in-training evaluations (text: JS-1..4; "
+                              "0: off).", flag=True)
+    keep_checkpoints: int = setting(3, "How many checkpoints to keep.", flag=True)
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "critic_iters", "log_every", "checkpoint_every",

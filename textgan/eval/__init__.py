@@ -11,7 +11,7 @@ Typical use (the CLI and the trainer do this)::
 from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js
 from textgan.eval.js import js_divergence
 from textgan.eval.kn import KneserNeyLM
-from textgan.eval.reference import ReferenceConfig, ReferenceSet
+from textgan.eval.reference import JSText, ReferenceConfig, ReferenceSet
 from textgan.eval.sweep import (
     SweepPoint,
     SweepResult,
@@ -22,6 +22,7 @@ from textgan.eval.words import corpus_bleu, distinct_n, self_bleu, tokenize
 
 __all__ = [
     "EvalConfig",
+    "JSText",
     "KneserNeyLM",
     "ReferenceConfig",
     "ReferenceSet",
