@@ -57,6 +57,12 @@ def mode_module(mode: str) -> ModuleType:
         raise ConfigError(f"{mode} mode is not available in this version of textgan") from None
 
 
+def config_types(mode: str) -> dict[str, type]:
+    """The config dataclass of each section of a ``mode`` run (what its settings are)."""
+    module = mode_module(mode)
+    return {"train": TrainConfig, "data": module.DataConfig, "model": module.ModelConfig}
+
+
 def presets_for(mode: str) -> dict[str, dict[str, dict[str, Any]]]:
     mode_module(mode)
     return importlib.import_module(PRESET_MODULES[mode]).PRESETS
@@ -78,13 +84,10 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        module = mode_module(d.get("mode", "text"))
-        return cls(
-            mode=d.get("mode", "text"), preset=d.get("preset", "custom"),
-            train=apply_overrides(TrainConfig(), d.get("train", {}), "train"),
-            data=apply_overrides(module.DataConfig(), d.get("data", {}), "data"),
-            model=apply_overrides(module.ModelConfig(), d.get("model", {}), "model"),
-        )
+        mode = d.get("mode", "text")
+        parts = {section: apply_overrides(config_type(), d.get(section, {}), section)
+                 for section, config_type in config_types(mode).items()}
+        return cls(mode=mode, preset=d.get("preset", "custom"), **parts)
 
 
 def resolve_config(mode: str = "text", preset: str | None = None, config_file: str | None = None,
@@ -98,7 +101,7 @@ def resolve_config(mode: str = "text", preset: str | None = None, config_file: s
         raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))} in {config_file}; "
                           f"use {', '.join(SECTIONS)}")
     mode = file_cfg.get("mode", mode)
-    module = mode_module(mode)
+    types = config_types(mode)
     presets = presets_for(mode)
     preset = preset or file_cfg.get("preset")
     if preset in (None, "auto"):
@@ -107,8 +110,7 @@ def resolve_config(mode: str = "text", preset: str | None = None, config_file: s
     if preset not in presets:
         raise ConfigError(f"unknown preset '{preset}' for {mode} mode; choose one of "
                           f"{', '.join(presets)}")
-    parts: dict[str, Any] = {"train": TrainConfig(), "data": module.DataConfig(),
-                             "model": module.ModelConfig()}
+    parts: dict[str, Any] = {section: config_type() for section, config_type in types.items()}
     objective_layer = _objective_layer(presets[preset], file_cfg, overrides)
     for layer in (presets[preset], objective_layer, file_cfg, overrides):
         for section in SECTIONS:
