@@ -91,7 +91,14 @@ def _rss_mb() -> float:
 
 
 def _child(step: str, args: argparse.Namespace) -> dict:
-    from textgan.eval import EvalConfig, KneserNeyLM, ReferenceSet, evaluate, evaluate_js
+    from textgan.eval import (
+        EvalConfig,
+        KneserNeyLM,
+        ReferenceConfig,
+        ReferenceSet,
+        evaluate,
+        evaluate_js,
+    )
     from textgan.eval.ngrams import count_ngrams
     from textgan.eval.text import decode
 
@@ -105,7 +112,9 @@ def _child(step: str, args: argparse.Namespace) -> dict:
             out["distinct_ngrams"] = [int(k.size) for k in table.keys]
         else:
             valid, _ = english_like(20_000, seed=args.seed + 1)
-            ref = ReferenceSet.from_ids(ids, valid, vocab, PAD)
+            # JS-n statistics of all N training lines (the paper's; the default counts the
+            # held-out text)
+            ref = ReferenceSet.from_ids(ids, valid, vocab, PAD, ReferenceConfig(js_text="train"))
             ref.save(args.refdir)
         out["lines"] = int(ids.shape[0])
         out["seconds"] = time.perf_counter() - t

@@ -34,7 +34,3 @@ def echo(line: str) -> None:
     """A result line on stdout, printed verbatim (no markup interpretation)."""
     sys.stdout.write(line + "\n")
 
-
-def overrides_section(**values: object) -> dict[str, object]:
-    """Flags that were given (not None)."""
-    return {k: v for k, v in values.items() if v is not None}

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from textgan.cli.app import app, console, echo, say
+from textgan.cli.flags import flags_for, with_flags
+from textgan.config import apply_overrides
+from textgan.core.trainer import TrainConfig
 from textgan.errors import ConfigError
-from textgan.eval import EvalConfig
+from textgan.eval import EvalConfig, ReferenceConfig
+from textgan.text.evaluation import PAPER_SAMPLES
+from textgan.text.prepare import TextDataConfig
 
 FLOOR_SUFFIXES = ("_floor", "_real")
 
@@ -41,7 +47,11 @@ def _table(metrics: dict[str, float]) -> Table:
 
 
 @app.command("eval")
+@with_flags(flags_for("eval", EvalConfig) + flags_for("reference", ReferenceConfig)
+            + flags_for("data", TextDataConfig, only=("seq_len", "data_dir"))
+            + flags_for("train", TrainConfig, only=("device",)))
 def eval_command(
+    settings: dict[str, dict[str, Any]],
     samples_file: str = typer.Argument(None, help="A text file of samples, one a line (from any "
                                        "source). Omit with --run."),
     reference: str = typer.Option(None, help="Real text to compare with: a prepared corpus "
@@ -49,44 +59,39 @@ def eval_command(
                                   "or text file(s). Required with SAMPLES_FILE."),
     run: str = typer.Option(None, help="Evaluate a run: generate samples from its newest "
                             "checkpoint; reference = its held-out text."),
-    samples: int = typer.Option(640, help="Samples to generate for --run (paper: 640); with a "
-                                "file, use at most this many lines (0: all)."),
-    seed: int = typer.Option(0, help="Seed for generation and the real-vs-real subset."),
+    samples: int = typer.Option(PAPER_SAMPLES, help="Samples to generate for --run (paper: 640); "
+                                "with a file, use at most this many lines (0: all)."),
     temperature: float = typer.Option(None, help="Sample with this softmax temperature "
                                       "instead of argmax (--run)."),
     temperatures: str = typer.Option(None, help="Quality-diversity sweep for --run, e.g. "
                                      "0.5,0.75,1,1.25: forward vs reverse LM cross-entropy."),
     plot: str = typer.Option(None, help="PNG for the sweep [default: <run>/eval/"
                              "quality_diversity.png]."),
-    js_on: str = typer.Option("valid", help="JS-n against the held-out text (valid) or the "
-                              "training text as the paper's code does (train)."),
-    lm: bool = typer.Option(True, help="Kneser-Ney LM cross-entropies (slower)."),
-    words: bool = typer.Option(True, help="Word-level metrics (precision/recall, BLEU, ...)."),
-    lm_order: int = typer.Option(6, help="Order of the character Kneser-Ney LMs."),
-    seq_len: int = typer.Option(32, help="Characters per line when preparing a reference file."),
-    data_dir: str = typer.Option("data", help="Where a reference file is prepared."),
+    *,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
-    device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:N (--run)."),
 ) -> None:
     """JS-1..4 (as in the paper's code) with real-vs-real floors, Kneser-Ney LM cross-entropies,
-    word-level precision/recall, memorisation, distinct-n, BLEU and Self-BLEU."""
+    word-level precision/recall, memorisation, distinct-n, BLEU and Self-BLEU.
+
+    --seq-len and --data-dir apply when a reference text file is prepared.
+    """
     from textgan.text.evaluation import evaluate_file, evaluate_run
 
-    if js_on not in ("valid", "train"):
-        raise ConfigError(f"--js-on must be valid or train, got {js_on!r}")
     if samples < 0:
         raise ConfigError(f"--samples must be positive, got {samples}")
-    config = EvalConfig(lm=lm, words=words, lm_order=lm_order, seed=seed)
-    config.validate()
+    config = apply_overrides(EvalConfig(), settings["eval"], "eval")
+    js_text = apply_overrides(ReferenceConfig(), settings["reference"], "reference").js_text
+    data = apply_overrides(TextDataConfig(), settings["data"], "data")
+    device = apply_overrides(TrainConfig(), settings["train"], "train").device
     temps = _parse_temperatures(temperatures)
     if run is not None:
         if samples_file is not None:
             raise ConfigError("give either a samples file or --run, not both")
         plot_path = Path(plot) if plot else (Path(run) / "eval" / "quality_diversity.png"
                                               if temps else None)
-        report = evaluate_run(run, n=samples or 640, temperature=temperature, seed=seed,
-                              config=config, js_text=js_on, temperatures=temps, plot=plot_path,  # type: ignore[arg-type]
-                              device=device)
+        report = evaluate_run(run, n=samples or PAPER_SAMPLES, temperature=temperature,
+                              seed=config.seed, config=config, js_text=js_text,
+                              temperatures=temps, plot=plot_path, device=device)
     else:
         if samples_file is None:
             raise ConfigError("give a samples file with --reference, or --run DIR")
@@ -94,8 +99,9 @@ def eval_command(
             raise ConfigError("--reference is required with a samples file (a corpus or text file)")
         if temps:
             raise ConfigError("--temperatures needs --run (samples are generated per temperature)")
-        report = evaluate_file(samples_file, reference, data_dir=data_dir, seq_len=seq_len,
-                               limit=samples or None, config=config, js_text=js_on)  # type: ignore[arg-type]
+        report = evaluate_file(samples_file, reference, data_dir=data.data_dir,
+                               seq_len=data.seq_len, limit=samples or None, config=config,
+                               js_text=js_text)
     if as_json:
         out = dict(report.metrics)
         if report.sweep is not None:

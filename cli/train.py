@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 from pathlib import Path
@@ -18,8 +19,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from textgan.cli.app import app, console, overrides_section, say
+from textgan.cli.app import app, console, say
+from textgan.cli.flags import Flag, flags_for, with_flags
+from textgan.config import apply_overrides
 from textgan.core.distributed import shutdown
+from textgan.core.mode import SECTIONS
+from textgan.modes import MODES
+from textgan.text.prepare import TextDataConfig
 from textgan.training import join_torchrun, resolve_config, resume_training, start_training
 
 MODE_HELP = "What to train: text (default), image or toy."
@@ -96,58 +102,30 @@ def _install_stop_handler(distributed: bool = False) -> tuple[threading.Event, d
     return stop, previous
 
 
+def _train_flags() -> list[Flag]:
+    """The flags of every mode's settings; a default that a preset changes is not shown."""
+    types = {name: mode.config_types() for name, mode in MODES.items()}
+    set_by_presets = {(section, key) for mode in MODES.values() for preset in mode.presets.values()
+                      for section, values in preset.items() for key in values}
+    flags = [flag for section in SECTIONS
+             for flag in flags_for(section, {mode: t[section] for mode, t in types.items()})]
+    return [dataclasses.replace(f, default=None) if (f.section, f.field) in set_by_presets else f
+            for f in flags]
+
+
 @app.command()
+@with_flags(_train_flags())
 def train(
-    corpus: str = typer.Option(None, help="billion_word, synthetic (default), files, or "
-                               "hf:NAME[/CONFIG][:SPLIT]."),
-    corpus_path: str = typer.Option(None, help="Text file(s): a file, directory or glob (plain "
-                                    "or .gz); or an already downloaded Billion Word tarball/dir."),
-    valid_path: str = typer.Option(None, help="Held-out text (default: carved off the corpus)."),
-    data_dir: str = typer.Option(None, help="Where corpora are downloaded and prepared "
-                                 "[default: ./data]."),
+    settings: dict[str, dict[str, Any]],
+    mode: str = typer.Option("text", help=MODE_HELP),
+    preset: str = typer.Option("auto", help=PRESET_HELP),
+    config: str = typer.Option(None, help="TOML file with [train], [data], [model] sections; "
+                               "flags override it."),
     out: str = typer.Option(None, "--out", "-o", help="Run directory [default: "
                             "runs/<mode>-<time>]."),
     runs_dir: str = typer.Option("runs", help="Where new runs go, and where --resume and "
                                  "`sample` look for the latest one."),
-    steps: int = typer.Option(None, help="Generator iterations to train to (in total)."),
-    preset: str = typer.Option("auto", help=PRESET_HELP),
-    config: str = typer.Option(None, help="TOML file with [train], [data], [model] sections; "
-                               "flags override it."),
-    mode: str = typer.Option("text", help=MODE_HELP),
-    dataset: str = typer.Option(None, help="image: mnist, fashion-mnist, cifar10; toy: "
-                                "8gaussians, 25gaussians, swissroll."),
-    data_path: str = typer.Option(None, help="image: a directory with the data set's files "
-                                  "(idx[.gz], CIFAR-10 batches or tarball) instead of a download."),
-    dim: int = typer.Option(None, help="Model width (paper: 512)."),
-    batch_size: int = typer.Option(None, help="Batch size per process (paper: 64); under "
-                                   "torchrun every rank draws this many, so a step sees "
-                                   "ranks × batch size samples."),
-    critic_iters: int = typer.Option(None, help="Critic steps per generator step (paper: 10)."),
-    seq_len: int = typer.Option(None, help="Characters (SentencePiece: pieces) per sample "
-                                "(paper: 32)."),
-    lr: float = typer.Option(None, help="Generator learning rate (paper: 1e-4)."),
-    lr_critic: float = typer.Option(None, help="Critic learning rate [default: same as --lr]."),
-    gp_lambda: float = typer.Option(None, help="Penalty weight λ (paper: 10)."),
-    objective: str = typer.Option(None, help="wgan-gp (default), wgan-gp-one-sided, wgan-clip, "
-                                  "gan; brings that objective's paper optimiser settings unless "
-                                  "given."),
-    clip: float = typer.Option(None, help="wgan-clip: weight clipping bound c (paper: 0.01)."),
-    precision: str = typer.Option(None, help="fp32 (default, exact) or bf16 (autocast)."),
-    max_vocab: int = typer.Option(None, help="Character vocabulary cap incl. unk and pad "
-                                  "(paper: 2048)."),
-    max_lines: int = typer.Option(None, help="Use at most this many training lines "
-                                  "(paper: 10M)."),
-    tokenizer: str = typer.Option(None, help="char (default) or sentencepiece."),
-    vocab_size: int = typer.Option(None, help="SentencePiece vocabulary size [default: 4000]."),
-    sp_model_type: str = typer.Option(None, help="SentencePiece model: unigram (default) or bpe."),
-    encoding_errors: str = typer.Option(None, help="strict (default: invalid UTF-8 is an "
-                                        "error) or replace (invalid bytes become unk)."),
-    seed: int = typer.Option(None, help="Random seed [default: 0]."),
-    device: str = typer.Option(None, help="auto (CUDA if present), cpu, cuda, cuda:N."),
-    checkpoint_every: int = typer.Option(None, help="Steps between checkpoints."),
-    sample_every: int = typer.Option(None, help="Steps between sample files (0: off)."),
-    eval_every: int = typer.Option(None, help="Steps between JS-1..4 evaluations (0: off)."),
-    keep_checkpoints: int = typer.Option(None, help="How many checkpoints to keep."),
+    *,
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or the "
                                 "latest under --runs-dir) from its newest good checkpoint."),
     tensorboard: bool = typer.Option(False, "--tensorboard", help="Also log every metric to "
@@ -159,25 +137,12 @@ def train(
     Data-parallel: start it with torchrun (e.g. torchrun --standalone --nproc-per-node 2
     $(which textgan) train ...); rank 0 prints, logs and checkpoints.
     """
-    overrides = {
-        "train": overrides_section(steps=steps, batch_size=batch_size, critic_iters=critic_iters,
-                                   lr=lr, lr_critic=lr_critic, gp_lambda=gp_lambda,
-                                   objective=objective, clip=clip, precision=precision, seed=seed,
-                                   device=device, checkpoint_every=checkpoint_every,
-                                   sample_every=sample_every, eval_every=eval_every,
-                                   keep_checkpoints=keep_checkpoints),
-        "model": overrides_section(dim=dim),
-        "data": overrides_section(corpus=corpus, corpus_path=corpus_path, valid_path=valid_path,
-                                  data_dir=data_dir, seq_len=seq_len, max_vocab=max_vocab,
-                                  max_lines=max_lines, tokenizer=tokenizer, vocab_size=vocab_size,
-                                  sp_model_type=sp_model_type, encoding_errors=encoding_errors,
-                                  dataset=dataset, data_path=data_path),
-    }
     dist = join_torchrun()  # this process alone, unless started by torchrun
     was_quiet = console.quiet
     console.quiet = not dist.is_main  # only rank 0 prints
     try:
-        _train(mode, preset, config, overrides, out=out, runs_dir=runs_dir, resume=resume,
+        # (a flag the chosen mode has no setting for is an "unknown setting 'data.dataset'")
+        _train(mode, preset, config, settings, out=out, runs_dir=runs_dir, resume=resume,
                tensorboard=tensorboard, dist=dist)
     finally:
         console.quiet = was_quiet
@@ -234,29 +199,17 @@ def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict
 
 
 @app.command()
+@with_flags(flags_for("data", TextDataConfig))
 def prepare(
-    corpus: str = typer.Option(None, help="billion_word, synthetic, files, hf:NAME[/CONFIG][:SPLIT]."),
-    corpus_path: str = typer.Option(None, help="Text file(s), or a downloaded tarball/dir."),
-    valid_path: str = typer.Option(None, help="Held-out text (default: carved off)."),
-    data_dir: str = typer.Option("data", help="Where corpora are prepared."),
-    seq_len: int = typer.Option(32, help="Characters (SentencePiece: pieces) per line."),
-    max_vocab: int = typer.Option(2048, help="Character vocabulary cap."),
-    max_lines: int = typer.Option(None, help="Use at most this many training lines."),
-    tokenizer: str = typer.Option("char", help="char or sentencepiece."),
-    vocab_size: int = typer.Option(None, help="SentencePiece vocabulary size [default: 4000]."),
-    sp_model_type: str = typer.Option(None, help="SentencePiece model: unigram (default) or bpe."),
-    encoding_errors: str = typer.Option("strict", help="strict or replace."),
+    settings: dict[str, dict[str, Any]],
+    *,
     force: bool = typer.Option(False, "--force", help="Prepare again even if prepared."),
 ) -> None:
     """Download (if needed) and prepare a corpus once, without training."""
-    from textgan.config import apply_overrides
     from textgan.text.corpora import open_source
-    from textgan.text.prepare import TextDataConfig, prepare_corpus
+    from textgan.text.prepare import prepare_corpus
 
-    cfg = apply_overrides(TextDataConfig(), overrides_section(
-        corpus=corpus, corpus_path=corpus_path, valid_path=valid_path, data_dir=data_dir,
-        seq_len=seq_len, max_vocab=max_vocab, max_lines=max_lines, tokenizer=tokenizer,
-        vocab_size=vocab_size, sp_model_type=sp_model_type, encoding_errors=encoding_errors), "data")
+    cfg = apply_overrides(TextDataConfig(), settings["data"], "data")
     renderer = ProgressRenderer(_progress())
     try:
         source = open_source(cfg.corpus, cfg.corpus_path, valid_path=cfg.valid_path,

@@ -31,8 +31,9 @@ def make_lines(n, seed):
 
 @pytest.fixture(scope="module")
 def ref():
+    # JS-n on the training text, as the paper's code (js_text="valid" is tested further down)
     cfg = ReferenceConfig(real_pool_lines=300, train_sample_lines=2000, heldout_lines=400,
-                          chunk_rows=500)
+                          chunk_rows=500, js_text="train")
     return ReferenceSet.from_texts(make_lines(3000, 0), make_lines(500, 1), seq_len=24, config=cfg)
 
 

@@ -29,7 +29,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
+from textgan.config import setting
 from textgan.device import resolve_device
 from textgan.errors import ConfigError
 
@@ -49,22 +50,26 @@ SYNTHETIC_ROWS = 4096
 class BenchConfig:
     """What to time (defaults: the issue's DIM 128 / batch 64 / 10 critic steps target)."""
 
-    dim: int = 128
-    batch_size: int = 64
-    critic_iters: int = 10
-    seq_len: int = 32
-    vocab: int = 100
-    blocks: int = 5
-    precision: Literal["fp32", "bf16"] = "fp32"
-    critic_batching: Literal["separate", "joint"] = "separate"
-    device: str = "cpu"
-    repeats: int = 5
-    warmup: int = 1
-    threads: int | None = None  # torch intra-op threads; None keeps torch's default
-    reference: bool = True  # also time benchmarks/reference_wgan_gp.py (fp32) in the same run
-    variants: list[str] = field(default_factory=list)  # extra textgan runs: "bf16", "joint", ...
-    matmul_size: int = 1024
-    seed: int = 0
+    dim: int = setting(128, "Channels of the generator and critic (paper: 512).", flag=True)
+    batch_size: int = setting(64, "Batch size.", flag=True)
+    critic_iters: int = setting(10, "Critic updates per generator iteration.", flag=True)
+    seq_len: int = setting(32, "Characters per sample.", flag=True)
+    vocab: int = setting(100, "Vocabulary size of the synthetic data.", flag=True)
+    blocks: int = setting(5, "Residual blocks of the generator and of the critic.")
+    precision: Literal["fp32", "bf16"] = setting("fp32", "fp32 or bf16 (autocast) for textgan's "
+                                                 "step; the reference is always fp32.", flag=True)
+    critic_batching: Literal["separate", "joint"] = setting(
+        "separate", "separate or joint (real and fake in one critic pass).", flag=True)
+    device: str = setting("cpu", "cpu, cuda, cuda:N or auto.", flag=True)
+    repeats: int = setting(5, "Timed generator iterations per implementation.", flag=True)
+    warmup: int = setting(1, "Untimed iterations first.", flag=True)
+    threads: int | None = setting(None, "torch intra-op threads [default: torch's].", flag=True)
+    reference: bool = setting(True, "Also time benchmarks/reference_wgan_gp.py (fp32) in the same "
+                              "run.", flag=True)
+    variants: list[str] = setting([], "Also time textgan with this change, in the same run: bf16, "
+                                  "fp32, joint, separate, bf16-joint (repeatable).", flag="variant")
+    matmul_size: int = setting(1024, "n of the n × n matmul that measures the peak.")
+    seed: int = setting(0, "Random seed.")
 
     def validate(self) -> None:
         for name in ("dim", "batch_size", "critic_iters", "seq_len", "blocks", "repeats",

@@ -1,13 +1,19 @@
-"""Configuration plumbing: dataclasses in, TOML out, overrides merged with type checks.
+"""Settings: config dataclasses in, TOML out, overrides merged with type checks.
 
 Each part of textgan owns its config dataclass (the core's :class:`~textgan.core.trainer.TrainConfig`,
-text's data and model configs, ...). A run's effective configuration is a dict of sections
-``{"mode": ..., "train": {...}, "data": {...}, "model": {...}}`` built from those dataclasses and
-saved as ``config.toml`` in the run directory. Precedence: defaults < preset < --config file < flags.
+text's data and model configs, ...). A setting is declared once, as a field of one of them with
+:func:`setting`: its type (the annotation), default and help text. Everything else follows from
+that field: type checks of config files and flags (:func:`check_type`), the CLI flag (``cli/flags.py``)
+and its ``--help`` line, and ``config.toml``.
+
+A run's effective configuration is a dict of sections ``{"mode": ..., "train": {...}, "data": {...},
+"model": {...}}`` built from those dataclasses and saved as ``config.toml`` in the run directory.
+Precedence: defaults < preset < --config file < flags.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import tomllib
@@ -21,48 +27,53 @@ from textgan.errors import ConfigError
 T = TypeVar("T")
 
 
-def _coerce(name: str, value: Any, annotation: Any) -> Any:
-    """Check ``value`` against a (simple) type annotation, converting lists to tuples etc."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
+def setting(default: Any, help: str, *, flag: bool | str = False) -> Any:
+    """A config field: its default and the help text its flag shows in ``--help``.
+
+    ``flag=True`` makes it a command-line flag named after the field (``batch_size``:
+    ``--batch-size``); a string names the flag differently (``flag="js-on"``).
+    """
+    metadata = {"help": help, "flag": flag}
+    if isinstance(default, (list, dict, set)):
+        return dataclasses.field(default_factory=lambda: copy.copy(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+# The scalar types a setting may have: what a value must be, and the Python types that are that.
+_SCALARS: dict[Any, tuple[str, tuple[type, ...]]] = {
+    bool: ("true or false", (bool,)),
+    int: ("a whole number", (int,)),
+    float: ("a number", (int, float)),
+    str: ("a string", (str,)),
+}
+
+
+def check_type(name: str, value: Any, hint: Any) -> Any:
+    """``value`` checked against setting ``name``'s type ``hint``, as that type (TOML lists become
+    tuples, whole numbers floats where a float is asked for); a one-line ConfigError if it is not.
+
+    Settings use scalars, ``X | None``, ``Literal[...]``, ``tuple[X, Y]``, ``tuple[X, ...]`` and
+    ``list[X]``.
+    """
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(name, value, arg)
-            except ConfigError as err:
-                errors.append(str(err))
-        raise ConfigError(errors[0] if errors else f"{name}: invalid value {value!r}")
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)) or len(value) != len(args):
-            raise ConfigError(f"{name} must be a list of {len(args)} values, got {value!r}")
-        return tuple(_coerce(name, v, a) for v, a in zip(value, args, strict=True))
+        (inner,) = [a for a in args if a is not type(None)]  # only `X | None`
+        return None if value is None else check_type(name, value, inner)
     if origin is typing.Literal:
         if value not in args:
-            choices = ", ".join(map(str, args))
-            raise ConfigError(f"{name} must be one of {choices}; got {value!r}")
+            raise ConfigError(f"{name} must be one of {', '.join(map(str, args))}; got {value!r}")
         return value
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{name} must be a number, got {value!r}")
-        return float(value)
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{name} must be a whole number, got {value!r}")
-        return value
-    if annotation is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{name} must be true or false, got {value!r}")
-        return value
-    if annotation is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{name} must be a string, got {value!r}")
-        return value
-    return value
+    if origin in (tuple, list):
+        variadic = origin is list or args[-1] is Ellipsis
+        if not isinstance(value, (list, tuple)) or (not variadic and len(value) != len(args)):
+            count = "" if variadic else f"{len(args)} "
+            raise ConfigError(f"{name} must be a list of {count}values, got {value!r}")
+        items = [args[0]] * len(value) if variadic else args
+        return origin(check_type(name, v, a) for v, a in zip(value, items, strict=True))
+    what, accepted = _SCALARS[hint]
+    if not isinstance(value, accepted) or (isinstance(value, bool) and hint is not bool):
+        raise ConfigError(f"{name} must be {what}, got {value!r}")
+    return float(value) if hint is float else value
 
 
 def apply_overrides(config: T, overrides: dict[str, Any], section: str = "") -> T:
@@ -81,7 +92,7 @@ def apply_overrides(config: T, overrides: dict[str, Any], section: str = "") -> 
         if key not in fields:
             known = ", ".join(sorted(fields))
             raise ConfigError(f"unknown setting '{label}'; known settings: {known}")
-        changes[key] = _coerce(label, value, hints[key])
+        changes[key] = check_type(label, value, hints[key])
     new = dataclasses.replace(config, **changes)  # type: ignore[type-var]
     validate = getattr(new, "validate", None)
     if callable(validate):

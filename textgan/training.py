@@ -60,8 +60,8 @@ def resolve_config(mode: str = "text", preset: str | None = None, config_file: s
     if preset not in chosen.presets:
         raise ConfigError(f"unknown preset '{preset}' for {chosen.name} mode; choose one of "
                           f"{', '.join(chosen.presets)}")
-    parts: dict[str, Any] = {"train": TrainConfig(), "data": chosen.data_config(),
-                             "model": chosen.model_config()}
+    parts: dict[str, Any] = {section: config_type()
+                             for section, config_type in chosen.config_types().items()}
     layers = (chosen.presets[preset], _objective_layer(chosen.presets[preset], file_cfg, overrides),
               file_cfg, overrides)
     for layer in layers:

@@ -104,14 +104,15 @@ class Mode(ABC):
         """``n`` samples from a checkpoint's generator (lines, or files written)."""
 
     # -- shared by every mode ---------------------------------------------------------------
+    def config_types(self) -> dict[str, type]:
+        """The config dataclass of each section of a run of this mode (what its settings are)."""
+        return {"train": TrainConfig, "data": self.data_config, "model": self.model_config}
+
     def run_config(self, d: dict[str, Any], preset: str = "custom") -> RunConfig:
         """A :class:`RunConfig` from sections of plain values (``config.toml``, a checkpoint)."""
-        return RunConfig(
-            mode=self.name, preset=d.get("preset", preset),
-            train=apply_overrides(TrainConfig(), d.get("train", {}), "train"),
-            data=apply_overrides(self.data_config(), d.get("data", {}), "data"),
-            model=apply_overrides(self.model_config(), d.get("model", {}), "model"),
-        )
+        parts = {section: apply_overrides(config_type(), d.get(section, {}), section)
+                 for section, config_type in self.config_types().items()}
+        return RunConfig(mode=self.name, preset=d.get("preset", preset), **parts)
 
     def check_checkpoint(self, state: dict[str, Any], path: Path) -> None:
         """Refuse a checkpoint written by another mode."""

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from textgan.config import setting
 from textgan.core.distributed import Context, LocalContext
 from textgan.core.ema import GeneratorEMA
 from textgan.core.objectives import Objective, make_objective
@@ -27,35 +28,51 @@ from textgan.errors import ConfigError
 class TrainConfig:
     """Optimisation settings shared by every mode (paper defaults for text)."""
 
-    steps: int = 200_000
-    batch_size: int = 64
-    critic_iters: int = 10
-    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"] = "wgan-gp"
-    gp_lambda: float = 10.0
-    clip: float = 0.01
-    optimizer: Literal["adam", "rmsprop"] = "adam"
-    lr: float = 1e-4
-    lr_critic: float | None = None  # None: same as lr
-    betas: tuple[float, float] = (0.5, 0.9)
-    precision: Literal["fp32", "bf16"] = "fp32"
-    # "joint": real and fake batches through the critic in one concatenated pass (same math, other
-    # floating-point summation order); "separate": one pass each, as the paper's code.
-    # "joint-penalty": real, fake and interpolates in one pass.
-    critic_batching: Literal["separate", "joint", "joint-penalty"] = "separate"
-    seed: int = 0
-    device: str = "auto"
-    log_every: int = 1
-    checkpoint_every: int = 500
-    sample_every: int = 100
-    eval_every: int = 100  # 0 disables in-training evaluation
-    keep_checkpoints: int = 3
-    # -- added for faster learning (issue 12); defaults keep the paper's exact training --------
-    ema_decay: float = 0.0  # generator EMA decay, e.g. 0.999 (0: off)
-    penalty_every: int = 1  # lazy penalty: on every k-th critic step, weight λ·k
-    lr_schedule: Literal["constant", "linear"] = "constant"  # linear: decay to 0 at `steps`
-    warmup_steps: int = 0  # linear learning-rate warm-up over this many generator steps
-    gen_batch_multiple: int = 1  # generator batch = this × batch_size (paper CIFAR-10: 2)
-    best_metric: str = ""  # keep checkpoints/best.pt by this logged metric (lower is better)
+    steps: int = setting(200_000, "Generator iterations to train to (in total).", flag=True)
+    batch_size: int = setting(64, "Batch size per process (paper: 64); under torchrun every rank "
+                              "draws this many, so a step sees ranks × batch size samples.", flag=True)
+    critic_iters: int = setting(10, "Critic steps per generator step (paper: 10).", flag=True)
+    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"] = setting(
+        "wgan-gp", "wgan-gp, wgan-gp-one-sided, wgan-clip or gan; brings that objective's paper "
+        "optimiser settings unless given.", flag=True)
+    gp_lambda: float = setting(10.0, "Penalty weight λ (paper: 10).", flag=True)
+    clip: float = setting(0.01, "wgan-clip: weight clipping bound c.", flag=True)
+    optimizer: Literal["adam", "rmsprop"] = setting("adam", "adam or rmsprop (wgan-clip's).")
+    lr: float = setting(1e-4, "Generator learning rate (paper: 1e-4).", flag=True)
+    lr_critic: float | None = setting(None, "Critic learning rate [default: same as --lr].",
+                                      flag=True)
+    betas: tuple[float, float] = setting((0.5, 0.9), "Adam's β1 and β2 (paper: 0.5, 0.9).")
+    precision: Literal["fp32", "bf16"] = setting("fp32", "fp32 (exact) or bf16 (autocast).",
+                                                 flag=True)
+    critic_batching: Literal["separate", "joint", "joint-penalty"] = setting(
+        "separate", "separate: real and fake batches through the critic in one pass each, as the "
+        "paper's code; joint: in one concatenated pass; joint-penalty: real, fake and "
+        "interpolates in one pass (same math, other floating-point summation order).", flag=True)
+    seed: int = setting(0, "Random seed.", flag=True)
+    device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N.", flag=True)
+    log_every: int = setting(1, "Steps between metrics.jsonl records.")
+    checkpoint_every: int = setting(500, "Steps between checkpoints.", flag=True)
+    sample_every: int = setting(100, "Steps between sample files (0: off).", flag=True)
+    eval_every: int = setting(100, "Steps between in-training evaluations (text: JS-1..4; "
+                              "0: off).", flag=True)
+    keep_checkpoints: int = setting(3, "How many checkpoints to keep.", flag=True)
+    # Faster learning. The defaults keep the paper's training exactly.
+    ema_decay: float = setting(0.0, "Keep a moving average of the generator's weights with this "
+                               "decay (e.g. 0.999, with warm-up); samples and evaluations use it. "
+                               "0: off.", flag=True)
+    penalty_every: int = setting(1, "Lazy penalty: compute the gradient penalty on every k-th "
+                                 "critic step only, weighted λ·k (1: every step, the paper).",
+                                 flag=True)
+    lr_schedule: Literal["constant", "linear"] = setting(
+        "constant", "constant (the paper's text setup) or linear: decay both learning rates to 0 "
+        "at --steps (the paper's CIFAR-10 code).", flag=True)
+    warmup_steps: int = setting(0, "Ramp both learning rates up linearly over this many "
+                                "generator steps (0: off).", flag=True)
+    gen_batch_multiple: int = setting(1, "The generator step's batch is this many times the "
+                                      "critic's (the paper's CIFAR-10 code: 2).", flag=True)
+    best_metric: str = setting("", "Keep checkpoints/best.pt by this logged metric, lower is "
+                               "better [default: the mode's: text js4, image and toy swd].",
+                               flag=True)
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "critic_iters", "log_every", "checkpoint_every",

@@ -14,7 +14,7 @@ grammar (imported on its own: it loads the grammar).
 from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js
 from textgan.eval.js import js_divergence
 from textgan.eval.kn import KneserNeyLM
-from textgan.eval.reference import ReferenceConfig, ReferenceSet
+from textgan.eval.reference import JSText, ReferenceConfig, ReferenceSet
 from textgan.eval.sweep import (
     SweepPoint,
     SweepResult,
@@ -25,6 +25,7 @@ from textgan.eval.words import corpus_bleu, distinct_n, self_bleu, tokenize
 
 __all__ = [
     "EvalConfig",
+    "JSText",
     "KneserNeyLM",
     "ReferenceConfig",
     "ReferenceSet",

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textgan.config import setting
 from textgan.errors import TextganError
 from textgan.eval.js import _check_orders, js_against_table
 from textgan.eval.kn import KneserNeyLM
@@ -51,15 +52,18 @@ Samples = Sequence[str] | np.ndarray
 class EvalConfig:
     """What :func:`evaluate` computes."""
 
-    js_orders: tuple[int, ...] = (1, 2, 3, 4)
-    floors: bool = True  # the real-vs-real values
-    lm: bool = True
-    lm_order: int = 6
-    words: bool = True
-    word_orders: tuple[int, ...] = (1, 2, 3, 4)
-    bleu_n: int = 4
-    lowercase: bool = False  # lower-case words (the paper code's tokenize_string does)
-    seed: int = 0  # picks the real subset
+    js_orders: tuple[int, ...] = setting((1, 2, 3, 4), "Character n-gram orders n of JS-n.")
+    floors: bool = setting(True, "Also the real-vs-real values.")
+    lm: bool = setting(True, "Kneser-Ney LM cross-entropies (slower).", flag=True)
+    lm_order: int = setting(6, "Order of the character Kneser-Ney LMs.", flag=True)
+    words: bool = setting(True, "Word-level metrics (precision/recall, BLEU, ...).", flag=True)
+    word_orders: tuple[int, ...] = setting((1, 2, 3, 4), "Word n-gram orders of precision, "
+                                           "recall and distinct-n.")
+    bleu_n: int = setting(4, "Longest n-gram of BLEU and Self-BLEU.")
+    lowercase: bool = setting(False, "Lower-case words first (the paper code's tokenize_string "
+                              "does).")
+    seed: int = setting(0, "Seed of the real-vs-real subset (and, for a run, of generation).",
+                        flag=True)
 
     def validate(self) -> None:
         _check_orders(self.js_orders)

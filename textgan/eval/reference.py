@@ -24,9 +24,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
+from textgan.config import setting
 from textgan.errors import TextganError
 from textgan.eval.js import js_against_table
 from textgan.eval.kn import KneserNeyLM
@@ -36,22 +38,25 @@ from textgan.eval.words import WordNgrams, tokenize
 
 FORMAT_VERSION = 1
 JSON_NAME, NPZ_NAME = "reference.json", "reference.npz"
+JSText = Literal["valid", "train"]  # which text JS-n statistics are counted on
 
 
 @dataclass
 class ReferenceConfig:
     """How much of the corpus goes where (line counts are caps)."""
 
-    max_order: int = 4  # character n-gram orders kept for JS-n
-    real_pool_lines: int = 10_000  # real training lines for real-vs-real values
-    train_sample_lines: int = 200_000  # training lines for the forward LM and word reference
-    heldout_lines: int = 10_000  # held-out lines for reverse-LM scoring and BLEU
-    seed: int = 0
-    chunk_rows: int = 1 << 18
-    # Which text the JS-n statistics are counted on: "train" (the paper's code) or "valid" (the
-    # held-out text, what training logs). With "valid" the real-vs-real floor compares training
-    # lines with the held-out statistics, so nothing needs leaving out.
-    js_text: str = "train"
+    max_order: int = setting(4, "Character n-gram orders kept for JS-n.")
+    real_pool_lines: int = setting(10_000, "Real training lines for real-vs-real values.")
+    train_sample_lines: int = setting(200_000, "Training lines for the forward LM and the word "
+                                      "reference.")
+    heldout_lines: int = setting(10_000, "Held-out lines for reverse-LM scoring and BLEU.")
+    seed: int = setting(0, "Seed of the line subsets.")
+    chunk_rows: int = setting(1 << 18, "Lines counted at a time (bounds memory).")
+    # With "valid" the real-vs-real floor compares training lines with the held-out statistics,
+    # so nothing needs leaving out.
+    js_text: JSText = setting("valid", "JS-n against the held-out text (valid, what training "
+                              "logs) or the training text as the paper's code does (train).",
+                              flag="js-on")
 
     def validate(self) -> None:
         if self.js_text not in ("train", "valid"):

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from textgan.config import setting
 from textgan.core.loop import Hook
 from textgan.core.mode import (
     Mode,
@@ -44,15 +45,21 @@ GRID_SCALE = 2  # 28- and 32-pixel images are drawn at twice their size in the P
 class ImageDataConfig:
     """Which images, where they are, and the in-training image metrics."""
 
-    dataset: Literal["mnist", "fashion-mnist", "cifar10"] = "mnist"
-    data_path: str | None = None  # a directory (or CIFAR tarball) in the published format
-    data_dir: str = "data"  # <data_dir>/<dataset>/ is searched, and downloads go there
-    download: bool = True
-    grid_images: int = 64
-    swd_images: int = 1000  # real and generated images compared by the SWD (0: off)
-    swd_projections: int = 128
-    fid: bool = False  # FID/IS through torch-fidelity; needs the Inception weights
-    fid_images: int = 5000
+    dataset: Literal["mnist", "fashion-mnist", "cifar10"] = setting(
+        "mnist", "mnist, fashion-mnist or cifar10.", flag=True)
+    data_path: str | None = setting(None, "A directory with the data set's files (idx[.gz], "
+                                    "CIFAR-10 batches or tarball) instead of a download.",
+                                    flag=True)
+    data_dir: str = setting("data", "Where data sets are looked for (<data-dir>/<dataset>/) and "
+                            "downloaded.", flag=True)
+    download: bool = setting(True, "Download the data set when it is not found.")
+    grid_images: int = setting(64, "Images in each sample grid.")
+    swd_images: int = setting(1000, "Real and generated images compared by the sliced "
+                              "Wasserstein distance (0: off).")
+    swd_projections: int = setting(128, "Random projections of the sliced Wasserstein distance.")
+    fid: bool = setting(False, "Also FID and IS through torch-fidelity (needs the Inception "
+                        "weights).")
+    fid_images: int = setting(5000, "Generated images for FID and IS.")
 
     def validate(self) -> None:
         for name in ("grid_images", "swd_projections", "fid_images"):

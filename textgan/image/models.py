@@ -13,6 +13,7 @@ from typing import Literal
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from textgan.config import setting
 from textgan.errors import ConfigError
 
 
@@ -20,9 +21,10 @@ from textgan.errors import ConfigError
 class ImageModelConfig:
     """``dcgan``: gan_mnist.py (DIM 64, 5×5 convs); ``resnet``: gan_cifar_resnet.py (DIM 128)."""
 
-    arch: Literal["dcgan", "resnet"] = "dcgan"
-    dim: int = 64
-    noise_dim: int = 128
+    arch: Literal["dcgan", "resnet"] = setting("dcgan", "dcgan (28- or 32-pixel images) or "
+                                               "resnet (32-pixel images).")
+    dim: int = setting(64, "Model width (paper: 64 for MNIST, 128 for CIFAR-10).", flag=True)
+    noise_dim: int = setting(128, "Size of the generator's noise vector (paper: 128).")
 
     def validate(self) -> None:
         for name in ("dim", "noise_dim"):

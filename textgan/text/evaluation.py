@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from textgan.errors import CorpusError, TextganError
 from textgan.eval import (
     EvalConfig,
+    JSText,
     ReferenceConfig,
     ReferenceSet,
     SweepResult,
@@ -27,7 +28,6 @@ from textgan.eval.oracle import oracle_scores
 from textgan.io.progress import ProgressFn
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
 
-JSText = Literal["valid", "train"]
 PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples
 MAX_DECODED_TRAIN = 200_000  # subword corpora: lines decoded to text for character statistics
 
@@ -43,7 +43,8 @@ def _decoded_reference(corpus: PreparedCorpus, config: ReferenceConfig) -> Refer
     return ReferenceSet.from_texts(train, valid, seq_len, pad=corpus.tokenizer.pad, config=config)
 
 
-def reference_for(corpus: PreparedCorpus, js_text: JSText = "valid") -> ReferenceSet:
+def reference_for(corpus: PreparedCorpus,
+                  js_text: JSText = ReferenceConfig.js_text) -> ReferenceSet:
     """The cached :class:`ReferenceSet` of a prepared corpus (built and saved on first use)."""
     if len(corpus.valid) == 0:
         raise CorpusError(f"corpus {corpus.dir} has no held-out lines to evaluate against; "
@@ -90,7 +91,8 @@ def read_samples(path: str | Path, limit: int | None = None) -> list[str]:
     return lines[:limit] if limit else lines
 
 
-def resolve_reference(spec: str, data_dir: str = "data", seq_len: int = 32,
+def resolve_reference(spec: str, data_dir: str = TextDataConfig.data_dir,
+                      seq_len: int = TextDataConfig.seq_len,
                       progress: ProgressFn | None = None) -> PreparedCorpus:
     """A prepared corpus from a directory, a corpus name (synthetic, billion_word, hf:...)
     or text file(s) (prepared once into ``data_dir``, like for training)."""
@@ -115,7 +117,7 @@ class EvalReport:
 
 
 def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfig,
-                   js_text: JSText = "valid") -> dict[str, float]:
+                   js_text: JSText = ReferenceConfig.js_text) -> dict[str, float]:
     """All metrics of text samples; on the synthetic corpus (character mode) also its oracle."""
     metrics = evaluate(samples, reference_for(corpus, js_text), config)
     if corpus.is_synthetic and corpus.tokenizer.kind == "char":
@@ -137,7 +139,8 @@ def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) 
 
 
 def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float | None = None,
-                 seed: int = 0, config: EvalConfig | None = None, js_text: JSText = "valid",
+                 seed: int = 0, config: EvalConfig | None = None,
+                 js_text: JSText = ReferenceConfig.js_text,
                  temperatures: list[float] | None = None, plot: Path | None = None,
                  device: str = "auto", progress: ProgressFn | None = None,
                  checkpoint: str | None = None, raw: bool = False) -> EvalReport:
@@ -182,9 +185,11 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
     return report
 
 
-def evaluate_file(samples_path: str | Path, reference: str, *, data_dir: str = "data",
-                  seq_len: int = 32, limit: int | None = None, config: EvalConfig | None = None,
-                  js_text: JSText = "valid", progress: ProgressFn | None = None) -> EvalReport:
+def evaluate_file(samples_path: str | Path, reference: str, *,
+                  data_dir: str = TextDataConfig.data_dir, seq_len: int = TextDataConfig.seq_len,
+                  limit: int | None = None, config: EvalConfig | None = None,
+                  js_text: JSText = ReferenceConfig.js_text,
+                  progress: ProgressFn | None = None) -> EvalReport:
     """Evaluate a text file of samples (from any source) against a reference corpus or file."""
     samples = read_samples(samples_path, limit)
     corpus = resolve_reference(reference, data_dir, seq_len, progress)

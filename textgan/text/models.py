@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from textgan.config import setting
 from textgan.errors import ConfigError
 
 
@@ -21,14 +22,15 @@ from textgan.errors import ConfigError
 class TextModelConfig:
     """Architecture (paper: DIM 512, 5 blocks, kernel 5, residual scale 0.3, noise 128)."""
 
-    dim: int = 512
-    blocks: int = 5
-    kernel_size: int = 5
-    res_scale: float = 0.3
-    noise_dim: int = 128
-    # "paper": the initialisation of the paper's code (tflib); "torch": PyTorch's layer defaults,
-    # whose weights are ~2.4x smaller (std 1/sqrt(3·fan_in) against sqrt(2/fan_in)).
-    init: Literal["paper", "torch"] = "paper"
+    dim: int = setting(512, "Model width (paper: 512).", flag=True)
+    blocks: int = setting(5, "Residual blocks in the generator and in the critic (paper: 5).")
+    kernel_size: int = setting(5, "Convolution width, odd (paper: 5).")
+    res_scale: float = setting(0.3, "Scale of each residual branch (paper: 0.3).")
+    noise_dim: int = setting(128, "Size of the generator's noise vector (paper: 128).")
+    # PyTorch's layer defaults have ~2.4x smaller weights (std 1/sqrt(3·fan_in) against
+    # sqrt(2/fan_in)).
+    init: Literal["paper", "torch"] = setting("paper", "Weight initialisation: paper (the paper "
+                                              "code's, tflib) or torch (PyTorch's defaults).")
 
     def validate(self) -> None:
         if self.init not in ("paper", "torch"):

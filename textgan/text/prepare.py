@@ -50,7 +50,7 @@ from typing import Any, Literal
 import numpy as np
 from filelock import FileLock
 
-from textgan.config import as_dict
+from textgan.config import as_dict, setting
 from textgan.errors import ConfigError, CorpusError
 from textgan.io.atomic import atomic_write_text
 from textgan.io.progress import ProgressFn
@@ -64,21 +64,30 @@ CHUNK_LINES = 65_536
 class TextDataConfig:
     """Where text comes from and how it becomes ids (paper: 32 chars, 2048-entry vocabulary)."""
 
-    corpus: str | None = None  # billion_word | synthetic | files | hf:NAME[/CONFIG][:SPLIT]
-    corpus_path: str | None = None
-    valid_path: str | None = None
-    data_dir: str = "data"
-    seq_len: int = 32
-    pad: str = "`"
-    tokenizer: Literal["char", "sentencepiece"] = "char"
-    max_vocab: int = 2048  # characters, including unk and pad
-    vocab_size: int = 4000  # sentencepiece pieces
-    sp_model_type: Literal["unigram", "bpe"] = "unigram"
-    # share of character occurrences SentencePiece must cover (rarer characters become unk);
-    # 1.0 keeps every character of its training sample, as small alphabets need
-    sp_character_coverage: float = 1.0
-    max_lines: int | None = None  # paper: the first 10M training lines
-    encoding_errors: Literal["strict", "replace"] = "strict"
+    corpus: str | None = setting(None, "billion_word, synthetic (default), files, or "
+                                 "hf:NAME[/CONFIG][:SPLIT].", flag=True)
+    corpus_path: str | None = setting(None, "Text file(s): a file, directory or glob (plain or "
+                                      ".gz); or an already downloaded Billion Word tarball/dir.",
+                                      flag=True)
+    valid_path: str | None = setting(None, "Held-out text (default: carved off the corpus).",
+                                     flag=True)
+    data_dir: str = setting("data", "Where corpora are downloaded and prepared.", flag=True)
+    seq_len: int = setting(32, "Characters (SentencePiece: pieces) per line.", flag=True)
+    pad: str = setting("`", "The pad character (one character).")
+    tokenizer: Literal["char", "sentencepiece"] = setting("char", "char or sentencepiece.",
+                                                          flag=True)
+    max_vocab: int = setting(2048, "Character vocabulary cap incl. unk and pad.", flag=True)
+    vocab_size: int = setting(4000, "SentencePiece vocabulary size.", flag=True)
+    sp_model_type: Literal["unigram", "bpe"] = setting("unigram", "SentencePiece model: unigram "
+                                                       "or bpe.", flag=True)
+    # 1.0 keeps every character of SentencePiece's training sample, as small alphabets need.
+    sp_character_coverage: float = setting(1.0, "Share of character occurrences SentencePiece "
+                                           "must cover (rarer characters become unk), 0.98-1.")
+    max_lines: int | None = setting(None, "Use at most this many training lines (paper: 10M).",
+                                    flag=True)
+    encoding_errors: Literal["strict", "replace"] = setting(
+        "strict", "strict (invalid UTF-8 is an error) or replace (invalid bytes become unk).",
+        flag=True)
 
     def validate(self) -> None:
         if self.seq_len < 1:

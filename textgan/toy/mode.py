@@ -16,6 +16,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
+from textgan.config import setting
 from textgan.core.loop import Hook
 from textgan.core.mode import (
     Mode,
@@ -42,9 +43,10 @@ EVAL_SEED = 4321
 class ToyDataConfig:
     """Which distribution, and how many points the plots and metrics use."""
 
-    dataset: Literal["8gaussians", "25gaussians", "swissroll"] = "8gaussians"
-    plot_points: int = 1000
-    eval_points: int = 2560
+    dataset: Literal["8gaussians", "25gaussians", "swissroll"] = setting(
+        "8gaussians", "8gaussians, 25gaussians or swissroll.", flag=True)
+    plot_points: int = setting(1000, "Real and generated points in each plot.")
+    eval_points: int = setting(2560, "Generated points the in-training metrics use.")
 
     def validate(self) -> None:
         for name in ("plot_points", "eval_points"):
