@@ -32,7 +32,8 @@ def test_eval_samples_file_json(tmp_path, corpus_file, capsys):
     result = json.loads(capsys.readouterr().out)
     for key in ("js1", "js2", "js3", "js4", "js1_floor", "js4_floor", "lm_forward_bpc",
                 "lm_reverse_bpc", "lm_forward_bpc_real", "bleu4", "self_bleu4", "memorized",
-                "distinct1", "unique_share"):
+                "distinct1", "unique_share", "texygen_bleu2", "texygen_bleu5_real",
+                "texygen_self_bleu2", "texygen_self_bleu5_real"):
         assert key in result, key
     assert result["n_samples"] == 50
     # JS against the held-out text (every 100th line is carved off as held-out).

@@ -20,8 +20,17 @@ key                         meaning
 ``memorized_real``          share of the held-out lines that are verbatim training lines
 ``bleu{N}``                 corpus BLEU-N against the held-out lines
 ``self_bleu{N}``            corpus BLEU-N of each sample against all other samples
+``texygen_bleu{n}``         Texygen BLEU-n: mean sentence BLEU of each sample against all
+                            held-out lines (NLTK method-1 smoothing; :mod:`.bleu`)
+``texygen_self_bleu{n}``    Texygen Self-BLEU-n: each sample against all other samples
 ``n_samples``, ``n_real``   how many lines each side had
 ==========================  =================================================================
+
+``*_real`` is the real-lines value of every word and LM metric (``texygen_bleu4_real``, ...).
+Words are whitespace-separated tokens of each line cut to the reference's ``seq_len``
+(:func:`textgan.eval.words.tokenize`). Texygen tokenises with ``nltk.word_tokenize`` instead; on
+already-tokenised text (Billion Word, EMNLP News as distributed) the two agree, on raw text
+Texygen would also split punctuation off words.
 """
 
 from __future__ import annotations
@@ -32,17 +41,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from textgan.errors import TextganError
+from textgan.eval.bleu import corpus_bleu, self_bleu, texygen_bleu, texygen_self_bleu
 from textgan.eval.js import _check_orders, js_against_table
 from textgan.eval.kn import KneserNeyLM
 from textgan.eval.reference import ReferenceSet
-from textgan.eval.words import (
-    corpus_bleu,
-    distinct_n,
-    ngram_precision_recall,
-    self_bleu,
-    tokenize,
-    unique_share,
-)
+from textgan.eval.words import distinct_n, ngram_precision_recall, tokenize, unique_share
 
 Samples = Sequence[str] | np.ndarray
 
@@ -58,12 +61,17 @@ class EvalConfig:
     words: bool = True
     word_orders: tuple[int, ...] = (1, 2, 3, 4)
     bleu_n: int = 4
+    # Texygen BLEU-n and Self-BLEU-n reported for these n (the tables of language-GAN papers);
+    # empty: skip them
+    texygen_orders: tuple[int, ...] = (2, 3, 4, 5)
     lowercase: bool = False  # lower-case words (the paper code's tokenize_string does)
     seed: int = 0  # picks the real subset
 
     def validate(self) -> None:
         _check_orders(self.js_orders)
         _check_orders(self.word_orders)
+        if self.texygen_orders:
+            _check_orders(self.texygen_orders)
         if self.lm_order < 1 or self.bleu_n < 1:
             raise TextganError("lm_order and bleu_n must be >= 1")
 
@@ -91,8 +99,9 @@ def evaluate_js(samples: Samples, reference: ReferenceSet, orders: Sequence[int]
     return out
 
 
-def _word_metrics(tokens: list[list[str]], reference: ReferenceSet, cfg: EvalConfig,
-                  suffix: str) -> dict[str, float]:
+def _word_metrics(tokens: list[list[str]], refs: list[list[str]], reference: ReferenceSet,
+                  cfg: EvalConfig, suffix: str) -> dict[str, float]:
+    """Word metrics of tokenised lines; ``refs``: their BLEU references."""
     out: dict[str, float] = {}
     word_ref = reference.word_reference(cfg.lowercase, max(cfg.word_orders))
     for k, (p, r) in ngram_precision_recall(tokens, word_ref, cfg.word_orders).items():
@@ -101,10 +110,15 @@ def _word_metrics(tokens: list[list[str]], reference: ReferenceSet, cfg: EvalCon
     for k in cfg.word_orders:
         out[f"distinct{k}{suffix}"] = distinct_n(tokens, k)
     out[f"unique_share{suffix}"] = unique_share(tokens)
-    refs = reference.heldout_tokens(cfg.lowercase)
     out[f"bleu{cfg.bleu_n}{suffix}"] = corpus_bleu(tokens, refs, cfg.bleu_n)
     if len(tokens) >= 2:
         out[f"self_bleu{cfg.bleu_n}{suffix}"] = self_bleu(tokens, cfg.bleu_n)
+    if cfg.texygen_orders:
+        for k, v in texygen_bleu(tokens, refs, cfg.texygen_orders).items():
+            out[f"texygen_bleu{k}{suffix}"] = v
+        if len(tokens) >= 2:
+            for k, v in texygen_self_bleu(tokens, cfg.texygen_orders).items():
+                out[f"texygen_self_bleu{k}{suffix}"] = v
     return out
 
 
@@ -142,12 +156,13 @@ def evaluate(samples: Samples, reference: ReferenceSet,
         texts = [s[: reference.seq_len] for s in samples] if not isinstance(
             samples, np.ndarray) else reference.lines(ids)
         tokens = [tokenize(s, reference.pad, cfg.lowercase) for s in texts]
-        out.update(_word_metrics(tokens, reference, cfg, ""))
+        refs = reference.heldout_tokens(cfg.lowercase)
+        out.update(_word_metrics(tokens, refs, reference, cfg, ""))
         out["memorized"] = float(reference.memorized(ids).mean())
         if real is not None:
             real_tokens = [tokenize(s, reference.pad, cfg.lowercase)
                            for s in reference.lines(real)]
-            out.update(_word_metrics(real_tokens, reference, cfg, "_real"))
+            out.update(_word_metrics(real_tokens, refs, reference, cfg, "_real"))
             held = reference.heldout.astype(np.int64)
             out["memorized_real"] = float(reference.memorized(held).mean())
     return out
