@@ -2,11 +2,17 @@
 
     python benchmarks/bench_eval.py                 # 10M reference lines, all steps
     python benchmarks/bench_eval.py --lines 1000000 --json
+    python benchmarks/bench_eval.py --steps bleu       # Texygen BLEU only (no reference build)
 
 Steps, each in a fresh subprocess so its peak RSS (resource.getrusage, ru_maxrss) is its own:
   refstats  char n-gram statistics (orders 1..4) of N lines x 32 chars, incl. loading the ids
   score     JS-1..4 of 10k sample strings against the cached statistics (load + score)
   kn        interpolated modified Kneser-Ney LM, order 6, fit on 1M lines
+  bleu      Texygen BLEU-2..5 of 10k samples against a 10k-line reference, and Self-BLEU-2..5 of
+            the 10k samples (textgan.eval.bleu); NLTK's sentence_bleu loop (what Texygen runs) on
+            the first --nltk-samples samples against the same references, extrapolated to all
+            (skipped if nltk is not installed). Lines of 10-39 words (about EMNLP News length),
+            cut to --bleu-chars characters.
 Wall times depend on what else runs on the machine; each step also reports its process CPU time
 and the 1-minute load average.
 Targets (2 cores): refstats 10M <= 60 s and <= 2 GB; score 10k <= 2 s; KN-6 fit on 1M <= 60 s.
@@ -56,8 +62,10 @@ def _vocab_table(rng: np.random.Generator):
     return forms, weights
 
 
-def english_like(n_lines: int, seq_len: int = 32, seed: int = 0, chunk: int = 250_000):
-    """uint8 ids [n_lines, seq_len] of English-like lines, and the vocabulary (id -> char)."""
+def english_like(n_lines: int, seq_len: int = 32, seed: int = 0, chunk: int = 250_000,
+                 words: tuple[int, int] = (2, 12)):
+    """uint8 ids [n_lines, seq_len] of English-like lines of ``words[0] .. words[1] - 1`` words
+    (cut to ``seq_len``), and the vocabulary (id -> char)."""
     rng = np.random.default_rng(seed)
     forms, weights = _vocab_table(rng)
     chars = sorted(set("".join(forms)) | {" ", PAD})
@@ -69,7 +77,7 @@ def english_like(n_lines: int, seq_len: int = 32, seed: int = 0, chunk: int = 25
     out = np.full((n_lines, seq_len), cid[PAD], dtype=np.uint8)
     for start in range(0, n_lines, chunk):
         m = min(chunk, n_lines - start)
-        nw = rng.integers(2, 12, size=m)
+        nw = rng.integers(*words, size=m)
         words = rng.choice(len(forms), size=int(nw.sum()), p=weights)
         wl = lens[words]
         wstart = np.cumsum(wl) - wl
@@ -88,6 +96,54 @@ def english_like(n_lines: int, seq_len: int = 32, seed: int = 0, chunk: int = 25
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _bleu(args: argparse.Namespace) -> dict:
+    from textgan.eval.bleu import TEXYGEN_ORDERS, texygen_bleu, texygen_self_bleu
+    from textgan.eval.text import decode
+    from textgan.eval.words import tokenize
+
+    def words(n: int, seed: int) -> list[list[str]]:
+        ids, vocab = english_like(n, seq_len=args.bleu_chars, seed=seed, words=(10, 40))
+        return [tokenize(s, PAD) for s in decode(ids, vocab)]
+
+    samples, refs = words(args.samples, args.seed + 5), words(args.bleu_refs, args.seed + 6)
+    out: dict = {"samples": len(samples), "references": len(refs),
+                 "mean_words": float(np.mean([len(t) for t in samples]))}
+    t = time.perf_counter()
+    bleu = texygen_bleu(samples, refs, TEXYGEN_ORDERS)
+    out["texygen_bleu_seconds"] = time.perf_counter() - t
+    t = time.perf_counter()
+    self_bleu = texygen_self_bleu(samples, TEXYGEN_ORDERS)
+    out["texygen_self_bleu_seconds"] = time.perf_counter() - t
+    out["bleu"] = {n: round(v, 5) for n, v in bleu.items()}
+    out["self_bleu"] = {n: round(v, 5) for n, v in self_bleu.items()}
+    try:
+        from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
+    except ImportError:
+        return out
+    k = min(args.nltk_samples, len(samples))
+    weights = [tuple(1.0 / n for _ in range(n)) for n in TEXYGEN_ORDERS]  # one call, all n
+    smooth = SmoothingFunction().method1
+    t = time.perf_counter()
+    nltk_bleu = np.mean([sentence_bleu(refs, h, weights, smoothing_function=smooth)
+                         for h in samples[:k]], axis=0)
+    spent = time.perf_counter() - t
+    out["nltk_bleu_seconds_measured"] = spent
+    out["nltk_bleu_seconds_extrapolated"] = spent * len(samples) / k
+    t = time.perf_counter()
+    for i in range(k):
+        sentence_bleu(samples[:i] + samples[i + 1:], samples[i], weights,
+                      smoothing_function=smooth)
+    spent = time.perf_counter() - t
+    out["nltk_self_bleu_seconds_measured"] = spent
+    out["nltk_self_bleu_seconds_extrapolated"] = spent * len(samples) / k
+    out["nltk_samples"] = k
+    # the first k samples' mean, from our implementation, for a direct comparison
+    mine = texygen_bleu(samples[:k], refs, TEXYGEN_ORDERS)
+    out["max_abs_difference_first_k"] = float(max(abs(mine[n] - v) for n, v in
+                                                  zip(TEXYGEN_ORDERS, nltk_bleu, strict=True)))
+    return out
 
 
 def _child(step: str, args: argparse.Namespace) -> dict:
@@ -138,6 +194,8 @@ def _child(step: str, args: argparse.Namespace) -> dict:
         out["evaluate_full_seconds_cached"] = time.perf_counter() - t
         out["evaluate"] = {k: round(v, 4) for k, v in full.items()}
         out["samples"] = len(samples)
+    elif step == "bleu":
+        out.update(_bleu(args))
     elif step == "kn":
         ids, vocab = english_like(args.kn_lines, seed=args.seed + 3)
         held, _ = english_like(10_000, seed=args.seed + 4)
@@ -160,7 +218,11 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=10_000_000, help="reference lines (32 chars)")
     ap.add_argument("--samples", type=int, default=10_000, help="samples to score")
     ap.add_argument("--kn-lines", type=int, default=1_000_000, help="lines for the KN-6 fit")
-    ap.add_argument("--steps", default="refstats,refset,score,kn")
+    ap.add_argument("--bleu-refs", type=int, default=10_000, help="reference lines for bleu")
+    ap.add_argument("--bleu-chars", type=int, default=256, help="characters per line for bleu")
+    ap.add_argument("--nltk-samples", type=int, default=20,
+                    help="samples NLTK's loop scores (timed, then extrapolated)")
+    ap.add_argument("--steps", default="refstats,refset,score,kn,bleu")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print one JSON object at the end")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
@@ -197,7 +259,9 @@ def main() -> None:
         for step in steps:
             cmd = [sys.executable, os.path.abspath(__file__), "--_child", step, "--data",
                    args.data, "--vocab", args.vocab, "--refdir", args.refdir, "--samples",
-                   str(args.samples), "--kn-lines", str(args.kn_lines), "--seed", str(args.seed)]
+                   str(args.samples), "--kn-lines", str(args.kn_lines), "--seed", str(args.seed),
+                   "--bleu-refs", str(args.bleu_refs), "--bleu-chars", str(args.bleu_chars),
+                   "--nltk-samples", str(args.nltk_samples)]
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 sys.stderr.write(proc.stderr)

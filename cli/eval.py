@@ -54,11 +54,15 @@ def eval_command(
     settings: dict[str, dict[str, Any]],
     samples_file: str = typer.Argument(None, help="A text file of samples, one a line (from any "
                                        "source). Omit with --run."),
-    reference: str = typer.Option(None, help="Real text to compare with: a prepared corpus "
-                                  "directory, a corpus name (synthetic, billion_word, hf:...) "
-                                  "or text file(s). Required with SAMPLES_FILE."),
+    reference: str = typer.Option(None, help="Real text to compare with. Text file(s), a "
+                                  "directory or a glob: all their lines are the reference; a "
+                                  "prepared corpus directory or a corpus name (synthetic, "
+                                  "billion_word, hf:...): its held-out split (as --run). "
+                                  "Required with SAMPLES_FILE."),
     run: str = typer.Option(None, help="Evaluate a run: generate samples from its newest "
                             "checkpoint; reference = its held-out text."),
+    checkpoint: str = typer.Option(None, help="With --run: this checkpoint file, or best (the "
+                                   "run's best.pt) [default: the newest]."),
     samples: int = typer.Option(PAPER_SAMPLES, help="Samples to generate for --run (paper: 640); "
                                 "with a file, use at most this many lines (0: all)."),
     temperature: float = typer.Option(None, help="Sample with this softmax temperature "
@@ -68,6 +72,8 @@ def eval_command(
     plot: str = typer.Option(None, help="PNG for the sweep [default: <run>/eval/"
                              "quality_diversity.png]."),
     *,
+    raw: bool = typer.Option(False, "--raw", help="With --run: the trained generator, not its "
+                             "moving average (runs with --ema-decay)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """JS-1..4 (as in the paper's code) with real-vs-real floors, Kneser-Ney LM cross-entropies,
@@ -91,10 +97,13 @@ def eval_command(
                                               if temps else None)
         report = evaluate_run(run, n=samples or PAPER_SAMPLES, temperature=temperature,
                               seed=config.seed, config=config, js_text=js_text,
-                              temperatures=temps, plot=plot_path, device=device)
+                              temperatures=temps, plot=plot_path, device=device,
+                              checkpoint=checkpoint, raw=raw)
     else:
         if samples_file is None:
             raise ConfigError("give a samples file with --reference, or --run DIR")
+        if checkpoint is not None or raw:
+            raise ConfigError("--checkpoint and --raw need --run (a samples file is already text)")
         if reference is None:
             raise ConfigError("--reference is required with a samples file (a corpus or text file)")
         if temps:

@@ -16,7 +16,8 @@ def sample(
     n: int = typer.Option(50, "-n", "--n", help="How many samples."),
     run: str = typer.Option(None, help="Run directory [default: the most recent under "
                             "--runs-dir]."),
-    checkpoint: str = typer.Option(None, help="A checkpoint file (instead of --run)."),
+    checkpoint: str = typer.Option(None, help="A checkpoint file (instead of --run), or best: "
+                                   "the run's best.pt (kept when in-training evaluation is on)."),
     runs_dir: str = typer.Option("runs", help="Where to look for the most recent run."),
     seed: int = typer.Option(None, help="Random seed (same seed, same samples)."),
     temperature: float = typer.Option(None, help="Sample from softmax(logits/T) instead of "
@@ -24,12 +25,16 @@ def sample(
     out: str = typer.Option(None, help="Write to this file instead of stdout (image runs: a PNG "
                             "grid)."),
     device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:N."),
+    raw: bool = typer.Option(False, "--raw", help="The trained generator, not its moving average "
+                             "(runs with --ema-decay)."),
 ) -> None:
     """Print decoded samples, pad characters stripped, one a line."""
-    if run is not None and checkpoint is not None:
-        raise ConfigError("give --run or --checkpoint, not both")
+    if run is not None and checkpoint is not None and checkpoint != "best":
+        raise ConfigError("give --run or --checkpoint FILE, not both (--run with --checkpoint "
+                          "best is the run's best.pt)")
     result = sample_from(n=n, run=run, checkpoint=checkpoint, runs_dir=runs_dir, seed=seed,
-                         temperature=temperature, out=Path(out) if out else None, device=device)
+                         temperature=temperature, out=Path(out) if out else None, device=device,
+                         raw=raw)
     for note in result.notes:
         say(note)
     if result.lines is not None and out is None:

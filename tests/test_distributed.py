@@ -93,6 +93,7 @@ def worker(rank: int, port: int, out: str) -> None:
         ctx = DistributedContext(rank, WORLD, torch.device("cpu"))
         rows = slice(rank * LOCAL_BATCH, (rank + 1) * LOCAL_BATCH)
         torch.save(train(ctx, rows, LOCAL_BATCH), Path(out) / f"rank{rank}.pt")
+        tdist.barrier()  # neither rank tears gloo down while the other still talks to it
     finally:
         tdist.destroy_process_group()
 

@@ -7,12 +7,11 @@ from collections import Counter
 import pytest
 
 from textgan.errors import TextganError
+from textgan.eval.bleu import corpus_bleu, self_bleu
 from textgan.eval.words import (
     WordNgrams,
-    corpus_bleu,
     distinct_n,
     ngram_precision_recall,
-    self_bleu,
     tokenize,
     unique_share,
 )

@@ -152,7 +152,7 @@ NOT_SETTINGS = {
     "train": {"mode", "preset", "config", "out", "runs_dir", "resume", "tensorboard"},
     "prepare": {"force"},
     "eval": {"samples_file", "reference", "run", "samples", "temperature", "temperatures", "plot",
-             "as_json"},
+             "as_json", "checkpoint", "raw"},
     "bench": {"as_json"},
 }
 

@@ -114,3 +114,23 @@ def test_best_checkpoint_survives_rotation(tmp_path: Path) -> None:
     metrics = [r for r in resumed.run.read_metrics() if "js4" in r]
     record = json.loads((run / "checkpoints" / "best.json").read_text())
     assert record["value"] == min(r["js4"] for r in metrics)
+
+
+def test_cli_samples_and_evaluates_the_best_checkpoint_and_the_raw_generator(tmp_path: Path,
+                                                                           capsys) -> None:
+    from textgan.cli.main import run as run_cli
+
+    cfg = config(tmp_path, steps=4, eval_every=2, ema_decay=0.9)
+    list(start_training(cfg, out=tmp_path / "run").events())
+    best_step = json.loads((tmp_path / "run" / "checkpoints" / "best.json").read_text())["step"]
+    capsys.readouterr()
+    args = ["sample", "--run", str(tmp_path / "run"), "--checkpoint", "best", "-n", "30",
+            "--seed", "2", "--temperature", "1", "--device", "cpu"]
+    assert run_cli(args) == 0
+    ema_out = capsys.readouterr()
+    assert f"(step {best_step})" in ema_out.err and len(ema_out.out.splitlines()) == 30
+    assert run_cli(args + ["--raw"]) == 0
+    assert capsys.readouterr().out != ema_out.out
+    assert run_cli(["eval", "--run", str(tmp_path / "run"), "--checkpoint", "best", "--raw",
+                    "--samples", "20", "--no-lm", "--no-words", "--json", "--device", "cpu"]) == 0
+    assert 0.0 <= json.loads(capsys.readouterr().out)["js4"] <= 1.0

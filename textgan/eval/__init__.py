@@ -11,6 +11,7 @@ On the synthetic corpus, :mod:`textgan.eval.oracle` also scores samples exactly 
 grammar (imported on its own: it loads the grammar).
 """
 
+from textgan.eval.bleu import corpus_bleu, self_bleu, texygen_bleu, texygen_self_bleu
 from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js
 from textgan.eval.js import js_divergence
 from textgan.eval.kn import KneserNeyLM
@@ -21,7 +22,7 @@ from textgan.eval.sweep import (
     plot_quality_diversity,
     quality_diversity_sweep,
 )
-from textgan.eval.words import corpus_bleu, distinct_n, self_bleu, tokenize
+from textgan.eval.words import distinct_n, tokenize
 
 __all__ = [
     "EvalConfig",
@@ -39,5 +40,7 @@ __all__ = [
     "plot_quality_diversity",
     "quality_diversity_sweep",
     "self_bleu",
+    "texygen_bleu",
+    "texygen_self_bleu",
     "tokenize",
 ]

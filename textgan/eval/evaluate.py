@@ -1,27 +1,49 @@
 """The one entry point: :func:`evaluate` (full report) and :func:`evaluate_js` (cheap, in training).
 
 Every value has a real-vs-real counterpart computed the same way on ``n_real`` real lines
-(``n_real = min(n_samples, real pool)``) so a number can be read against what real text scores:
+(``n_real = min(n_samples, real pool)``) so a number can be read against what real text scores.
+What "the reference" and the real lines are depends on the :class:`ReferenceSet`:
 
-==========================  =================================================================
-key                         meaning
-==========================  =================================================================
-``js{n}``                   JS-n (bits) of sample vs. training char n-grams (paper's JS-n)
-``js{n}_floor``             same for real training lines vs. training minus those lines
-``lm_forward_bpc``          bits/char of the samples under a KN LM fit on real training text
-``lm_forward_bpc_real``     bits/char of real training lines (not in the LM's data), same LM
-``lm_reverse_bpc``          bits/char of held-out real text under a KN LM fit on the samples
-``lm_reverse_bpc_real``     same with the LM fit on the real lines
-``word_precision{n}``       share of sample word n-grams found in the training sample (paper)
-``word_recall{n}``          share of training-sample word n-grams found in the samples (paper)
-``distinct{n}``             distinct word n-grams / word n-grams
-``unique_share``            distinct samples / samples
-``memorized``               share of samples that are verbatim training lines (cut + padded)
-``memorized_real``          share of the held-out lines that are verbatim training lines
-``bleu{N}``                 corpus BLEU-N against the held-out lines
-``self_bleu{N}``            corpus BLEU-N of each sample against all other samples
-``n_samples``, ``n_real``   how many lines each side had
-==========================  =================================================================
+* split corpus (``textgan eval --run``, the trainer, a prepared corpus): samples are compared with
+  the training text (JS-n: the training or held-out text, ``js_text``) and held-out text; the real
+  lines are training lines kept out of what they are compared with.
+* whole reference (``ReferenceConfig(whole=True)``, ``textgan eval SAMPLES --reference FILE``):
+  samples are compared with all reference lines (the LM and BLEU parts with the capped subsets
+  described in :mod:`textgan.eval.reference`); the real lines are ``n_real`` random reference
+  lines, compared with the remaining reference lines in exactly the same way (JS-n: the counts
+  of all lines minus their own; BLEU: the same references minus themselves).
+
+==============================  =============================================================
+key                             meaning
+==============================  =============================================================
+``js{n}``                       JS-n (bits) of sample vs. reference char n-grams (paper's JS-n)
+``js{n}_floor``                 same for the real lines vs. the reference minus those lines
+                                (split corpus with ``js_text="valid"``: vs. the held-out text)
+``lm_forward_bpc``              bits/char of the samples under a KN LM fit on real text
+``lm_forward_bpc_real``         bits/char of the real lines (not in the LM's data), same LM
+``lm_reverse_bpc``              bits/char of held-out real text under a KN LM fit on the samples
+``lm_reverse_bpc_real``         same with the LM fit on the real lines
+``word_precision{n}``           share of sample word n-grams found in the training sample (paper)
+``word_recall{n}``              share of training-sample word n-grams found in the samples (paper)
+``distinct{n}``                 distinct word n-grams / word n-grams
+``unique_share``                distinct samples / samples
+``memorized``                   share of samples that are verbatim reference lines (cut + padded)
+``memorized_real``              split corpus: share of the held-out lines that are verbatim
+                                training lines; whole: share of the real lines that occur
+                                verbatim among the other reference lines
+``bleu{N}``                     corpus BLEU-N against the BLEU references (held-out lines)
+``self_bleu{N}``                corpus BLEU-N of each sample against all other samples
+``texygen_bleu{n}``             Texygen BLEU-n: mean sentence BLEU of each sample against all
+                                BLEU references (NLTK method-1 smoothing; :mod:`.bleu`)
+``texygen_self_bleu{n}``        Texygen Self-BLEU-n: each sample against all other samples
+``n_samples``, ``n_real``       how many lines each side had
+==============================  =============================================================
+
+``*_real`` is the real-lines value of every word and LM metric (``texygen_bleu4_real``, ...).
+Words are whitespace-separated tokens of each line cut to the reference's ``seq_len``
+(:func:`textgan.eval.words.tokenize`). Texygen tokenises with ``nltk.word_tokenize`` instead; on
+already-tokenised text (Billion Word, EMNLP News as distributed) the two agree, on raw text
+Texygen would also split punctuation off words.
 """
 
 from __future__ import annotations
@@ -33,17 +55,11 @@ import numpy as np
 
 from textgan.config import setting
 from textgan.errors import TextganError
+from textgan.eval.bleu import corpus_bleu, self_bleu, texygen_bleu, texygen_self_bleu
 from textgan.eval.js import _check_orders, js_against_table
 from textgan.eval.kn import KneserNeyLM
 from textgan.eval.reference import ReferenceSet
-from textgan.eval.words import (
-    corpus_bleu,
-    distinct_n,
-    ngram_precision_recall,
-    self_bleu,
-    tokenize,
-    unique_share,
-)
+from textgan.eval.words import distinct_n, ngram_precision_recall, tokenize, unique_share
 
 Samples = Sequence[str] | np.ndarray
 
@@ -60,6 +76,9 @@ class EvalConfig:
     word_orders: tuple[int, ...] = setting((1, 2, 3, 4), "Word n-gram orders of precision, "
                                            "recall and distinct-n.")
     bleu_n: int = setting(4, "Longest n-gram of BLEU and Self-BLEU.")
+    texygen_orders: tuple[int, ...] = setting(
+        (2, 3, 4, 5), "Texygen BLEU-n and Self-BLEU-n are reported for these n (the tables of "
+        "language-GAN papers); empty: skip them.")
     lowercase: bool = setting(False, "Lower-case words first (the paper code's tokenize_string "
                               "does).")
     seed: int = setting(0, "Seed of the real-vs-real subset (and, for a run, of generation).",
@@ -68,6 +87,8 @@ class EvalConfig:
     def validate(self) -> None:
         _check_orders(self.js_orders)
         _check_orders(self.word_orders)
+        if self.texygen_orders:
+            _check_orders(self.texygen_orders)
         if self.lm_order < 1 or self.bleu_n < 1:
             raise TextganError("lm_order and bleu_n must be >= 1")
 
@@ -95,8 +116,9 @@ def evaluate_js(samples: Samples, reference: ReferenceSet, orders: Sequence[int]
     return out
 
 
-def _word_metrics(tokens: list[list[str]], reference: ReferenceSet, cfg: EvalConfig,
-                  suffix: str) -> dict[str, float]:
+def _word_metrics(tokens: list[list[str]], refs: list[list[str]], reference: ReferenceSet,
+                  cfg: EvalConfig, suffix: str) -> dict[str, float]:
+    """Word metrics of tokenised lines; ``refs``: their BLEU references."""
     out: dict[str, float] = {}
     word_ref = reference.word_reference(cfg.lowercase, max(cfg.word_orders))
     for k, (p, r) in ngram_precision_recall(tokens, word_ref, cfg.word_orders).items():
@@ -105,10 +127,15 @@ def _word_metrics(tokens: list[list[str]], reference: ReferenceSet, cfg: EvalCon
     for k in cfg.word_orders:
         out[f"distinct{k}{suffix}"] = distinct_n(tokens, k)
     out[f"unique_share{suffix}"] = unique_share(tokens)
-    refs = reference.heldout_tokens(cfg.lowercase)
     out[f"bleu{cfg.bleu_n}{suffix}"] = corpus_bleu(tokens, refs, cfg.bleu_n)
     if len(tokens) >= 2:
         out[f"self_bleu{cfg.bleu_n}{suffix}"] = self_bleu(tokens, cfg.bleu_n)
+    if cfg.texygen_orders:
+        for k, v in texygen_bleu(tokens, refs, cfg.texygen_orders).items():
+            out[f"texygen_bleu{k}{suffix}"] = v
+        if len(tokens) >= 2:
+            for k, v in texygen_self_bleu(tokens, cfg.texygen_orders).items():
+                out[f"texygen_self_bleu{k}{suffix}"] = v
     return out
 
 
@@ -122,7 +149,8 @@ def evaluate(samples: Samples, reference: ReferenceSet,
     cfg.validate()
     n = _count(samples)
     ids, base = reference.encode(samples)
-    real = reference.real_subset(n, cfg.seed) if cfg.floors else None
+    real_rows = reference.real_indices(n, cfg.seed) if cfg.floors else None
+    real = reference.real_pool[real_rows].astype(np.int64) if real_rows is not None else None
     out: dict[str, float] = {"n_samples": float(n)}
     if real is not None:
         out["n_real"] = float(real.shape[0])
@@ -146,12 +174,13 @@ def evaluate(samples: Samples, reference: ReferenceSet,
         texts = [s[: reference.seq_len] for s in samples] if not isinstance(
             samples, np.ndarray) else reference.lines(ids)
         tokens = [tokenize(s, reference.pad, cfg.lowercase) for s in texts]
-        out.update(_word_metrics(tokens, reference, cfg, ""))
+        out.update(_word_metrics(tokens, reference.bleu_references(cfg.lowercase), reference,
+                                 cfg, ""))
         out["memorized"] = float(reference.memorized(ids).mean())
         if real is not None:
             real_tokens = [tokenize(s, reference.pad, cfg.lowercase)
                            for s in reference.lines(real)]
-            out.update(_word_metrics(real_tokens, reference, cfg, "_real"))
-            held = reference.heldout.astype(np.int64)
-            out["memorized_real"] = float(reference.memorized(held).mean())
+            refs = reference.bleu_references(cfg.lowercase, leave_out=real_rows)
+            out.update(_word_metrics(real_tokens, refs, reference, cfg, "_real"))
+            out["memorized_real"] = reference.memorized_real(real_rows)
     return out

@@ -17,6 +17,7 @@ At the end ids are converted to the sorted-rank keys above, which do not depend 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -349,10 +350,12 @@ class NgramTable:
         return out
 
 
-def count_ngrams(X: np.ndarray, base: int, max_order: int, chunk_rows: int = 1 << 18,
-                 dense_limit: int = DENSE_LIMIT) -> NgramTable:
-    """Counts of all n-grams of orders ``1..max_order`` inside the rows of ``X``."""
+def count_ngrams(X: np.ndarray | Sequence[np.ndarray], base: int, max_order: int,
+                 chunk_rows: int = 1 << 18, dense_limit: int = DENSE_LIMIT) -> NgramTable:
+    """Counts of all n-grams of orders ``1..max_order`` inside the rows of ``X`` (one array, or
+    several arrays of the same width counted together)."""
     counter = NgramCounter(base, max_order, dense_limit, top_counts_only=True)
-    for start in range(0, X.shape[0], chunk_rows):
-        counter.update(X[start:start + chunk_rows])
+    for part in [X] if isinstance(X, np.ndarray) else X:
+        for start in range(0, part.shape[0], chunk_rows):
+            counter.update(part[start:start + chunk_rows])
     return counter.finish()[0]

@@ -1,8 +1,10 @@
-"""Reference statistics of a real corpus, computed once and cached in a directory (npz + json).
+"""Reference statistics of real text, computed once and cached in a directory (npz + json).
 
-What a :class:`ReferenceSet` holds, all from the training lines ``train`` and held-out ``valid``:
+A **split corpus** (the default; a prepared corpus's training lines ``train`` and held-out lines
+``valid``, as ``textgan eval --run`` and the trainer use) gives a :class:`ReferenceSet` holding:
 
-* ``table``: character n-gram counts of orders ``1..max_order`` over ALL training lines (JS-n).
+* ``table``: character n-gram counts of orders ``1..max_order`` over ALL training lines (JS-n),
+  or over all held-out lines with ``ReferenceConfig(js_text="valid")``.
 * ``real_pool``: a seeded random subset of training lines kept out of ``train_sample``; the
   real-vs-real values ("floors") use subsets of it. Its JS floor is computed against the training
   counts minus its own counts, so it never overlaps what it is compared with.
@@ -11,6 +13,20 @@ What a :class:`ReferenceSet` holds, all from the training lines ``train`` and he
 * ``heldout``: a seeded random subset of ``valid``: reverse-LM scoring and BLEU references.
 * ``train_hashes``: sorted 64-bit hashes of every training line (memorisation check).
 * the forward Kneser-Ney LM, once fitted (fitted lazily, saved with the rest).
+
+A **whole reference** (``ReferenceConfig(whole=True)``; ``textgan eval SAMPLES --reference FILE``)
+has no held-out split: ``train`` and ``valid`` are just two parts of one set of reference lines
+(``valid`` may be empty), and all of them are the reference:
+
+* ``table``: n-gram counts over ALL reference lines; ``train_hashes``: every line (duplicates
+  kept, for ``memorized_real``).
+* ``real_pool``: ``min(real_pool_lines, N // 2)`` random reference lines; a floor compares
+  ``n_real`` of them with the remaining reference lines (JS: the counts minus their own).
+* ``train_sample`` and ``heldout``: random lines outside the real pool (they may overlap each
+  other), capped at ``train_sample_lines`` and ``heldout_lines``.
+* BLEU references (:meth:`ReferenceSet.bleu_references`): ``heldout`` plus the real pool, i.e.
+  every reference line while ``N <= heldout_lines + real_pool_lines``; a real subset is scored
+  against them minus itself.
 
 Lines are id rows over ``alphabet`` (id -> symbol), each cut to ``seq_len`` and right-padded with
 ``pad``. Sample strings are encoded with the same alphabet; characters outside it get ids
@@ -57,6 +73,9 @@ class ReferenceConfig:
     js_text: JSText = setting("valid", "JS-n against the held-out text (valid, what training "
                               "logs) or the training text as the paper's code does (train).",
                               flag="js-on")
+    whole: bool = setting(False, "The lines given are the reference, all of them (no held-out "
+                          "split): a reference file given to textgan eval. JS-n is counted on "
+                          "every line.")
 
     def validate(self) -> None:
         if self.js_text not in ("train", "valid"):
@@ -86,7 +105,7 @@ def _mix(h: np.ndarray) -> np.ndarray:
 def line_hashes(ids: np.ndarray, hash_dtype: str) -> np.ndarray:
     """64-bit hash of each id row (rows as ``hash_dtype`` bytes, read 8 bytes at a time)."""
     a = np.ascontiguousarray(ids, dtype=hash_dtype)
-    raw = a.view(np.uint8).reshape(a.shape[0], -1)
+    raw = a.view(np.uint8).reshape(a.shape[0], a.shape[1] * a.itemsize)
     width = -(-raw.shape[1] // 8) * 8
     if width != raw.shape[1]:
         raw = np.concatenate([raw, np.zeros((raw.shape[0], width - raw.shape[1]), np.uint8)], 1)
@@ -96,6 +115,16 @@ def line_hashes(ids: np.ndarray, hash_dtype: str) -> np.ndarray:
         for j in range(words.shape[1]):
             h = _mix((h * _GOLD) ^ words[:, j])
     return h
+
+
+def _take_rows(parts: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """Rows ``rows`` (sorted indices into the parts stacked on top of each other)."""
+    out, start = [], 0
+    for a in parts:
+        sel = rows[(rows >= start) & (rows < start + a.shape[0])] - start
+        out.append(np.asarray(a[sel]))
+        start += a.shape[0]
+    return np.concatenate(out)
 
 
 def corpus_fingerprint(train: np.ndarray, valid: np.ndarray, vocab: Sequence[str],
@@ -135,7 +164,10 @@ class ReferenceSet:
     @classmethod
     def from_ids(cls, train: np.ndarray, valid: np.ndarray, vocab: Sequence[str],
                  pad: str = "`", config: ReferenceConfig | None = None) -> ReferenceSet:
-        """From prepared id arrays ``[lines, seq_len]`` (may be memory-mapped) and ``vocab``."""
+        """From prepared id arrays ``[lines, seq_len]`` (may be memory-mapped) and ``vocab``.
+
+        With ``config.whole`` both arrays are parts of one reference and ``valid`` may be empty.
+        """
         config = config or ReferenceConfig()
         config.validate()
         check_pad(pad)
@@ -144,7 +176,8 @@ class ReferenceSet:
         if pad not in vocab:
             raise TextganError(f"pad {pad!r} is not in the vocabulary; pass the corpus's pad")
         for name, a in (("train", train), ("valid", valid)):
-            if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+            may_be_empty = config.whole and name == "valid"
+            if a.ndim != 2 or (a.shape[0] == 0 and not may_be_empty) or a.shape[1] == 0:
                 raise TextganError(f"{name} must be a non-empty [lines, seq_len] id array, "
                                    f"got shape {a.shape}; prepare the corpus again")
             if a.dtype.kind not in "ui":
@@ -161,33 +194,50 @@ class ReferenceSet:
                 if c.size and (int(c.min()) < 0 or int(c.max()) >= V):
                     raise TextganError(f"ids out of range for a vocabulary of {V}; pass the "
                                        "vocabulary the corpus was prepared with")
-                if a is train:
+                if a is train or config.whole:
                     hashes.append(line_hashes(c, hash_dtype))
-        table = count_ngrams(valid if config.js_text == "valid" else train, V, config.max_order,
-                             chunk_rows=cs)
+        counted = (train, valid) if config.whole else valid if config.js_text == "valid" else train
+        table = count_ngrams(counted, V, config.max_order, chunk_rows=cs)
         rng = np.random.default_rng(config.seed)
-        n = train.shape[0]
-        P = min(config.real_pool_lines, n // 2)
-        S = min(config.train_sample_lines, n - P)
-        pick = rng.choice(n, P + S, replace=False)
-        hold = np.sort(rng.choice(valid.shape[0], min(config.heldout_lines, valid.shape[0]),
-                                  replace=False))
+        if config.whole:
+            parts = (train, valid)
+            n = train.shape[0] + valid.shape[0]
+            P = min(config.real_pool_lines, n // 2)
+            S = min(config.train_sample_lines, n - P)
+            H = min(config.heldout_lines, n - P)
+            pick = rng.choice(n, P + max(S, H), replace=False)
+            real, sample = _take_rows(parts, np.sort(pick[:P])), \
+                _take_rows(parts, np.sort(pick[P:P + S]))
+            held = _take_rows(parts, np.sort(pick[P:P + H]))
+            # duplicates kept: memorized_real asks whether a line occurs outside a real subset
+            train_hashes = np.sort(np.concatenate(hashes))
+        else:
+            n = train.shape[0]
+            P = min(config.real_pool_lines, n // 2)
+            S = min(config.train_sample_lines, n - P)
+            pick = rng.choice(n, P + S, replace=False)
+            hold = np.sort(rng.choice(valid.shape[0], min(config.heldout_lines, valid.shape[0]),
+                                      replace=False))
+            real, sample = np.asarray(train[np.sort(pick[:P])]), \
+                np.asarray(train[np.sort(pick[P:])])
+            held = np.asarray(valid[hold])
+            train_hashes = sorted_unique(np.concatenate(hashes))
         return cls(alphabet=vocab, pad=pad, seq_len=int(train.shape[1]), table=table,
-                   real_pool=_small_uint(np.asarray(train[np.sort(pick[:P])]), V),
-                   train_sample=_small_uint(np.asarray(train[np.sort(pick[P:])]), V),
-                   heldout=_small_uint(np.asarray(valid[hold]), V),
-                   train_hashes=sorted_unique(np.concatenate(hashes)), hash_dtype=hash_dtype,
-                   n_train=n, n_valid=int(valid.shape[0]), config=config,
+                   real_pool=_small_uint(real, V), train_sample=_small_uint(sample, V),
+                   heldout=_small_uint(held, V), train_hashes=train_hashes,
+                   hash_dtype=hash_dtype, n_train=int(train.shape[0]),
+                   n_valid=int(valid.shape[0]), config=config,
                    fingerprint=corpus_fingerprint(train, valid, vocab, pad))
 
     @classmethod
     def from_texts(cls, train: Sequence[str], valid: Sequence[str], seq_len: int,
                    pad: str = "`", config: ReferenceConfig | None = None) -> ReferenceSet:
-        """From plain lists of lines (cut to ``seq_len``, right-padded with ``pad``)."""
+        """From plain lists of lines (cut to ``seq_len``, right-padded with ``pad``); with
+        ``config.whole``, ``train + valid`` are the reference and ``valid`` may be empty."""
         check_pad(pad)
         if seq_len < 1:
             raise TextganError(f"seq_len must be >= 1, got {seq_len}")
-        if not train or not valid:
+        if not train or not (valid or (config is not None and config.whole)):
             raise TextganError("need non-empty training and held-out lines to build a reference")
         alphabet = alphabet_of(list(train) + list(valid), seq_len, pad)
         tr, _ = encode(train, alphabet, seq_len, pad)
@@ -280,25 +330,30 @@ class ReferenceSet:
         """Id rows over this alphabet back to strings."""
         return decode(ids, self.alphabet)
 
-    def real_subset(self, n: int, seed: int = 0) -> np.ndarray:
-        """``min(n, len(real_pool))`` seeded random real training lines (not in the LM/word
-        reference; in the JS statistics, which subtract them where needed)."""
+    def real_indices(self, n: int, seed: int = 0) -> np.ndarray:
+        """Rows of ``real_pool`` making up the real subset of ``min(n, len(real_pool))`` lines."""
         m = min(n, self.real_pool.shape[0])
         if m == 0:
             raise TextganError("the reference has no real pool for real-vs-real values; build "
                                "it from at least 2 training lines")
-        idx = np.sort(np.random.default_rng(seed).choice(self.real_pool.shape[0], m,
-                                                         replace=False))
-        return self.real_pool[idx].astype(np.int64)
+        return np.sort(np.random.default_rng(seed).choice(self.real_pool.shape[0], m,
+                                                          replace=False))
+
+    def real_subset(self, n: int, seed: int = 0) -> np.ndarray:
+        """``min(n, len(real_pool))`` seeded random real training lines (not in the LM/word
+        reference; in the JS statistics, which subtract them where needed)."""
+        return self.real_pool[self.real_indices(n, seed)].astype(np.int64)
 
     def js_floor(self, n: int, orders: Sequence[int], seed: int = 0) -> dict[int, float]:
         """JS-n between ``n`` real training lines and the reference statistics (without them)."""
         key = ("js_floor", n, tuple(orders), seed)
         if key not in self._cache:
             real = self.real_subset(n, seed)
-            # Training lines are inside train statistics (leave them out), never inside valid ones.
+            # Real lines are inside training or whole-reference statistics (leave them out), never
+            # inside held-out ones.
+            leave_out = self.config.whole or self.config.js_text == "train"
             self._cache[key] = js_against_table(real, self.vocab_size, self.table, orders,
-                                                leave_out=self.config.js_text == "train")
+                                                leave_out=leave_out)
         return dict(self._cache[key])  # type: ignore[arg-type]
 
     def lm_ids(self, ids: np.ndarray) -> np.ndarray:
@@ -325,6 +380,18 @@ class ReferenceSet:
             out[ok] = self.train_hashes[pos] == h
         return out
 
+    def memorized_real(self, real_rows: np.ndarray) -> float:
+        """The real-vs-real value of :meth:`memorized`. Split corpus: the share of held-out lines
+        that are verbatim training lines. Whole reference: the share of the real subset
+        (``real_pool`` rows ``real_rows``) found verbatim among the other reference lines."""
+        if not self.config.whole:
+            return float(self.memorized(self.heldout.astype(np.int64)).mean())
+        h = line_hashes(self.real_pool[real_rows].astype(np.int64), self.hash_dtype)
+        everywhere = (np.searchsorted(self.train_hashes, h, side="right")
+                      - np.searchsorted(self.train_hashes, h, side="left"))
+        _, inverse, within = np.unique(h, return_inverse=True, return_counts=True)
+        return float(np.mean(everywhere > within[inverse]))
+
     def word_reference(self, lowercase: bool = False, max_order: int = 4) -> WordNgrams:
         key = ("words", lowercase, max_order)
         if key not in self._cache:
@@ -332,8 +399,26 @@ class ReferenceSet:
             self._cache[key] = WordNgrams(toks, max_order)
         return self._cache[key]  # type: ignore[return-value]
 
-    def heldout_tokens(self, lowercase: bool = False) -> list[list[str]]:
-        key = ("heldout_tokens", lowercase)
+    def _tokens(self, name: str, lowercase: bool) -> list[list[str]]:
+        key = (name, lowercase)
         if key not in self._cache:
-            self._cache[key] = [tokenize(s, self.pad, lowercase) for s in self.lines(self.heldout)]
+            self._cache[key] = [tokenize(s, self.pad, lowercase)
+                                for s in self.lines(getattr(self, name))]
         return self._cache[key]  # type: ignore[return-value]
+
+    def heldout_tokens(self, lowercase: bool = False) -> list[list[str]]:
+        return self._tokens("heldout", lowercase)
+
+    def bleu_references(self, lowercase: bool = False,
+                        leave_out: np.ndarray | None = None) -> list[list[str]]:
+        """Words of the BLEU reference lines: split corpus, ``heldout``; whole reference,
+        ``heldout`` plus the real pool without its rows ``leave_out`` (a real subset being
+        scored, which must not be its own reference)."""
+        refs = self.heldout_tokens(lowercase)
+        if not self.config.whole:
+            return refs
+        pool = self._tokens("real_pool", lowercase)
+        keep = np.ones(len(pool), dtype=bool)
+        if leave_out is not None:
+            keep[leave_out] = False
+        return refs + [t for t, k in zip(pool, keep.tolist(), strict=True) if k]

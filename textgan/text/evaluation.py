@@ -1,8 +1,20 @@
-"""Evaluating text samples against a prepared corpus: the glue between runs, corpora and
+"""Evaluating text samples against real text: the glue between runs, corpora and
 :mod:`textgan.eval`. Used by ``textgan eval`` and by the in-training hook.
 
+What a reference is (``textgan eval SAMPLES --reference SPEC``):
+
+* text files, a directory of them or a glob: the reference is ALL their lines (a whole
+  :class:`~textgan.eval.ReferenceSet`): JS-n against every line, real-vs-real values from random
+  lines of it against the remaining lines. The files are prepared once into ``data_dir`` (as for
+  training, but keeping every character: no unk) so that a second evaluation is fast.
+* a prepared corpus directory or a corpus name (synthetic, billion_word, hf:...): its held-out
+  split, exactly as ``textgan eval --run`` evaluates a run trained on it (``js_text`` chooses the
+  training or held-out text for JS-n). A corpus has a held-out split for a reason: samples that
+  copy training lines should not look perfect.
+
 The reference statistics are computed once per prepared corpus and cached inside it
-(``<corpus>/eval_reference_<text>/``); a stale cache (corpus changed) is rebuilt.
+(``<corpus>/eval_reference_<text>/``, ``eval_reference_whole/``); a stale cache (corpus changed)
+is rebuilt.
 """
 
 from __future__ import annotations
@@ -30,6 +42,11 @@ from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
 
 PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples
 MAX_DECODED_TRAIN = 200_000  # subword corpora: lines decoded to text for character statistics
+# A reference file keeps every distinct character (ids stay uint16), so it is exactly its text.
+REFERENCE_MAX_VOCAB = 65_536
+# Whole references: lines kept as BLEU references and reverse-LM text (Texygen's test sets have
+# about 10k lines, so published BLEU tables use all of theirs).
+WHOLE_HELDOUT_LINES = 100_000
 
 
 def _decoded_reference(corpus: PreparedCorpus, config: ReferenceConfig) -> ReferenceSet:
@@ -43,13 +60,17 @@ def _decoded_reference(corpus: PreparedCorpus, config: ReferenceConfig) -> Refer
     return ReferenceSet.from_texts(train, valid, seq_len, pad=corpus.tokenizer.pad, config=config)
 
 
-def reference_for(corpus: PreparedCorpus,
-                  js_text: JSText = ReferenceConfig.js_text) -> ReferenceSet:
-    """The cached :class:`ReferenceSet` of a prepared corpus (built and saved on first use)."""
-    if len(corpus.valid) == 0:
+def reference_for(corpus: PreparedCorpus, js_text: JSText = ReferenceConfig.js_text,
+                  whole: bool = False) -> ReferenceSet:
+    """The cached :class:`ReferenceSet` of a prepared corpus (built and saved on first use).
+
+    ``whole``: all the corpus's lines, training and held-out, are the reference
+    (``ReferenceConfig.whole``; ``js_text`` does not apply).
+    """
+    if len(corpus.valid) == 0 and not whole:
         raise CorpusError(f"corpus {corpus.dir} has no held-out lines to evaluate against; "
                           "give it --valid-path or more lines")
-    cache = corpus.dir / f"eval_reference_{js_text}"
+    cache = corpus.dir / ("eval_reference_whole" if whole else f"eval_reference_{js_text}")
     char_mode = corpus.tokenizer.kind == "char"
     pad = corpus.tokenizer.pad
     try:
@@ -58,7 +79,8 @@ def reference_for(corpus: PreparedCorpus,
             return ref
     except TextganError:
         pass  # missing or unreadable cache: rebuild
-    config = ReferenceConfig(js_text=js_text)
+    config = (ReferenceConfig(whole=True, heldout_lines=WHOLE_HELDOUT_LINES) if whole
+              else ReferenceConfig(js_text=js_text))
     if char_mode:
         ref = ReferenceSet.from_ids(corpus.train, corpus.valid, corpus.vocab, pad, config)
     else:
@@ -93,17 +115,19 @@ def read_samples(path: str | Path, limit: int | None = None) -> list[str]:
 
 def resolve_reference(spec: str, data_dir: str = TextDataConfig.data_dir,
                       seq_len: int = TextDataConfig.seq_len,
-                      progress: ProgressFn | None = None) -> PreparedCorpus:
-    """A prepared corpus from a directory, a corpus name (synthetic, billion_word, hf:...)
-    or text file(s) (prepared once into ``data_dir``, like for training)."""
+                      progress: ProgressFn | None = None) -> tuple[PreparedCorpus, bool]:
+    """The prepared corpus ``spec`` names, and whether it is a whole reference (see the module
+    docstring): a prepared directory or a corpus name (synthetic, billion_word, hf:...) is not;
+    text file(s), a directory or a glob are (prepared once into ``data_dir``)."""
     path = Path(spec)
     if path.is_dir() and (path / "meta.json").is_file():
-        return PreparedCorpus.open(path)
+        return PreparedCorpus.open(path), False
     if spec in ("synthetic", "billion_word") or spec.startswith("hf:"):
         cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len)
-    else:
-        cfg = TextDataConfig(corpus_path=spec, data_dir=data_dir, seq_len=seq_len)
-    return load_corpus(cfg, progress=progress)
+        return load_corpus(cfg, progress=progress), False
+    cfg = TextDataConfig(corpus_path=spec, data_dir=data_dir, seq_len=seq_len,
+                         max_vocab=REFERENCE_MAX_VOCAB)
+    return load_corpus(cfg, progress=progress), True
 
 
 @dataclass
@@ -117,9 +141,10 @@ class EvalReport:
 
 
 def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfig,
-                   js_text: JSText = ReferenceConfig.js_text) -> dict[str, float]:
+                   js_text: JSText = ReferenceConfig.js_text, whole: bool = False
+                   ) -> dict[str, float]:
     """All metrics of text samples; on the synthetic corpus (character mode) also its oracle."""
-    metrics = evaluate(samples, reference_for(corpus, js_text), config)
+    metrics = evaluate(samples, reference_for(corpus, js_text, whole), config)
     if corpus.is_synthetic and corpus.tokenizer.kind == "char":
         pad = corpus.tokenizer.pad
         metrics.update({k: float(v) for k, v in
@@ -190,8 +215,16 @@ def evaluate_file(samples_path: str | Path, reference: str, *,
                   limit: int | None = None, config: EvalConfig | None = None,
                   js_text: JSText = ReferenceConfig.js_text,
                   progress: ProgressFn | None = None) -> EvalReport:
-    """Evaluate a text file of samples (from any source) against a reference corpus or file."""
+    """Evaluate a text file of samples (from any source) against a reference: text file(s) (all
+    their lines), a prepared corpus or a corpus name (its held-out split); see the module
+    docstring. ``js_text`` applies to corpora only."""
     samples = read_samples(samples_path, limit)
-    corpus = resolve_reference(reference, data_dir, seq_len, progress)
-    metrics = evaluate_lines(samples, corpus, config or EvalConfig(), js_text)
-    return EvalReport(metrics, samples, corpus.dir, notes=[f"reference {corpus.dir}"])
+    corpus, whole = resolve_reference(reference, data_dir, seq_len, progress)
+    metrics = evaluate_lines(samples, corpus, config or EvalConfig(), js_text, whole)
+    if whole:
+        lines = len(corpus.train) + len(corpus.valid)
+        note = f"reference {reference}: all {lines} lines (prepared in {corpus.dir})"
+    else:
+        text = "held-out" if js_text == "valid" else "training"
+        note = f"reference {corpus.dir}: a split corpus, JS-n against its {text} text"
+    return EvalReport(metrics, samples, corpus.dir, notes=[note])
