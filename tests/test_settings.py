@@ -48,7 +48,9 @@ RESOLVED_PRESETS = {
         "model": {"arch": "dcgan", "dim": 64, "noise_dim": 128},
     },
     ("image", "paper-cifar10"): {
-        "train": {"steps": 100000, "batch_size": 64, "critic_iters": 5, "objective": "wgan-gp",
+        # the paper's CIFAR-10 code: linear decay to 0, generator batch 2 x 64
+        "train": {"lr_schedule": "linear", "gen_batch_multiple": 2,
+                  "steps": 100000, "batch_size": 64, "critic_iters": 5, "objective": "wgan-gp",
                   "gp_lambda": 10.0, "clip": 0.01, "optimizer": "adam", "lr": 0.0002, "lr_critic": None,
                   "betas": [0.0, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
                   "device": "auto", "log_every": 1, "checkpoint_every": 1000, "sample_every": 1000,

@@ -134,3 +134,14 @@ def test_cli_samples_and_evaluates_the_best_checkpoint_and_the_raw_generator(tmp
     assert run_cli(["eval", "--run", str(tmp_path / "run"), "--checkpoint", "best", "--raw",
                     "--samples", "20", "--no-lm", "--no-words", "--json", "--device", "cpu"]) == 0
     assert 0.0 <= json.loads(capsys.readouterr().out)["js4"] <= 1.0
+
+
+def test_threads_setting_sets_torch_threads_and_may_change_on_resume(tmp_path: Path) -> None:
+    before = torch.get_num_threads()
+    try:
+        start_training(config(tmp_path, steps=1, threads=2), out=tmp_path / "run")
+        assert torch.get_num_threads() == 2
+        resume_training(tmp_path / "run", overrides={"train": {"threads": 1}})
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from textgan.config import apply_overrides, load_toml
 from textgan.core.checkpoint import CheckpointError, load_checkpoint
 from textgan.core.distributed import Context, LocalContext, RankShare, init_from_env, rank_seed
@@ -34,8 +36,8 @@ from textgan.io.progress import ProgressFn
 from textgan.modes import get_mode
 
 # What may change when a run resumes: how long and where it runs, how often it reports.
-RESUMABLE = {"steps", "device", "checkpoint_every", "sample_every", "eval_every", "log_every",
-             "keep_checkpoints"}
+RESUMABLE = {"steps", "device", "threads", "checkpoint_every", "sample_every", "eval_every",
+             "log_every", "keep_checkpoints"}
 
 
 def run_config_from_dict(d: dict[str, Any]) -> RunConfig:
@@ -257,6 +259,8 @@ def _assemble(cfg: RunConfig, run: Run, dist: Context, progress: ProgressFn | No
     settled; with ``resume``, the newest good checkpoint loaded into them."""
     device = dist.everywhere(lambda: resolve_device(cfg.train.device, dist.local_rank))
     dist.set_device(device)
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
     seed_everything(cfg.train.seed)
     setup = _build(cfg, run, device, progress, dist)
     # Same data seed everywhere, each rank keeps its rows of the global batch; own noise.

@@ -16,10 +16,11 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                   "sample_every": 1000, "eval_every": 1000},
     },
     # gan_cifar_resnet.py, unconditional: DIM 128 for G and D, batch 64, 5 critic steps, λ = 10,
-    # Adam(2e-4, β = (0, 0.9)), 100k generator iterations. Not reproduced here: the paper's linear
-    # decay of the learning rate to 0 and its generator batch of 2 × 64.
+    # Adam(2e-4, β = (0, 0.9)), 100k generator iterations, both learning rates decayed linearly to
+    # 0 (DECAY), the generator step on 2 × 64 samples (GEN_BS_MULTIPLE).
     "paper-cifar10": {
         "train": {"steps": 100_000, "critic_iters": 5, "lr": 2e-4, "betas": [0.0, 0.9],
+                  "lr_schedule": "linear", "gen_batch_multiple": 2,
                   "checkpoint_every": 1000, "sample_every": 1000, "eval_every": 1000},
         "model": {"arch": "resnet", "dim": 128},
         "data": {"dataset": "cifar10"},
