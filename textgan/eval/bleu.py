@@ -39,6 +39,7 @@ second largest count where it holds the largest, else by the largest.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -120,17 +121,22 @@ def _bleu_from(matches: list[float], totals: list[float], c: int, r: int, eps: f
     return float(bp * np.exp(np.mean(logs)))
 
 
+def _shared_ngram_ids(hypotheses: Lines, references: Lines, max_n: int) -> tuple[Any, Any, Any]:
+    """One word vocabulary and one n-gram id space for both sides: (counter, hypothesis ids,
+    reference ids), ids per order as :meth:`NgramCounter.update` returns them."""
+    vocab = WordVocab()
+    H, _ = vocab.encode(hypotheses, grow=True)
+    R, base = vocab.encode(references, grow=True)
+    counter = NgramCounter(base, max_n)
+    return counter, counter.update(H, return_ids=True), counter.update(R, return_ids=True)
+
+
 def corpus_bleu(hypotheses: Lines, references: Lines, max_n: int = 4,
                 eps: float = BLEU_EPS) -> float:
     """Corpus BLEU-``max_n`` of tokenised hypotheses, each against all ``references``."""
     if not references:
         raise TextganError("BLEU needs at least one reference line; pass held-out text")
-    vocab = WordVocab()
-    H, _ = vocab.encode(hypotheses, grow=True)
-    R, base = vocab.encode(references, grow=True)
-    counter = NgramCounter(base, max_n)
-    ih = counter.update(H, return_ids=True)
-    ir = counter.update(R, return_ids=True)
+    counter, ih, ir = _shared_ngram_ids(hypotheses, references, max_n)
     matches, totals = [], []
     for n in range(1, max_n + 1):
         if n > len(ih):
@@ -193,12 +199,7 @@ def texygen_bleu(hypotheses: Lines, references: Lines, orders: Sequence[int] = T
         raise TextganError("BLEU needs at least one reference line; pass real text")
     if not hypotheses:
         raise TextganError("no samples to score; pass at least one line")
-    vocab = WordVocab()
-    H, _ = vocab.encode(hypotheses, grow=True)
-    R, base = vocab.encode(references, grow=True)
-    counter = NgramCounter(base, K)
-    ih = counter.update(H, return_ids=True)
-    ir = counter.update(R, return_ids=True)
+    counter, ih, ir = _shared_ngram_ids(hypotheses, references, K)
     nh = len(hypotheses)
     matches = np.zeros((K, nh))
     for n in range(1, len(ih) + 1):
