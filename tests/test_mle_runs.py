@@ -310,3 +310,21 @@ def test_two_ranks_match_one_process_on_the_combined_batch(tmp_path: Path) -> No
 
     initial = LSTMLanguageModel(6, 5, embed_dim=4, hidden=5, layers=2, pad_id=1).state_dict()
     assert not torch.allclose(initial["output.weight"], single["output.weight"])
+
+
+def test_subword_language_model(tmp_path: Path, corpus: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert run_cli("train", "--objective", "mle", "--corpus-path", str(corpus), "--data-dir",
+                   str(tmp_path / "data"), "--out", str(out), "--tokenizer", "sentencepiece",
+                   "--vocab-size", "20", "--steps", "4", "--eval-every", "2", "--sample-every",
+                   "4", "--dim", "8", "--batch-size", "8", "--seq-len", "6",
+                   "--device", "cpu") == 0, capsys.readouterr().err
+    logged = records(out)
+    assert 0 <= logged[1]["js4"] <= 1 and logged[1]["valid_nll"] > 0  # on the decoded text
+    state = load_checkpoint(out / "checkpoints" / "step_00000004.pt")
+    assert state["generator"]["output.weight"].shape[0] == 20  # a softmax over the pieces
+    samples = (out / "samples" / "step_00000004.txt").read_text(encoding="utf-8").splitlines()
+    assert len(samples) == 64 and not any("\u2581" in s or "<pad>" in s for s in samples)
+    capsys.readouterr()
+    assert run_cli("sample", "-n", "5", "--run", str(out), "--seed", "1") == 0
+    assert len(capsys.readouterr().out.splitlines()) == 5

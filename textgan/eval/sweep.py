@@ -125,7 +125,6 @@ def plot_quality_diversity(result: SweepResult | Sequence[tuple[str, SweepResult
     colors = list(colors) if colors is not None else [cycle_color(i) for i in range(len(curves))]
     fig = new_figure(figsize=(6.5, 4.8), dpi=120)
     ax = fig.add_subplot()
-    real_drawn: set[tuple[float, float]] = set()
     for color, (label, curve) in zip(colors, curves, strict=True):
         xs = [p.forward_bpc for p in curve.points]
         ys = [p.reverse_bpc for p in curve.points]
@@ -133,14 +132,19 @@ def plot_quality_diversity(result: SweepResult | Sequence[tuple[str, SweepResult
         for p in curve.points:
             ax.annotate(f"T={p.temperature:g}", (p.forward_bpc, p.reverse_bpc),
                         textcoords="offset points", xytext=(5, 5), fontsize=8, color=color)
+    # Real text after the curves (the legend lists the models first); once per distinct point.
+    real_drawn: set[tuple[float, float]] = set()
+    for color, (label, curve) in zip(colors, curves, strict=True):
         real = (round(curve.real_forward_bpc, 6), round(curve.real_reverse_bpc, 6))
-        if real not in real_drawn:
-            real_drawn.add(real)
-            name = f"real text (n={curve.n_real})" if len(real_drawn) == 1 else \
-                f"real text (n={curve.n_real}), {label}'s reference"
-            ax.plot([curve.real_forward_bpc], [curve.real_reverse_bpc], "*", markersize=12,
-                    color=("tab:red" if len(curves) == 1 else "black") if len(real_drawn) == 1
-                    else color, label=name)
+        if real in real_drawn:
+            continue
+        real_drawn.add(real)
+        first = len(real_drawn) == 1
+        name = f"real text (n={curve.n_real})" if first else \
+            f"real text (n={curve.n_real}), {label}'s reference"
+        ax.plot([curve.real_forward_bpc], [curve.real_reverse_bpc], "*", markersize=12,
+                color=("tab:red" if len(curves) == 1 else "black") if first else color,
+                label=name)
     ax.set_xlabel("forward cross-entropy, bits/char (quality; lower is better)")
     ax.set_ylabel("reverse cross-entropy, bits/char (diversity; lower is better)")
     orders = sorted({c.lm_order for _, c in curves})

@@ -22,6 +22,7 @@ from textgan.config import setting
 from textgan.core.objectives import is_likelihood
 from textgan.errors import ConfigError
 from textgan.text.lm import LSTMLanguageModel, lstm_lm_parameters
+from textgan.text.sampling import sample_from_noise
 
 
 @dataclass
@@ -126,17 +127,11 @@ class TextGenerator(nn.Module):
         """Softmax distributions over characters, ``[B, L, V]``."""
         return torch.softmax(self.logits(z).float() / temperature, dim=-1)
 
-    @torch.no_grad()
     def sample_ids(self, n: int, *, temperature: float | None = None,
                    rng: torch.Generator | None = None) -> Tensor:
-        r"""``[n, L]`` ids from ``n`` noise vectors: $\arg\max_v G(z)_{l,v}$ (temperature None),
-        else $v \sim \mathrm{softmax}(\mathrm{logits}/T)$ at each position independently."""
-        device = self.output.weight.device
-        logits = self.logits(torch.randn(n, self.noise_dim, device=device, generator=rng)).float()
-        if temperature is None:
-            return logits.argmax(-1)
-        probs = torch.softmax(logits / temperature, dim=-1)
-        return torch.multinomial(probs.view(-1, probs.shape[-1]), 1, generator=rng).view(n, -1)
+        """``[n, L]`` ids from ``n`` noise vectors: argmax (temperature None), else softmax
+        draws at each position (:func:`textgan.text.sampling.sample_from_noise`)."""
+        return sample_from_noise(self, n, temperature=temperature, rng=rng)
 
 
 class TextCritic(nn.Module):
