@@ -23,6 +23,7 @@ from textgan.core.objectives import is_likelihood
 from textgan.errors import ConfigError
 from textgan.text.lm import LSTMLanguageModel, lstm_lm_parameters
 from textgan.text.sampling import sample_from_noise
+from textgan.text.tokenizer import PAD_ID
 
 
 @dataclass
@@ -181,7 +182,7 @@ def lm_hidden_size(vocab_size: int, seq_len: int, cfg: TextModelConfig) -> int:
 
 
 def build_generator(vocab_size: int, seq_len: int, model_cfg: TextModelConfig,
-                    objective: str = "wgan-gp", pad_id: int = 1) -> nn.Module:
+                    objective: str = "wgan-gp", pad_id: int = PAD_ID) -> nn.Module:
     """The model samples come from: the GAN generator, or for a likelihood objective the
     language model (``pad_id``: the id that ends its lines)."""
     if is_likelihood(objective):
@@ -192,7 +193,8 @@ def build_generator(vocab_size: int, seq_len: int, model_cfg: TextModelConfig,
 
 
 def build_models(vocab_size: int, seq_len: int, model_cfg: TextModelConfig,
-                 objective: str = "wgan-gp", pad_id: int = 1) -> tuple[nn.Module, TextCritic | None]:
+                 objective: str = "wgan-gp", pad_id: int = PAD_ID
+                 ) -> tuple[nn.Module, TextCritic | None]:
     """(generator, critic), or (language model, None) for a likelihood objective."""
     generator = build_generator(vocab_size, seq_len, model_cfg, objective, pad_id)
     critic = None if is_likelihood(objective) else TextCritic(vocab_size, seq_len, model_cfg)
