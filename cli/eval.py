@@ -65,10 +65,11 @@ def eval_command(
                                    "run's best.pt) [default: the newest]."),
     samples: int = typer.Option(PAPER_SAMPLES, help="Samples to generate for --run (paper: 640); "
                                 "with a file, use at most this many lines (0: all)."),
-    temperature: float = typer.Option(None, help="Sample with this softmax temperature "
-                                      "instead of argmax (--run)."),
+    temperature: float = typer.Option(None, help="Sample with this softmax temperature (--run) "
+                                      "[default: a GAN's argmax; a language model: T = 1]."),
     temperatures: str = typer.Option(None, help="Quality-diversity sweep for --run, e.g. "
-                                     "0.5,0.75,1,1.25: forward vs reverse LM cross-entropy."),
+                                     "0.5,0.75,1,1.25: forward vs reverse LM cross-entropy; "
+                                     "saved as <run>/eval/sweep.json for `textgan report`."),
     plot: str = typer.Option(None, help="PNG for the sweep [default: <run>/eval/"
                              "quality_diversity.png]."),
     *,

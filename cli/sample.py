@@ -20,8 +20,9 @@ def sample(
                                    "the run's best.pt (kept when in-training evaluation is on)."),
     runs_dir: str = typer.Option("runs", help="Where to look for the most recent run."),
     seed: int = typer.Option(None, help="Random seed (same seed, same samples)."),
-    temperature: float = typer.Option(None, help="Sample from softmax(logits/T) instead of "
-                                      "argmax (the paper's decoding)."),
+    temperature: float = typer.Option(None, help="Sample from softmax(logits/T). Default: a "
+                                      "GAN decodes by argmax (the paper's decoding); a language "
+                                      "model (--objective mle) samples at T = 1."),
     out: str = typer.Option(None, help="Write to this file instead of stdout (image runs: a PNG "
                             "grid)."),
     device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:N."),

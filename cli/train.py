@@ -78,7 +78,7 @@ def _progress() -> Progress:
 
 def _format_stats(metrics: dict[str, float], rate: float) -> str:
     keys = [("critic_loss", "D"), ("wasserstein", "W"), ("penalty", "gp"), ("generator_loss", "G"),
-            ("js4", "JS4"), ("grammar_accept_rate", "accept"), ("word_valid_rate", "words")]
+            ("nll", "NLL"), ("js4", "JS4"), ("grammar_accept_rate", "accept"), ("word_valid_rate", "words")]
     parts = [f"{label} {metrics[k]:.3f}" for k, label in keys if metrics.get(k) is not None]
     return "  ".join(parts + [f"{rate:.2f} step/s"])
 
@@ -132,7 +132,8 @@ def train(
                                      "<run>/tensorboard/ (needs: pip install "
                                      "'textgan[tensorboard]')."),
 ) -> None:
-    """Train a GAN. With no options: the cpu preset on the built-in synthetic corpus.
+    """Train a GAN (or with --objective mle its maximum-likelihood baseline, an LSTM language
+    model). With no options: the cpu preset on the built-in synthetic corpus.
 
     Data-parallel: start it with torchrun (e.g. torchrun --standalone --nproc-per-node 2
     $(which textgan) train ...); rank 0 prints, logs and checkpoints.

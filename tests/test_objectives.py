@@ -8,6 +8,7 @@ from torch import nn
 
 from textgan.config import apply_overrides
 from textgan.core.objectives import (
+    GAN_OBJECTIVES,
     OBJECTIVE_DEFAULTS,
     OBJECTIVES,
     WGANGP,
@@ -119,7 +120,10 @@ def test_make_objective_by_name():
     assert isinstance(one_sided, WGANGP) and one_sided.one_sided
     assert make_objective("wgan-clip", clip=0.05).clip == 0.05
     assert isinstance(make_objective("gan"), StandardGAN)
-    assert {make_objective(n).name for n in OBJECTIVES} == set(OBJECTIVES)
+    assert {make_objective(n).name for n in GAN_OBJECTIVES} == set(GAN_OBJECTIVES)
+    assert set(OBJECTIVES) == set(GAN_OBJECTIVES) | {"mle"}
+    with pytest.raises(ConfigError, match="trains without a critic"):
+        make_objective("mle")
     with pytest.raises(ConfigError, match="unknown objective"):
         make_objective("wgan")
     with pytest.raises(ConfigError, match="unknown objective"):
@@ -167,7 +171,7 @@ class _Points:
         pass
 
 
-@pytest.mark.parametrize("name", OBJECTIVES)
+@pytest.mark.parametrize("name", GAN_OBJECTIVES)
 def test_trainer_runs_each_objective_with_its_optimiser(name):
     torch.manual_seed(0)
     cfg = apply_overrides(TrainConfig(), {**objective_defaults(name), "objective": name,

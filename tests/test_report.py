@@ -205,3 +205,32 @@ def test_names_are_escaped_in_the_page(tmp_path):
     page = write_report([run.dir]).html.read_text()
     assert "<title>textgan report: &lt;i&gt;&amp;run</title>" in page
     assert "<i>" not in page and "<b>" not in page and "text / &lt;b&gt;" in page
+
+
+def test_saved_sweeps_are_drawn_in_one_figure(tmp_path):
+    from textgan.eval.sweep import SweepPoint, SweepResult, load_sweep, save_sweep
+
+    def sweep(shift):
+        points = [SweepPoint(t, 2.0 + shift + t, 4.0 - t + shift, 100) for t in (0.5, 1.0, 1.5)]
+        return SweepResult(points, 2.1, 2.9, 100, 6)
+
+    a, b, c = (fake_run(tmp_path / name / "run", seed=i)
+               for i, name in enumerate(("gan", "mle", "none")))
+    save_sweep(sweep(0.0), a.dir / "eval" / "sweep.json", step=60)
+    save_sweep(sweep(0.4), b.dir / "eval" / "sweep.json", step=60)
+    assert load_sweep(b.dir / "eval" / "sweep.json") == sweep(0.4)
+    report = write_report([a.dir, b.dir, c.dir], tmp_path / "out")
+    figure = tmp_path / "out" / "quality_diversity.png"
+    assert figure in report.images
+    check_png(figure)
+    page = report.html.read_text()
+    assert page.count("T=0.5: 2.500 / 3.500") == 1 and "T=0.5: 2.900 / 3.900" in page
+    # a damaged sweep file: no curve for that run, no failure
+    (b.dir / "eval" / "sweep.json").write_text("{not json")
+    with pytest.raises(TextganError, match="not a saved temperature sweep"):
+        load_sweep(b.dir / "eval" / "sweep.json")
+    report = write_report([a.dir, b.dir], tmp_path / "out2")
+    assert "T=0.5: 2.900" not in report.html.read_text()
+    # no sweep anywhere: no figure
+    assert not any(p.name == "quality_diversity.png"
+                   for p in write_report([c.dir], tmp_path / "out3").images)

@@ -25,11 +25,18 @@ import torch
 from textgan.config import apply_overrides, load_toml
 from textgan.core.checkpoint import CheckpointError, load_checkpoint
 from textgan.core.distributed import Context, LocalContext, RankShare, init_from_env, rank_seed
+from textgan.core.likelihood import LikelihoodTrainer
 from textgan.core.loop import StepEvent, fit
 from textgan.core.mode import SECTIONS, Mode, ModeSetup, RunConfig
-from textgan.core.objectives import OBJECTIVE_DEFAULTS, objective_defaults
+from textgan.core.objectives import OBJECTIVE_DEFAULTS, is_likelihood, objective_defaults
 from textgan.core.run import Run, latest_run, new_run_dir
-from textgan.core.trainer import TrainConfig, Trainer, seed_everything
+from textgan.core.trainer import (
+    BatchSource,
+    TrainConfig,
+    Trainer,
+    TrainerProtocol,
+    seed_everything,
+)
 from textgan.device import resolve_device
 from textgan.errors import ConfigError, TextganError
 from textgan.io.progress import ProgressFn
@@ -69,6 +76,7 @@ def resolve_config(mode: str = "text", preset: str | None = None, config_file: s
     for layer in layers:
         for section in SECTIONS:
             parts[section] = apply_overrides(parts[section], layer.get(section, {}), section)
+    chosen.check_objective(parts["train"].objective)
     return RunConfig(chosen.name, preset, parts["train"], parts["data"], parts["model"])
 
 
@@ -127,7 +135,7 @@ class TrainingSession:
 
     config: RunConfig
     run: Run
-    trainer: Trainer
+    trainer: TrainerProtocol
     setup: ModeSetup
     resumed_from: Path | None = None
     notes: list[str] = field(default_factory=list)
@@ -149,15 +157,26 @@ class TrainingSession:
                 sink.close()
 
 
-def _dump_rank_state(trainer: Trainer) -> None:
+def _dump_rank_state(trainer: TrainerProtocol) -> None:
     """Test hook: with ``TEXTGAN_DEBUG_RANK_STATE_DIR`` set, every rank of a torchrun job saves
     the parameters it ended with there (``rank<N>.pt``), to compare with the checkpoint."""
     directory = os.environ.get("TEXTGAN_DEBUG_RANK_STATE_DIR")
     if directory:
         import torch
 
-        state = {"generator": trainer.generator.state_dict(), "critic": trainer.critic.state_dict()}
+        state = {name: module.state_dict() for name, module in trainer.models().items()}
         torch.save(state, Path(directory) / f"rank{trainer.dist.rank}.pt")
+
+
+def make_trainer(setup: ModeSetup, data: BatchSource, config: TrainConfig, device: Any,
+                 dist: Context) -> TrainerProtocol:
+    """The trainer for ``config.objective``: the GAN trainer (generator and critic), or the
+    maximum-likelihood one for a likelihood objective (the mode built no critic)."""
+    if is_likelihood(config.objective):
+        return LikelihoodTrainer(setup.generator, data, config, device, dist=dist)
+    if setup.critic is None:
+        raise ConfigError(f"objective {config.objective} needs a critic, and this mode built none")
+    return Trainer(setup.generator, setup.critic, data, config, device, dist=dist)
 
 
 def join_torchrun() -> Context:
@@ -271,7 +290,7 @@ def _assemble(cfg: RunConfig, run: Run, dist: Context, progress: ProgressFn | No
         notes.append(f"data-parallel: {dist.world_size} ranks × batch {cfg.train.batch_size} = "
                      f"{dist.world_size * cfg.train.batch_size} samples per step; rank 0 logs "
                      "and checkpoints")
-    trainer = Trainer(setup.generator, setup.critic, data, cfg.train, device, dist=dist)
+    trainer = make_trainer(setup, data, cfg.train, device, dist)
     if trainer.ema is not None:  # samples and in-training evaluations use the moving average
         setup.sampler.module = trainer.ema.module
     notes += setup.notes
@@ -314,7 +333,7 @@ def _build(config: RunConfig, run: Run, device: Any, progress: ProgressFn | None
     return setup
 
 
-def _resume(trainer: Trainer, setup: ModeSetup, mode: Mode, run: Run, device: Any,
+def _resume(trainer: TrainerProtocol, setup: ModeSetup, mode: Mode, run: Run, device: Any,
             dist: Context, notes: list[str]) -> Path | None:
     """Load the newest good checkpoint (rank 0 chooses it; every rank loads that file)."""
     found: dict[str, Any] = {}

@@ -1,4 +1,5 @@
-"""The training loop around :class:`~textgan.core.trainer.Trainer`: logging, hooks, checkpoints.
+"""The training loop around a trainer (:class:`~textgan.core.trainer.TrainerProtocol`): logging,
+hooks, checkpoints.
 
 Divergence is caught here, before anything is saved, so a poisoned state never replaces the last
 good checkpoint.
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from textgan.core.run import Run
-from textgan.core.trainer import Trainer, stats_to_host
+from textgan.core.trainer import TrainerProtocol, stats_to_host
 from textgan.errors import DivergenceError
 
 
@@ -43,7 +44,7 @@ class StepEvent:
     notes: list[str] = field(default_factory=list)
 
 
-def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None,
+def fit(trainer: TrainerProtocol, run: Run, *, extra_state: dict[str, Any] | None = None,
         hooks: Sequence[Hook] = (), should_stop: Callable[[], bool] = lambda: False,
         sinks: Sequence[MetricsSink] = (), best_metric: str | None = None) -> Iterator[StepEvent]:
     """Train until ``config.steps``, logging, running hooks and checkpointing; yields each step.
@@ -110,16 +111,16 @@ def fit(trainer: Trainer, run: Run, *, extra_state: dict[str, Any] | None = None
         yield event
         if stopping:
             break
-    if not (dist.all_equal(trainer.generator) and dist.all_equal(trainer.critic)):
+    if not all(dist.all_equal(module) for module in trainer.models().values()):
         raise RuntimeError("data-parallel ranks ended with different parameters (a bug)")
 
 
-def _host_stats(trainer: Trainer, stats: dict[str, Any]) -> dict[str, float]:
+def _host_stats(trainer: TrainerProtocol, stats: dict[str, Any]) -> dict[str, float]:
     """The step's stats as floats; data-parallel: the mean over ranks (one small all-reduce)."""
     return trainer.dist.average(stats_to_host(stats))
 
 
-def _save(trainer: Trainer, run: Run, step: int, extra_state: dict[str, Any]) -> Path | None:
+def _save(trainer: TrainerProtocol, run: Run, step: int, extra_state: dict[str, Any]) -> Path | None:
     """Rank 0 writes the checkpoint; it holds every rank's RNG state (exact resume)."""
     dist = trainer.dist
     rank_rng = dist.gather_on_main(trainer.rng_state())

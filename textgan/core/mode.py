@@ -22,6 +22,7 @@ from torch import nn
 
 from textgan.config import apply_overrides, as_dict
 from textgan.core.loop import Hook
+from textgan.core.objectives import is_likelihood
 from textgan.core.run import Run
 from textgan.core.trainer import BatchSource, TrainConfig
 from textgan.errors import CheckpointError, ConfigError
@@ -59,8 +60,8 @@ class Sampler:
 class ModeSetup:
     """Models, real data and hooks for one run, plus what goes into every checkpoint."""
 
-    generator: nn.Module
-    critic: nn.Module
+    generator: nn.Module  # a likelihood objective: the model trained by maximum likelihood
+    critic: nn.Module | None  # None for a likelihood objective
     data: BatchSource
     sampler: Sampler  # what the hooks sample from (build it as Sampler(generator))
     hooks: list[Hook] = field(default_factory=list)
@@ -88,6 +89,8 @@ class Mode(ABC):
     data_config: ClassVar[type]
     model_config: ClassVar[type]
     presets: ClassVar[dict[str, Preset]]
+    # Whether build() makes a likelihood model (no critic) for a likelihood objective ("mle").
+    has_likelihood_model: ClassVar[bool] = False
 
     def default_preset(self, data_settings: dict[str, Any]) -> str:
         """The preset used when none is named (``data_settings``: the data values given)."""
@@ -104,6 +107,12 @@ class Mode(ABC):
         """``n`` samples from a checkpoint's generator (lines, or files written)."""
 
     # -- shared by every mode ---------------------------------------------------------------
+    def check_objective(self, objective: str) -> None:
+        """Refuse a likelihood objective in a mode that has no likelihood model."""
+        if is_likelihood(objective) and not self.has_likelihood_model:
+            raise ConfigError(f"{self.name} mode trains GANs only: --objective {objective} (a "
+                              "maximum-likelihood baseline) is for text runs")
+
     def config_types(self) -> dict[str, type]:
         """The config dataclass of each section of a run of this mode (what its settings are)."""
         return {"train": TrainConfig, "data": self.data_config, "model": self.model_config}

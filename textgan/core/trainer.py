@@ -1,8 +1,17 @@
-"""The WGAN-GP training loop, modality-free.
+"""Trainers, modality-free: what :func:`textgan.core.loop.fit` drives, one step at a time.
 
-The trainer knows a generator, a critic, a source of real batches and an objective — nothing of
-text or images. One *step* is one generator iteration: ``critic_iters`` critic updates, each on a
-fresh real batch and a fresh fake batch, then one generator update with the critic frozen.
+:class:`TrainerProtocol` is what the loop needs of a trainer. Two implement it, chosen from the
+objective (:func:`textgan.training.make_trainer`):
+
+- :class:`Trainer` (the GAN objectives) knows a generator, a critic, a source of real batches and
+  an objective — nothing of text or images. One *step* is one generator iteration:
+  ``critic_iters`` critic updates, each on a fresh real batch and a fresh fake batch, then one
+  generator update with the critic frozen.
+- :class:`~textgan.core.likelihood.LikelihoodTrainer` (``mle``) fits a model by maximum
+  likelihood on real batches.
+
+:class:`TrainerBase` holds what both share: learning-rate schedule, precision, RNG state, the
+finite-parameter check.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ import math
 import random
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -32,8 +41,9 @@ class TrainConfig:
     batch_size: int = setting(64, "Batch size per process (paper: 64); under torchrun every rank "
                               "draws this many, so a step sees ranks × batch size samples.", flag=True)
     critic_iters: int = setting(10, "Critic steps per generator step (paper: 10).", flag=True)
-    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"] = setting(
-        "wgan-gp", "wgan-gp, wgan-gp-one-sided, wgan-clip or gan; brings that objective's paper "
+    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "mle"] = setting(
+        "wgan-gp", "wgan-gp, wgan-gp-one-sided, wgan-clip or gan; or mle: the maximum-likelihood "
+        "baseline, a language model without critic (text mode). Brings that objective's "
         "optimiser settings unless given.", flag=True)
     gp_lambda: float = setting(10.0, "Penalty weight λ (paper: 10).", flag=True)
     clip: float = setting(0.01, "wgan-clip: weight clipping bound c.", flag=True)
@@ -107,45 +117,59 @@ def _set_requires_grad(module: nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
-class Trainer:
-    """Holds models, optimisers and RNG; ``train_step()`` runs one generator iteration."""
+@runtime_checkable
+class TrainerProtocol(Protocol):
+    """What :func:`textgan.core.loop.fit` and :mod:`textgan.training` need of a trainer.
 
-    def __init__(self, generator: nn.Module, critic: nn.Module, data: BatchSource,
-                 config: TrainConfig, device: torch.device,
-                 objective: Objective | None = None,
-                 dist: Context | None = None) -> None:
-        self.generator = generator.to(device)
-        self.critic = critic.to(device)
-        self.data = data
-        self.config = config
-        self.device = device
-        self.objective = objective or make_objective(
-            config.objective, config.gp_lambda, config.clip,
-            critic_batching=config.critic_batching)
-        # Data-parallel training (textgan.core.distributed): gradients are averaged across ranks
-        # after every backward, before the optimiser step. Alone, the collectives are identities.
-        self.dist = dist or LocalContext(device)
-        self.dist.broadcast_modules(self.generator, self.critic)
-        if device.type == "cuda" and config.precision == "bf16":
-            # bf16 was asked for: the matmuls/convolutions left in fp32 (outside autocast) may
-            # use TF32 too. Exact fp32 (the default) keeps full-precision matmuls.
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
-        self.noise_dim: int = generator.noise_dim  # type: ignore[assignment]
-        lr_critic = config.lr if config.lr_critic is None else config.lr_critic
-        if config.optimizer == "adam":
-            self.opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=config.betas)
-            self.opt_d = torch.optim.Adam(critic.parameters(), lr=lr_critic, betas=config.betas)
-        else:
-            self.opt_g = torch.optim.RMSprop(generator.parameters(), lr=config.lr)
-            self.opt_d = torch.optim.RMSprop(critic.parameters(), lr=lr_critic)
-        self.base_lr = {self.opt_g: config.lr, self.opt_d: lr_critic}
-        # The moving average of the generator that samples and evaluations use (None: off).
-        self.ema = GeneratorEMA(self.generator, config.ema_decay) if config.ema_decay else None
-        self.step = 0
+    ``train_step`` runs one step and returns detached stats (tensors: no host sync);
+    ``state_dict`` is everything an exact resume needs (models, optimisers, data position, RNG);
+    ``models`` names the modules (checkpoint keys) that every rank must hold identically;
+    ``ema`` is the moving average of the sampled model, or None.
+    """
+
+    config: TrainConfig
+    dist: Context
+    device: torch.device
+    step: int
+    ema: GeneratorEMA | None
+
+    @property
+    def is_main(self) -> bool: ...
+    def train_step(self) -> dict[str, Tensor]: ...
+    def models(self) -> dict[str, nn.Module]: ...
+    def parameters_finite(self) -> bool: ...
+    def rng_state(self) -> dict[str, Any]: ...
+    def load_rng_state(self, rng: dict[str, Any]) -> None: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+class TrainerBase:
+    """What every trainer shares: schedules, precision, RNG state and the finite check.
+
+    A subclass sets ``config``, ``device``, ``dist``, ``step``, ``ema`` and ``base_lr``
+    (optimiser → its base learning rate), and implements ``train_step``, ``models`` and the
+    state dicts.
+    """
+
+    config: TrainConfig
+    device: torch.device
+    dist: Context
+    step: int
+    ema: GeneratorEMA | None
+    base_lr: dict[torch.optim.Optimizer, float]
+
+    def models(self) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    def make_optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
+        """``config.optimizer`` over ``module``'s parameters at rate ``lr``."""
+        if self.config.optimizer == "adam":
+            return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas)
+        return torch.optim.RMSprop(module.parameters(), lr=lr)
 
     def lr_factor(self, step: int) -> float:
-        r"""Learning-rate multiplier for generator iteration ``step`` (from 0), for both players:
+        r"""Learning-rate multiplier for step ``step`` (from 0), for every optimiser:
         warm-up $\min(1, (t + 1) / W)$ times, for the linear schedule, $1 - t / T$ (the paper's
         CIFAR-10 code decays to 0 at its last iteration $T$)."""
         cfg = self.config
@@ -153,6 +177,13 @@ class Trainer:
         if cfg.lr_schedule == "linear":
             factor *= max(0.0, 1.0 - step / cfg.steps)
         return factor
+
+    def apply_lr_schedule(self) -> None:
+        """Set every optimiser's rate for the coming step (a Python float: no host sync)."""
+        factor = self.lr_factor(self.step)
+        for opt, base in self.base_lr.items():
+            for group in opt.param_groups:
+                group["lr"] = base * factor
 
     def autocast(self) -> Any:
         """bf16 autocast for convolutions and linears when asked; losses/norms stay fp32.
@@ -170,16 +201,78 @@ class Trainer:
         """Whether this process logs, samples and checkpoints (always, unless data-parallel)."""
         return self.dist.is_main
 
+    def parameters_finite(self) -> bool:
+        params = [p for m in self.models().values() for p in m.parameters()]
+        return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
+
+    # -- checkpointing ------------------------------------------------------------------------
+    def rng_state(self) -> dict[str, Any]:
+        """The process-wide RNG states training draws noise and interpolation weights from."""
+        rng: dict[str, Any] = {
+            "torch": torch.get_rng_state(),
+            "numpy": np.random.get_state(legacy=False),
+            "python": random.getstate(),
+        }
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return rng
+
+    def load_rng_state(self, rng: dict[str, Any]) -> None:
+        torch.set_rng_state(rng["torch"])
+        np.random.set_state(rng["numpy"])
+        random.setstate(_as_python_state(rng["python"]))
+        if self.device.type == "cuda" and "cuda" in rng:
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
+
+
+def enable_bf16_matmuls(device: torch.device, config: TrainConfig) -> None:
+    """bf16 was asked for: the matmuls/convolutions left in fp32 (outside autocast) may use TF32
+    too. Exact fp32 (the default) keeps full-precision matmuls."""
+    if device.type == "cuda" and config.precision == "bf16":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+class Trainer(TrainerBase):
+    """The GAN objectives' trainer: holds generator, critic, optimisers and RNG;
+    ``train_step()`` runs one generator iteration."""
+
+    def __init__(self, generator: nn.Module, critic: nn.Module, data: BatchSource,
+                 config: TrainConfig, device: torch.device,
+                 objective: Objective | None = None,
+                 dist: Context | None = None) -> None:
+        self.generator = generator.to(device)
+        self.critic = critic.to(device)
+        self.data = data
+        self.config = config
+        self.device = device
+        self.objective = objective or make_objective(
+            config.objective, config.gp_lambda, config.clip,
+            critic_batching=config.critic_batching)
+        # Data-parallel training (textgan.core.distributed): gradients are averaged across ranks
+        # after every backward, before the optimiser step. Alone, the collectives are identities.
+        self.dist = dist or LocalContext(device)
+        self.dist.broadcast_modules(self.generator, self.critic)
+        enable_bf16_matmuls(device, config)
+        self.noise_dim: int = generator.noise_dim  # type: ignore[assignment]
+        lr_critic = config.lr if config.lr_critic is None else config.lr_critic
+        self.opt_g = self.make_optimizer(generator, config.lr)
+        self.opt_d = self.make_optimizer(critic, lr_critic)
+        self.base_lr = {self.opt_g: config.lr, self.opt_d: lr_critic}
+        # The moving average of the generator that samples and evaluations use (None: off).
+        self.ema = GeneratorEMA(self.generator, config.ema_decay) if config.ema_decay else None
+        self.step = 0
+
+    def models(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "critic": self.critic}
+
     def noise(self, n: int) -> Tensor:
         return torch.randn(n, self.noise_dim, device=self.device)
 
     def train_step(self) -> dict[str, Tensor]:
         """One generator iteration; returns detached stats (tensors: no host sync here)."""
         cfg, G, D = self.config, self.generator, self.critic
-        factor = self.lr_factor(self.step)  # a Python float: setting it costs no host sync
-        for opt, base in self.base_lr.items():
-            for group in opt.param_groups:
-                group["lr"] = base * factor
+        self.apply_lr_schedule()
         _set_requires_grad(D, True)
         stats: dict[str, Tensor] = {}
         for i in range(cfg.critic_iters):
@@ -210,24 +303,6 @@ class Trainer:
         return {**stats, "generator_loss": g_loss.detach()}
 
     # -- checkpointing ------------------------------------------------------------------------
-    def rng_state(self) -> dict[str, Any]:
-        """The process-wide RNG states training draws noise and interpolation weights from."""
-        rng: dict[str, Any] = {
-            "torch": torch.get_rng_state(),
-            "numpy": np.random.get_state(legacy=False),
-            "python": random.getstate(),
-        }
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        return rng
-
-    def load_rng_state(self, rng: dict[str, Any]) -> None:
-        torch.set_rng_state(rng["torch"])
-        np.random.set_state(rng["numpy"])
-        random.setstate(_as_python_state(rng["python"]))
-        if self.device.type == "cuda" and "cuda" in rng:
-            torch.cuda.set_rng_state(rng["cuda"], self.device)
-
     def state_dict(self) -> dict[str, Any]:
         ema = {"generator_ema": self.ema.state_dict()} if self.ema is not None else {}
         return {
@@ -251,10 +326,6 @@ class Trainer:
         self.step = int(state["trainer_step"])
         if self.ema is not None:
             self.ema.load_state_dict(state["generator_ema"])
-
-    def parameters_finite(self) -> bool:
-        params = [p for m in (self.generator, self.critic) for p in m.parameters()]
-        return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
 
 
 def stats_to_host(stats: dict[str, Tensor]) -> dict[str, float]:

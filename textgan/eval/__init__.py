@@ -19,8 +19,10 @@ from textgan.eval.reference import JSText, ReferenceConfig, ReferenceSet
 from textgan.eval.sweep import (
     SweepPoint,
     SweepResult,
+    load_sweep,
     plot_quality_diversity,
     quality_diversity_sweep,
+    save_sweep,
 )
 from textgan.eval.words import distinct_n, tokenize
 
@@ -37,8 +39,10 @@ __all__ = [
     "evaluate",
     "evaluate_js",
     "js_divergence",
+    "load_sweep",
     "plot_quality_diversity",
     "quality_diversity_sweep",
+    "save_sweep",
     "self_bleu",
     "texygen_bleu",
     "texygen_self_bleu",

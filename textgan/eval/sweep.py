@@ -6,14 +6,21 @@ For each temperature ``t``: draw ``n`` samples, then
                 samples
 Lower is better for both; a model is judged by the whole curve, not by one temperature. The
 real-vs-real point (real lines in place of samples) is reported beside the curve.
+
+``textgan eval --run R --temperatures ...`` saves its result as ``R/eval/sweep.json``
+(:func:`save_sweep`); ``textgan report`` draws the curve of every run that has one in one figure
+(:func:`plot_quality_diversity` with several labelled results), e.g. a GAN against the MLE
+baseline.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +51,36 @@ class SweepResult:
         """JSON-able form."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SweepResult:
+        """The inverse of :meth:`to_dict`."""
+        return cls(points=[SweepPoint(**p) for p in d["points"]],
+                   real_forward_bpc=float(d["real_forward_bpc"]),
+                   real_reverse_bpc=float(d["real_reverse_bpc"]), n_real=int(d["n_real"]),
+                   lm_order=int(d["lm_order"]), extra=dict(d.get("extra", {})))
+
+
+def save_sweep(result: SweepResult, path: str | os.PathLike, **about: Any) -> Path:
+    """Write ``result`` as JSON at ``path`` (atomically), with ``about`` (e.g. the checkpoint it
+    was measured on) beside it."""
+    from textgan.io.atomic import atomic_write_text
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps({"sweep": result.to_dict(), **about}, indent=1) + "\n")
+    return path
+
+
+def load_sweep(path: str | os.PathLike) -> SweepResult:
+    """A sweep written by :func:`save_sweep`; a one-line error if it is not one."""
+    try:
+        return SweepResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8"))["sweep"])
+    except FileNotFoundError:
+        raise TextganError(f"{path} does not exist") from None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise TextganError(f"{path} is not a saved temperature sweep ({type(err).__name__})") \
+            from None
+
 
 def quality_diversity_sweep(sample_fn: Callable[[int, float], list[str]],
                             temperatures: Sequence[float], reference: ReferenceSet,
@@ -73,23 +110,46 @@ def quality_diversity_sweep(sample_fn: Callable[[int, float], list[str]],
                        lm_order)
 
 
-def plot_quality_diversity(result: SweepResult, path: str | os.PathLike,
-                           title: str = "quality-diversity (temperature sweep)") -> Path:
-    """Write the curve (x: forward bits/char, y: reverse bits/char) as a PNG at ``path``."""
-    fig = new_figure(figsize=(6, 4.5), dpi=120)
+def plot_quality_diversity(result: SweepResult | Sequence[tuple[str, SweepResult]],
+                           path: str | os.PathLike,
+                           title: str = "quality-diversity (temperature sweep)",
+                           colors: Sequence[str] | None = None) -> Path:
+    """Write the curve (x: forward bits/char, y: reverse bits/char) as a PNG at ``path``; given
+    several ``(label, result)`` pairs, one curve each in one figure (``colors``, default
+    matplotlib's cycle), each with its real-text point (drawn once when they coincide)."""
+    from textgan.plots import cycle_color
+
+    curves = [("samples", result)] if isinstance(result, SweepResult) else list(result)
+    if not curves:
+        raise TextganError("no temperature sweep to plot")
+    colors = list(colors) if colors is not None else [cycle_color(i) for i in range(len(curves))]
+    fig = new_figure(figsize=(6.5, 4.8), dpi=120)
     ax = fig.add_subplot()
-    xs = [p.forward_bpc for p in result.points]
-    ys = [p.reverse_bpc for p in result.points]
-    ax.plot(xs, ys, "o-", color="tab:blue", label="samples")
-    for p in result.points:
-        ax.annotate(f"T={p.temperature:g}", (p.forward_bpc, p.reverse_bpc),
-                    textcoords="offset points", xytext=(5, 5), fontsize=8)
-    ax.plot([result.real_forward_bpc], [result.real_reverse_bpc], "*", color="tab:red",
-            markersize=12, label=f"real text (n={result.n_real})")
+    for color, (label, curve) in zip(colors, curves, strict=True):
+        xs = [p.forward_bpc for p in curve.points]
+        ys = [p.reverse_bpc for p in curve.points]
+        ax.plot(xs, ys, "o-", color=color, label=label)
+        for p in curve.points:
+            ax.annotate(f"T={p.temperature:g}", (p.forward_bpc, p.reverse_bpc),
+                        textcoords="offset points", xytext=(5, 5), fontsize=8, color=color)
+    # Real text after the curves (the legend lists the models first); once per distinct point.
+    real_drawn: set[tuple[float, float]] = set()
+    for color, (label, curve) in zip(colors, curves, strict=True):
+        real = (round(curve.real_forward_bpc, 6), round(curve.real_reverse_bpc, 6))
+        if real in real_drawn:
+            continue
+        real_drawn.add(real)
+        first = len(real_drawn) == 1
+        name = f"real text (n={curve.n_real})" if first else \
+            f"real text (n={curve.n_real}), {label}'s reference"
+        ax.plot([curve.real_forward_bpc], [curve.real_reverse_bpc], "*", markersize=12,
+                color=("tab:red" if len(curves) == 1 else "black") if first else color,
+                label=name)
     ax.set_xlabel("forward cross-entropy, bits/char (quality; lower is better)")
     ax.set_ylabel("reverse cross-entropy, bits/char (diversity; lower is better)")
-    ax.set_title(f"{title}, KN-{result.lm_order}")
+    orders = sorted({c.lm_order for _, c in curves})
+    ax.set_title(f"{title}, KN-{'/'.join(map(str, orders))}")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return save_png(fig, path)

@@ -1,4 +1,5 @@
-"""What the report reads from a run directory: config, metrics log and sample files."""
+"""What the report reads from a run directory: config, metrics log, sample files, and the
+temperature sweep ``textgan eval --run R --temperatures ...`` saved (``eval/sweep.json``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from typing import Any
 import numpy as np
 
 from textgan.core.run import Run
+from textgan.errors import TextganError
+from textgan.eval.sweep import SweepResult, load_sweep
 
 JS_ORDERS = (1, 2, 3, 4)  # the log's js{n} and js{n}_floor keys
 SAMPLE_FILE = re.compile(r"step_(\d+)\.txt$")
+SWEEP_FILE = Path("eval") / "sweep.json"
 
 
 @dataclass
@@ -26,6 +30,7 @@ class RunData:
     config: dict[str, Any]
     metrics: list[dict[str, Any]]
     samples: list[tuple[int, Path]]  # (step, file), by step
+    sweep: SweepResult | None = None  # the saved quality-diversity sweep, if any
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """Steps and values of ``key`` over the records that have it (null → NaN)."""
@@ -55,8 +60,14 @@ def load_run(directory: str | Path, label: str | None = None) -> RunData:
         for path in run.samples_dir.iterdir():
             if m := SAMPLE_FILE.search(path.name):
                 samples.append((int(m.group(1)), path))
+    sweep = None
+    if (run.dir / SWEEP_FILE).is_file():
+        try:
+            sweep = load_sweep(run.dir / SWEEP_FILE)
+        except TextganError:
+            sweep = None  # a damaged file: the report goes on without that curve
     return RunData(run.dir, label or run.dir.name, run.read_config(), run.read_metrics(),
-                   sorted(samples))
+                   sorted(samples), sweep)
 
 
 def run_labels(dirs: Sequence[Path]) -> list[str]:

@@ -4,7 +4,8 @@ Each plot is drawn only when its keys are in the log: critic loss, Wasserstein e
 ``E[D(x)] - E[D(G(z))]``, gradient penalty, critic gradient norm on the interpolates (target 1),
 generator loss, JS-1..4 with the real-vs-real floor (``js{n}`` and ``js{n}_floor``), steps per
 second (``1 / sec_per_step``), and one plot for every other numeric metric. Noisy curves are drawn
-raw (faint) with a moving average on top; several runs share the axes, one colour each.
+raw (faint) with a moving average on top; several runs share the axes, one colour each. Runs with
+a saved temperature sweep (``eval/sweep.json``) get one quality-diversity figure, a curve each.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from textgan.eval.sweep import plot_quality_diversity
 from textgan.plots import cycle_color, new_figure, save_png
 from textgan.report.data import JS_ORDERS, RunData
 
@@ -28,6 +30,8 @@ CURVES: list[tuple[str, str, str, str]] = [
     ("penalty", "Gradient penalty  E[(‖∇D(x̂)‖ − 1)²]", "penalty", "penalty"),
     ("grad_norm", "Critic gradient norm on interpolates ‖∇D(x̂)‖ (target 1)", "grad_norm", "norm"),
     ("generator_loss", "Generator loss", "generator_loss", "L_G"),
+    ("nll", "Training cross-entropy (maximum likelihood)", "nll", "nats / position"),
+    ("valid_nll", "Held-out cross-entropy (maximum likelihood)", "valid_nll", "nats / position"),
 ]
 SPECIAL_KEYS = {"step", "sec_per_step"} | {c[2] for c in CURVES} \
     | {f"js{n}" for n in JS_ORDERS} | {f"js{n}_floor" for n in JS_ORDERS}
@@ -163,6 +167,15 @@ def _per_second(sec_per_step: np.ndarray) -> np.ndarray:
         return np.where(sec_per_step > 0, 1.0 / sec_per_step, np.nan)
 
 
+def _sweep_figure(runs: Sequence[RunData], path: Path) -> Path | None:
+    """The quality-diversity curves of the runs that have a sweep, each in its run's colour."""
+    swept = [(i, r.label, r.sweep) for i, r in enumerate(runs) if r.sweep is not None]
+    if not swept:
+        return None
+    return plot_quality_diversity([(label, sweep) for _, label, sweep in swept], path,
+                                  colors=[cycle_color(i) for i, _, _ in swept])
+
+
 def render_plots(runs: Sequence[RunData], out: Path) -> list[tuple[str, Path]]:
     """Every plot the logs allow, written into ``out``, as (caption, PNG path)."""
     plots: list[tuple[str, Path]] = []
@@ -172,6 +185,9 @@ def render_plots(runs: Sequence[RunData], out: Path) -> list[tuple[str, Path]]:
             plots.append((title, p))
     if (p := _js_figure(runs, out / "js.png")):
         plots.append(("JS-1..4 with the real-vs-real floor", p))
+    if (p := _sweep_figure(runs, out / "quality_diversity.png")):
+        plots.append(("Quality vs diversity over sampling temperature (textgan eval --run R "
+                      "--temperatures ...): forward vs reverse LM cross-entropy", p))
     if (p := _curve_figure(runs, "sec_per_step", "Training speed", "steps / s", out / "speed.png",
                            transform=_per_second)):
         plots.append(("Training speed (steps / s)", p))

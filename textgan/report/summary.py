@@ -54,6 +54,10 @@ def summary_rows(run: RunData) -> list[tuple[str, Any]]:
         ("gradient norm (last 10%)", _tail_mean(run, "grad_norm")),
         ("steps / s (median)", float(1.0 / np.median(sec)) if len(sec) else None),
     ]
+    if run.has("nll"):
+        rows.append(("cross-entropy, nats/position (last 10%)", _tail_mean(run, "nll")))
+    if run.has("valid_nll"):
+        rows.append(("held-out cross-entropy, nats/position (last)", _last(run, "valid_nll")))
     for n in JS_ORDERS:
         if run.has(f"js{n}"):
             floor = _last(run, f"js{n}_floor")
@@ -61,6 +65,10 @@ def summary_rows(run: RunData) -> list[tuple[str, Any]]:
             rows.append((f"JS-{n} last (real-vs-real floor)",
                          f"{value:.4g}" + (f" ({floor:.4g})" if floor is not None else "")
                          if value is not None else None))
+    if run.sweep is not None:
+        rows.append(("temperature sweep: forward / reverse bits/char",
+                     " · ".join(f"T={p.temperature:g}: {p.forward_bpc:.3f} / {p.reverse_bpc:.3f}"
+                                for p in run.sweep.points)))
     return rows
 
 

@@ -35,6 +35,7 @@ from textgan.eval import (
     evaluate,
     plot_quality_diversity,
     quality_diversity_sweep,
+    save_sweep,
 )
 from textgan.eval.oracle import oracle_scores
 from textgan.io.progress import ProgressFn
@@ -138,6 +139,7 @@ class EvalReport:
     sweep: SweepResult | None = None
     plot: Path | None = None
     notes: list[str] = field(default_factory=list)
+    sweep_file: Path | None = None  # where the sweep was saved (``<run>/eval/sweep.json``)
 
 
 def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfig,
@@ -171,15 +173,17 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
                  checkpoint: str | None = None, raw: bool = False) -> EvalReport:
     """Generate ``n`` samples from a run's newest checkpoint (or ``checkpoint``, e.g. ``"best"``)
     and evaluate them against the run's held-out text; optionally sweep softmax temperatures
-    (quality vs diversity). The generator's moving average is used when the run has one
-    (``raw``: the trained generator)."""
+    (quality vs diversity), saved as ``<run>/eval/sweep.json`` for ``textgan report``. The
+    generator's moving average is used when the run has one (``raw``: the trained generator).
+    A GAN's generator and a language model (``--objective mle``) alike: ``temperature`` None is
+    the model's default decoding (argmax; a language model samples at temperature 1)."""
     from textgan.config import apply_overrides
     from textgan.core.ema import sampling_state
     from textgan.core.mode import checkpoint_content
     from textgan.core.run import resolve_checkpoint
     from textgan.device import resolve_device
     from textgan.text.models import generator_from_checkpoint
-    from textgan.text.sampling import generate_ids, generate_text
+    from textgan.text.sampling import decoding, generate_ids, generate_text
 
     path, state, notes = resolve_checkpoint(run, checkpoint)
     state = sampling_state(state, raw)
@@ -190,7 +194,8 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
         generator, tokenizer, saved = generator_from_checkpoint(state, resolve_device(device))
     data_cfg = apply_overrides(TextDataConfig(), saved.get("data", {}), "data")
     corpus = load_corpus(data_cfg, progress=progress)
-    notes.append(f"checkpoint {path} (step {state.get('step')}), reference {corpus.dir}")
+    notes.append(f"checkpoint {path} (step {state.get('step')}), reference {corpus.dir}, "
+                 f"{decoding(generator, temperature)}")
     rows = generate_ids(generator, n, temperature=temperature, seed=seed).tolist()
     samples = [tokenizer.decode(row, strip_pad=tokenizer.kind != "char") for row in rows]
     metrics = evaluate(samples, reference_for(corpus, js_text), config or EvalConfig())
@@ -205,6 +210,13 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
 
         report.sweep = quality_diversity_sweep(sample_fn, temperatures, ref,
                                                n_samples=max(n, 1000), seed=seed)
+        try:
+            report.sweep_file = save_sweep(
+                report.sweep, Path(run) / "eval" / "sweep.json", checkpoint=str(path),
+                step=state.get("step"), raw=raw, objective=saved.get("train", {}).get("objective"))
+            notes.append(f"sweep saved to {report.sweep_file} (textgan report draws it)")
+        except OSError as err:  # a read-only run still evaluates
+            notes.append(f"could not save the sweep in {run}: {err.strerror}")
         if plot is not None:
             report.plot = plot_quality_diversity(report.sweep, plot)
     return report

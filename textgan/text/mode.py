@@ -1,4 +1,5 @@
-"""Text mode: plugs the prepared corpus and the 1D-conv ResNets into the modality-free trainer."""
+"""Text mode: plugs the prepared corpus and the 1D-conv ResNets (or, for ``--objective mle``, the
+LSTM language model) into the modality-free trainers."""
 
 from __future__ import annotations
 
@@ -14,19 +15,26 @@ from torch import Tensor
 
 from textgan.core.loop import Hook
 from textgan.core.mode import Mode, ModeSetup, RunConfig, Sampler, SampleResult
+from textgan.core.objectives import is_likelihood
 from textgan.core.run import Run
 from textgan.errors import CheckpointError, CorpusError
 from textgan.io.progress import ProgressFn
 from textgan.text import presets as text_presets
-from textgan.text.models import TextModelConfig, build_models, generator_from_checkpoint
+from textgan.text.models import (
+    TextModelConfig,
+    build_models,
+    generator_from_checkpoint,
+    generator_parameters,
+)
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
-from textgan.text.sampling import generate_ids, generate_text
+from textgan.text.sampling import decoding, generate_ids, generate_text
 
 SAMPLE_SEED = 1234  # the same noise every time: samples show one fixed set of z improving
 
 
 class CorpusBatches:
-    """Random rows of the prepared training array as one-hot ``[B, L, V]`` float batches.
+    """Random rows of the prepared training array as one-hot ``[B, L, V]`` float batches (a
+    critic's input), or with ``as_ids`` as ``[B, L]`` int64 ids (a language model's).
 
     Rows are drawn with a seeded numpy Generator whose state is checkpointed (exact resume).
     From a memory-mapped corpus, rows are read with ``pread``: touching the memmap would map
@@ -34,10 +42,10 @@ class CorpusBatches:
     the corpus (measured: +262 MB over 100 batches of a 256 MB file, +0.3 MB with pread).
     """
 
-    def __init__(self, ids: np.ndarray, vocab_size: int, seed: int) -> None:
+    def __init__(self, ids: np.ndarray, vocab_size: int, seed: int, as_ids: bool = False) -> None:
         if len(ids) == 0:
             raise ValueError("no training rows")
-        self.ids, self.vocab_size = ids, vocab_size
+        self.ids, self.vocab_size, self.as_ids = ids, vocab_size, as_ids
         self.rng = np.random.default_rng(seed)
         self._file = None
         if isinstance(ids, np.memmap) and ids.filename and hasattr(os, "pread"):
@@ -54,8 +62,8 @@ class CorpusBatches:
 
     def next_batch(self, batch_size: int, device: torch.device) -> Tensor:
         index = np.sort(self.rng.integers(0, len(self.ids), size=batch_size))
-        ids = torch.from_numpy(self.rows(index).astype(np.int64))
-        return F.one_hot(ids.to(device, non_blocking=True), self.vocab_size).float()
+        ids = torch.from_numpy(self.rows(index).astype(np.int64)).to(device, non_blocking=True)
+        return ids if self.as_ids else F.one_hot(ids, self.vocab_size).float()
 
     def state_dict(self) -> dict[str, Any]:
         return {"bit_generator": self.rng.bit_generator.state}
@@ -66,7 +74,8 @@ class CorpusBatches:
 
 def sample_hook(run: Run, sampler: Sampler, corpus: PreparedCorpus, every: int,
                 n: int = 64) -> Hook:
-    """Write ``n`` argmax samples every ``every`` steps; on synthetic text also score them."""
+    """Write ``n`` samples (the model's default decoding: a GAN's argmax, a language model's
+    draws at temperature 1) every ``every`` steps; on synthetic text also score them."""
     from textgan.text.evaluation import oracle_scores_for_rows
 
     def write(step: int) -> dict[str, float]:
@@ -76,6 +85,27 @@ def sample_hook(run: Run, sampler: Sampler, corpus: PreparedCorpus, every: int,
         return oracle_scores_for_rows(rows, tokenizer, corpus.seq_len) if corpus.is_synthetic else {}
 
     return Hook(every, write)
+
+
+def heldout_nll_hook(sampler: Sampler, corpus: PreparedCorpus, every: int,
+                     max_rows: int = 2048, batch_size: int = 256) -> Hook | None:
+    """A likelihood model's ``valid_nll``: mean nats per position on (up to ``max_rows`` of)
+    the held-out rows, the quantity training minimises on the training rows (``nll``)."""
+    rows = np.asarray(corpus.valid[:max_rows]).astype(np.int64)
+    if len(rows) == 0:
+        return None
+
+    @torch.no_grad()
+    def measure(step: int) -> dict[str, float]:
+        model = sampler.module
+        device = next(model.parameters()).device
+        total = 0.0
+        for start in range(0, len(rows), batch_size):
+            batch = torch.from_numpy(rows[start:start + batch_size]).to(device)
+            total += float(model.nll(batch)) * len(batch)
+        return {"valid_nll": total / len(rows)}
+
+    return Hook(every, measure)
 
 
 def check_vocabulary(state: dict[str, Any], corpus: PreparedCorpus, path: Path) -> None:
@@ -95,6 +125,7 @@ class TextMode(Mode):
     data_config = TextDataConfig
     model_config = TextModelConfig
     presets = text_presets.PRESETS
+    has_likelihood_model = True  # --objective mle: the LSTM language model (text/lm.py)
 
     def default_preset(self, data_settings: dict[str, Any]) -> str:
         return text_presets.default_preset(data_settings)
@@ -105,14 +136,23 @@ class TextMode(Mode):
         corpus = load_corpus(data_cfg, progress=progress)
         if len(corpus.train) == 0:
             raise CorpusError(f"prepared corpus {corpus.dir} has no training lines")
-        generator, critic = build_models(len(corpus.vocab), corpus.seq_len, model_cfg)
+        likelihood = is_likelihood(train_cfg.objective)
+        vocab_size = len(corpus.vocab)
+        generator, critic = build_models(vocab_size, corpus.seq_len, model_cfg,
+                                         train_cfg.objective, corpus.tokenizer.pad_id)
         generator.to(device)
         sampler = Sampler(generator)
-        batches = CorpusBatches(corpus.train, len(corpus.vocab), train_cfg.seed)
+        batches = CorpusBatches(corpus.train, vocab_size, train_cfg.seed, as_ids=likelihood)
         hooks = [sample_hook(run, sampler, corpus, train_cfg.sample_every)] \
             if train_cfg.sample_every else []
         notes = [f"corpus: {corpus.dir} ({len(corpus.train):,} training lines, "
-                 f"{len(corpus.valid):,} held-out, vocabulary {len(corpus.vocab)})"]
+                 f"{len(corpus.valid):,} held-out, vocabulary {vocab_size})"]
+        if likelihood:
+            size = sum(p.numel() for p in generator.parameters())
+            gan = generator_parameters(vocab_size, corpus.seq_len, model_cfg)
+            notes.append(f"maximum-likelihood baseline: LSTM language model, {model_cfg.lm_layers} "
+                         f"layer(s) of {generator.hidden}, embedding {model_cfg.dim}: {size:,} "
+                         f"parameters (the GAN generator at these settings: {gan:,})")
         if train_cfg.eval_every:
             from textgan.text.eval_hook import eval_hook
 
@@ -121,6 +161,8 @@ class TextMode(Mode):
                 notes.append("in-training evaluation is off: the corpus has no held-out lines")
             else:
                 hooks.append(hook)
+                if likelihood:
+                    hooks.append(heldout_nll_hook(sampler, corpus, train_cfg.eval_every))
         extra_state = {"tokenizer": corpus.tokenizer.to_json(), "corpus_dir": str(corpus.dir)}
         return ModeSetup(generator, critic, batches, sampler, hooks, best_metric="js4",
                          extra_state=extra_state,
@@ -129,11 +171,13 @@ class TextMode(Mode):
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
                temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
-        """Decoded samples (pad stripped); written to ``out`` if given."""
+        """Decoded samples (pad stripped); written to ``out`` if given. ``temperature`` None is
+        the model's default decoding (a GAN: argmax; a language model: temperature 1)."""
         generator, tokenizer, _ = generator_from_checkpoint(state, device)
         lines = generate_text(generator, tokenizer, n, temperature=temperature,
                               seed=seed, strip_pad=True)
-        result = SampleResult(lines=lines, notes=[f"checkpoint: {path} (step {state.get('step')})"])
+        result = SampleResult(lines=lines, notes=[f"checkpoint: {path} (step {state.get('step')}),"
+                                                  f" {decoding(generator, temperature)}"])
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

@@ -1,28 +1,37 @@
-"""The paper's 1D-convolutional ResNet generator and critic for sequences of characters.
+"""The paper's 1D-convolutional ResNet generator and critic for sequences of characters, and
+the builders that choose between them and the maximum-likelihood baseline (:mod:`textgan.text.lm`).
 
 Shapes: a text batch is ``[B, L, V]`` — ``L`` positions (seq_len), ``V`` vocabulary entries; one-hot
 for real text, a softmax for generated text. Convolutions work on ``[B, DIM, L]``.
+
+Every text model that can be sampled has ``seq_len``, ``default_decoding`` and
+``sample_ids(n, temperature=, rng=)`` (:mod:`textgan.text.sampling` draws through it).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from textgan.config import setting
+from textgan.core.objectives import is_likelihood
 from textgan.errors import ConfigError
+from textgan.text.lm import LSTMLanguageModel, lstm_lm_parameters
+from textgan.text.sampling import sample_from_noise
+from textgan.text.tokenizer import PAD_ID
 
 
 @dataclass
 class TextModelConfig:
     """Architecture (paper: DIM 512, 5 blocks, kernel 5, residual scale 0.3, noise 128)."""
 
-    dim: int = setting(512, "Model width (paper: 512).", flag=True)
+    dim: int = setting(512, "Model width (paper: 512); --objective mle: the language model's "
+                       "embedding size.", flag=True)
     blocks: int = setting(5, "Residual blocks in the generator and in the critic (paper: 5).")
     kernel_size: int = setting(5, "Convolution width, odd (paper: 5).")
     res_scale: float = setting(0.3, "Scale of each residual branch (paper: 0.3).")
@@ -31,15 +40,22 @@ class TextModelConfig:
     # sqrt(2/fan_in)).
     init: Literal["paper", "torch"] = setting("paper", "Weight initialisation: paper (the paper "
                                               "code's, tflib) or torch (PyTorch's defaults).")
+    # The maximum-likelihood baseline (--objective mle), an LSTM language model (text/lm.py).
+    lm_layers: int = setting(2, "--objective mle: LSTM layers of the language model.", flag=True)
+    lm_hidden: int = setting(0, "--objective mle: LSTM hidden size (0: the largest whose "
+                             "parameter count is at most the GAN generator's at this --dim, "
+                             "--seq-len and vocabulary).", flag=True)
 
     def validate(self) -> None:
         if self.init not in ("paper", "torch"):
             raise ConfigError(f"model.init must be 'paper' or 'torch', got {self.init!r}")
-        for name in ("dim", "blocks", "noise_dim"):
+        for name in ("dim", "blocks", "noise_dim", "lm_layers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name} must be at least 1, got {getattr(self, name)}")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ConfigError(f"model.kernel_size must be odd and positive, got {self.kernel_size}")
+        if self.lm_hidden < 0:
+            raise ConfigError(f"model.lm_hidden must be 0 (matched) or positive, got {self.lm_hidden}")
 
 
 def _uniform_with_std(tensor: Tensor, std: float) -> None:
@@ -90,6 +106,8 @@ class ResBlock(nn.Module):
 class TextGenerator(nn.Module):
     """noise → Linear → [DIM, L] → ResBlocks → Conv1d(k=1) → softmax over the vocabulary."""
 
+    default_decoding: ClassVar[str] = "argmax (the paper's decoding)"
+
     def __init__(self, vocab_size: int, seq_len: int, cfg: TextModelConfig) -> None:
         super().__init__()
         self.vocab_size, self.seq_len, self.dim = vocab_size, seq_len, cfg.dim
@@ -109,6 +127,12 @@ class TextGenerator(nn.Module):
     def forward(self, z: Tensor, temperature: float = 1.0) -> Tensor:
         """Softmax distributions over characters, ``[B, L, V]``."""
         return torch.softmax(self.logits(z).float() / temperature, dim=-1)
+
+    def sample_ids(self, n: int, *, temperature: float | None = None,
+                   rng: torch.Generator | None = None) -> Tensor:
+        """``[n, L]`` ids from ``n`` noise vectors: argmax (temperature None), else softmax
+        draws at each position (:func:`textgan.text.sampling.sample_from_noise`)."""
+        return sample_from_noise(self, n, temperature=temperature, rng=rng)
 
 
 class TextCritic(nn.Module):
@@ -131,15 +155,56 @@ class TextCritic(nn.Module):
         return self.output(h.flatten(1)).squeeze(1)
 
 
-def build_models(vocab_size: int, seq_len: int,
-                 model_cfg: TextModelConfig) -> tuple[TextGenerator, TextCritic]:
-    return (TextGenerator(vocab_size, seq_len, model_cfg),
-            TextCritic(vocab_size, seq_len, model_cfg))
+def generator_parameters(vocab_size: int, seq_len: int, cfg: TextModelConfig) -> int:
+    r"""Parameters of :class:`TextGenerator`: $(Z + 1) D L$ (noise to $[D, L]$) $+ 2n(D^2 k + D)$
+    ($n$ residual blocks) $+ D V + V$ (the output convolution)."""
+    D, k = cfg.dim, cfg.kernel_size
+    return ((cfg.noise_dim + 1) * D * seq_len + 2 * cfg.blocks * (D * D * k + D)
+            + D * vocab_size + vocab_size)
+
+
+def lm_hidden_size(vocab_size: int, seq_len: int, cfg: TextModelConfig) -> int:
+    """The language model's hidden size: ``cfg.lm_hidden``, or (0) the largest whose parameter
+    count is at most the GAN generator's at the same settings (at least 1)."""
+    if cfg.lm_hidden:
+        return cfg.lm_hidden
+    budget = generator_parameters(vocab_size, seq_len, cfg)
+    low, high = 1, 1
+    while lstm_lm_parameters(vocab_size, cfg.dim, high, cfg.lm_layers) <= budget:
+        low, high = high, high * 2
+    while high - low > 1:  # the count grows with the hidden size: bisect
+        mid = (low + high) // 2
+        if lstm_lm_parameters(vocab_size, cfg.dim, mid, cfg.lm_layers) <= budget:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def build_generator(vocab_size: int, seq_len: int, model_cfg: TextModelConfig,
+                    objective: str = "wgan-gp", pad_id: int = PAD_ID) -> nn.Module:
+    """The model samples come from: the GAN generator, or for a likelihood objective the
+    language model (``pad_id``: the id that ends its lines)."""
+    if is_likelihood(objective):
+        return LSTMLanguageModel(vocab_size, seq_len, model_cfg.dim,
+                                 lm_hidden_size(vocab_size, seq_len, model_cfg),
+                                 model_cfg.lm_layers, pad_id)
+    return TextGenerator(vocab_size, seq_len, model_cfg)
+
+
+def build_models(vocab_size: int, seq_len: int, model_cfg: TextModelConfig,
+                 objective: str = "wgan-gp", pad_id: int = PAD_ID
+                 ) -> tuple[nn.Module, TextCritic | None]:
+    """(generator, critic), or (language model, None) for a likelihood objective."""
+    generator = build_generator(vocab_size, seq_len, model_cfg, objective, pad_id)
+    critic = None if is_likelihood(objective) else TextCritic(vocab_size, seq_len, model_cfg)
+    return generator, critic
 
 
 def generator_from_checkpoint(state: dict[str, Any], device: torch.device
-                              ) -> tuple[TextGenerator, Any, dict[str, Any]]:
-    """(generator in eval mode, tokenizer, saved config) from a text checkpoint alone: no corpus
+                              ) -> tuple[nn.Module, Any, dict[str, Any]]:
+    """(the model samples come from, in eval mode; tokenizer; saved config) from a text
+    checkpoint alone — a GAN's generator or a language model, as its config says. No corpus
     needed. A damaged checkpoint raises KeyError/RuntimeError (the caller words it)."""
     from textgan.config import apply_overrides
     from textgan.text.prepare import tokenizer_from_json
@@ -147,6 +212,8 @@ def generator_from_checkpoint(state: dict[str, Any], device: torch.device
     config = state["config"]
     model_cfg = apply_overrides(TextModelConfig(), config.get("model", {}), "model")
     tokenizer = tokenizer_from_json(state["tokenizer"])
-    generator = TextGenerator(len(tokenizer.vocab), int(config["data"]["seq_len"]), model_cfg)
+    objective = config.get("train", {}).get("objective", "wgan-gp")
+    generator = build_generator(len(tokenizer.vocab), int(config["data"]["seq_len"]), model_cfg,
+                                objective, tokenizer.pad_id)
     generator.load_state_dict(state["generator"])
     return generator.to(device).eval(), tokenizer, config
