@@ -7,8 +7,7 @@ import sys
 
 import typer
 
-from textgan.cli import bench, eval, report, sample, train  # noqa: F401  (registers the commands)
-from textgan.cli.app import app
+from textgan.cli.app import app  # commands are imported when used (see LazyCommands)
 from textgan.errors import TextganError
 
 try:  # recent typer vendors its own click; older ones use the click package
