@@ -217,10 +217,12 @@ def load(path: str | Path, *, checkpoint: str | None = None, raw: bool = False,
     """
     from textgan.core.ema import sampling_state
     from textgan.core.run import Run, resolve_checkpoint
-    from textgan.export import is_model_folder, run_dir_of
+    from textgan.export import CONFIG_FILE, is_model_folder, run_dir_of
 
     path = Path(path)
-    if path.is_dir() and is_model_folder(path):
+    folder = path.is_dir() and (is_model_folder(path) or (
+        (path / CONFIG_FILE).is_file() and not Run(path).exists()))  # damaged: say how
+    if folder:
         if raw or checkpoint is not None:
             raise ConfigError(f"{path} is a model folder: it holds one generator (raw and "
                               "checkpoint apply to runs)")
