@@ -24,8 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("textgan.cli.train", "Download (if needed) and prepare a corpus once, without "
                 "training."),
     "sample": ("textgan.cli.sample", "Print decoded samples, pad characters stripped, one a line."),
-    "eval": ("textgan.cli.eval", "JS-1..4 (as in the paper's code) with real-vs-real floors, "
-             "Kneser-Ney LM cross-entropies,"),
+    "eval": ("textgan.cli.eval", "Score samples (a file, a run's or a model folder's) against "
+             "real text."),
     "export": ("textgan.cli.export", "Write a trained model as a self-contained folder to share "
                "(safetensors + JSON, a model card)."),
     "report": ("textgan.cli.report", "Write PNG plots of a run's metrics and an HTML page with "

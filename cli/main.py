@@ -17,6 +17,7 @@ except ImportError:  # pragma: no cover
 
 EXIT = tuple({typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)})
 ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
+NO_ARGS_IS_HELP = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
 
 def run(argv: list[str]) -> int:
@@ -37,6 +38,10 @@ def run(argv: list[str]) -> int:
         app(args=argv, prog_name="textgan", standalone_mode=False)
     except EXIT as done:
         return int(done.exit_code or 0)
+    except NO_ARGS_IS_HELP as err:  # `textgan` or `textgan eval` alone: the help, as it is
+        if rank == 0:
+            sys.stderr.write(err.format_message() + "\n")
+        return 2
     except click_exceptions.UsageError as err:
         path = err.ctx.command_path if err.ctx else "textgan"
         where = "textgan " + path.split(" ", 1)[1] if " " in path else "textgan"
