@@ -325,3 +325,26 @@ def test_from_pretrained_reads_a_local_folder_and_words_hub_failures(text_run, t
                                              cache_dir=tmp_path / "hub")
     assert "is not a local folder, and downloading it from the Hub failed" in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_image_runs_export_their_generator(tmp_path, capsys):
+    from test_image_data import write_idx_dir
+
+    write_idx_dir(tmp_path / "fm", n_train=10, n_test=4)
+    run_dir = tmp_path / "run"
+    assert run(["train", "--mode", "image", "--dataset", "fashion-mnist", "--data-path",
+                str(tmp_path / "fm"), "--out", str(run_dir), "--steps", "1", "--dim", "2",
+                "--batch-size", "3", "--critic-iters", "1", "--eval-every", "0",
+                "--sample-every", "0", "--device", "cpu"]) == 0
+    out = tmp_path / "model"
+    code, _, err = cli(capsys, "export", str(run_dir), str(out), "--no-eval")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json",
+                                                     "model.safetensors", "samples.png"]
+    assert_no_pickle(out)
+    assert {k.split(".")[0] for k in load_file(out / "model.safetensors")} == {"generator"}
+    assert json.loads((out / "config.json").read_text())["dataset"] == "fashion-mnist"
+    by_model, by_run = tmp_path / "a.png", tmp_path / "b.png"
+    assert run(["sample", "--model", str(out), "-n", "9", "--seed", "1", "--out", str(by_model)]) == 0
+    assert run(["sample", "--run", str(run_dir), "-n", "9", "--seed", "1", "--out", str(by_run)]) == 0
+    assert by_model.read_bytes() == by_run.read_bytes()  # the same grid, pixel for pixel

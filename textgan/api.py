@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textgan.errors import ConfigError, TextganError
+from textgan.errors import CheckpointError, ConfigError, TextganError
 from textgan.io.progress import ProgressFn
 
 __all__ = ["TrainResult", "TrainedModel", "configure", "evaluate", "load", "train"]
@@ -236,6 +236,8 @@ def load(path: str | Path, *, checkpoint: str | None = None, raw: bool = False,
     else:
         raise TextganError(f"{path} is neither a model folder, a run directory nor a checkpoint "
                            "file")
+    if not isinstance(state.get("mode"), str):
+        raise CheckpointError(f"{found} has no mode: not a textgan checkpoint")
     ema = "generator_ema" in state and not raw
     weights = (f"the moving average of the generator's weights (ema_decay "
                f"{state['config']['train'].get('ema_decay')})" if ema
