@@ -12,9 +12,9 @@ from textgan.errors import ConfigError
 
 @app.command("export")
 def export_command(
-    run: str = typer.Argument(..., help="A run directory (its newest good checkpoint) or a "
+    run: str = typer.Argument(..., metavar="RUN", help="A run directory (its newest good checkpoint) or a "
                               "checkpoint file."),
-    out: str = typer.Argument(..., help="The folder to write (new, or empty)."),
+    out: str = typer.Argument(..., metavar="OUT", help="The folder to write (new, or empty)."),
     checkpoint: str = typer.Option(None, help="best: the run's best.pt (kept when in-training "
                                    "evaluation is on), or a checkpoint file of the run."),
     eval_samples: int = typer.Option(640, help="Samples the model card's evaluation scores "
