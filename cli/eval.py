@@ -58,26 +58,32 @@ def eval_command(
                                   "directory or a glob: all their lines are the reference; a "
                                   "prepared corpus directory or a corpus name (synthetic, "
                                   "billion_word, hf:...): its held-out split (as --run). "
-                                  "Required with SAMPLES_FILE."),
+                                  "Required with SAMPLES_FILE and --model."),
     run: str = typer.Option(None, help="Evaluate a run: generate samples from its newest "
                             "checkpoint; reference = its held-out text."),
     checkpoint: str = typer.Option(None, help="With --run: this checkpoint file, or best (the "
                                    "run's best.pt) [default: the newest]."),
-    samples: int = typer.Option(PAPER_SAMPLES, help="Samples to generate for --run (paper: 640); "
+    samples: int = typer.Option(PAPER_SAMPLES, help="Samples to generate for --run or --model (paper: "
+                                "640); "
                                 "with a file, use at most this many lines (0: all)."),
-    temperature: float = typer.Option(None, help="Sample with this softmax temperature (--run) "
-                                      "[default: a GAN's argmax; a language model: T = 1]."),
+    temperature: float = typer.Option(None, help="Sample with this softmax temperature (--run, "
+                                      "--model) [default: a GAN's argmax; a language model: "
+                                      "T = 1]."),
     temperatures: str = typer.Option(None, help="Quality-diversity sweep for --run, e.g. "
                                      "0.5,0.75,1,1.25: forward vs reverse LM cross-entropy; "
                                      "saved as <run>/eval/sweep.json for `textgan report`."),
     plot: str = typer.Option(None, help="PNG for the sweep [default: <run>/eval/"
                              "quality_diversity.png]."),
+    model: str = typer.Option(None, help="Evaluate an exported model folder (textgan export): "
+                              "--samples samples from it against --reference."),
     *,
     raw: bool = typer.Option(False, "--raw", help="With --run: the trained generator, not its "
                              "moving average (runs with --ema-decay)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
-    """JS-1..4 (as in the paper's code) with real-vs-real floors, Kneser-Ney LM cross-entropies,
+    """Score samples (a file, a run's or a model folder's) against real text.
+
+    JS-1..4 (as in the paper's code) with real-vs-real floors, Kneser-Ney LM cross-entropies,
     word-level precision/recall, memorisation, distinct-n, BLEU and Self-BLEU.
 
     --seq-len and --data-dir apply when a reference text file is prepared.
@@ -91,7 +97,12 @@ def eval_command(
     data = apply_overrides(TextDataConfig(), settings["data"], "data")
     device = apply_overrides(TrainConfig(), settings["train"], "train").device
     temps = _parse_temperatures(temperatures)
-    if run is not None:
+    if model is not None:
+        report = _evaluate_model(model, samples_file, run, reference, checkpoint=checkpoint,
+                                 raw=raw, temps=temps, n=samples or PAPER_SAMPLES,
+                                 temperature=temperature, config=config, js_text=js_text,
+                                 data_dir=data.data_dir, device=device)
+    elif run is not None:
         if samples_file is not None:
             raise ConfigError("give either a samples file or --run, not both")
         plot_path = Path(plot) if plot else (Path(run) / "eval" / "quality_diversity.png"
@@ -131,3 +142,32 @@ def eval_command(
         console.print(sweep)
     if report.plot is not None:
         say(f"wrote {report.plot}")
+
+
+def _evaluate_model(model: str, samples_file: str | None, run: str | None, reference: str | None,
+                    *, checkpoint: str | None, raw: bool, temps: list[float] | None, n: int,
+                    temperature: float | None, config: EvalConfig, js_text: Any,
+                    data_dir: str, device: str) -> Any:
+    """``--model DIR``: samples of an exported model folder against ``--reference``."""
+    from textgan.api import load
+    from textgan.export import is_model_folder
+    from textgan.text.evaluation import EvalReport
+
+    if samples_file is not None or run is not None:
+        raise ConfigError("give one of a samples file, --run or --model")
+    if checkpoint is not None or raw:
+        raise ConfigError("--checkpoint and --raw are for runs; a model folder holds one generator")
+    if reference is None:
+        raise ConfigError("--model needs --reference (text file(s), a prepared corpus or a corpus "
+                          "name)")
+    if temps:
+        raise ConfigError("--temperatures needs --run")
+    if not is_model_folder(model):
+        raise ConfigError(f"--model {model} is not a model folder (textgan export writes one)")
+    trained = load(model, device=device)
+    metrics = trained.evaluate(reference, n=n, temperature=temperature, seed=config.seed,
+                               config=config, js_text=js_text, data_dir=data_dir)
+    note = (f"model {model} (step {trained.step}): {n} "
+            f"{'argmax' if temperature is None else f'T={temperature:g}'} samples, seed "
+            f"{config.seed}, against {reference}")
+    return EvalReport(metrics, [], Path(reference), notes=[note])

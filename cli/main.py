@@ -7,8 +7,7 @@ import sys
 
 import typer
 
-from textgan.cli import bench, eval, report, sample, train  # noqa: F401  (registers the commands)
-from textgan.cli.app import app
+from textgan.cli.app import app  # commands are imported when used (see LazyCommands)
 from textgan.errors import TextganError
 
 try:  # recent typer vendors its own click; older ones use the click package
@@ -18,6 +17,7 @@ except ImportError:  # pragma: no cover
 
 EXIT = tuple({typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)})
 ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
+NO_ARGS_IS_HELP = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
 
 def run(argv: list[str]) -> int:
@@ -38,6 +38,10 @@ def run(argv: list[str]) -> int:
         app(args=argv, prog_name="textgan", standalone_mode=False)
     except EXIT as done:
         return int(done.exit_code or 0)
+    except NO_ARGS_IS_HELP as err:  # `textgan` or `textgan eval` alone: the help, as it is
+        if rank == 0:
+            sys.stderr.write(err.format_message() + "\n")
+        return 2
     except click_exceptions.UsageError as err:
         path = err.ctx.command_path if err.ctx else "textgan"
         where = "textgan " + path.split(" ", 1)[1] if " " in path else "textgan"

@@ -8,7 +8,6 @@ import typer
 
 from textgan.cli.app import app, echo, say
 from textgan.errors import ConfigError
-from textgan.sampling import sample_from
 
 
 @app.command()
@@ -28,14 +27,18 @@ def sample(
     device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:N."),
     raw: bool = typer.Option(False, "--raw", help="The trained generator, not its moving average "
                              "(runs with --ema-decay)."),
+    model: str = typer.Option(None, help="An exported model folder (textgan export) instead of "
+                              "a run."),
 ) -> None:
     """Print decoded samples, pad characters stripped, one a line."""
+    from textgan.sampling import sample_from
+
     if run is not None and checkpoint is not None and checkpoint != "best":
         raise ConfigError("give --run or --checkpoint FILE, not both (--run with --checkpoint "
                           "best is the run's best.pt)")
     result = sample_from(n=n, run=run, checkpoint=checkpoint, runs_dir=runs_dir, seed=seed,
                          temperature=temperature, out=Path(out) if out else None, device=device,
-                         raw=raw)
+                         raw=raw, model=model)
     for note in result.notes:
         say(note)
     if result.lines is not None and out is None:

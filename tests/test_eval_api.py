@@ -143,7 +143,7 @@ def test_sweep_and_plot(ref, tmp_path, monkeypatch):
     png = plot_quality_diversity(res, tmp_path / "qd.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(TextganError, match=r"pip install 'textgan\[plots\]'"):
+    with pytest.raises(TextganError, match=r"needs matplotlib: pip install matplotlib"):
         plot_quality_diversity(res, tmp_path / "x.png")
 
 

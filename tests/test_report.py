@@ -173,7 +173,7 @@ def test_missing_matplotlib_is_a_clear_error(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    with pytest.raises(TextganError, match=r"pip install 'textgan\[plots\]'"):
+    with pytest.raises(TextganError, match=r"needs matplotlib: pip install matplotlib"):
         write_report([run.dir])
     assert not (run.dir / "report").exists()  # nothing written
 

@@ -154,7 +154,7 @@ NOT_SETTINGS = {
     "train": {"mode", "preset", "config", "out", "runs_dir", "resume", "tensorboard"},
     "prepare": {"force"},
     "eval": {"samples_file", "reference", "run", "samples", "temperature", "temperatures", "plot",
-             "as_json", "checkpoint", "raw"},
+             "as_json", "checkpoint", "raw", "model"},
     "bench": {"as_json"},
 }
 
@@ -196,7 +196,7 @@ def test_every_flag_is_a_field_with_its_help_and_default(command):
 
     from textgan.cli.main import app
 
-    click_command = typer.main.get_command(app).commands[command]
+    click_command = typer.main.get_command(app).get_command(None, command)
     fields = _command_fields(command)
     offered = set()
     for param in click_command.params:

@@ -1,6 +1,29 @@
-"""textgan: character-level text GANs trained with WGAN-GP."""
+"""textgan: character-level text GANs trained with WGAN-GP.
 
-__version__ = "0.1.0"
+The Python API (:mod:`textgan.api`) is importable from here, and loaded on first use so that
+``import textgan`` (and the ``textgan`` command's start) imports no torch::
+
+    import textgan
+
+    model = textgan.load("runs/text-XXXX")  # a run, a checkpoint or an exported model folder
+    model.generate(5, seed=0)
+"""
+
+from typing import Any
+
+from textgan._version import __version__
+
+# What `textgan.<name>` gives, from textgan.api (imported when one of them is first used).
+API = ("load", "evaluate", "configure", "train", "TrainedModel", "TrainResult")
+__all__ = ["__version__", *API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in API:
+        import textgan.api
+
+        return getattr(textgan.api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _load_checkout_cli() -> None:

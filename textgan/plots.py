@@ -1,9 +1,10 @@
-"""The one place textgan draws with matplotlib (the optional ``plots`` extra).
+"""The one place textgan draws with matplotlib (a dependency, imported only here and only when a
+figure is drawn: the commands that draw nothing start without it).
 
 Every figure is a :class:`matplotlib.figure.Figure` on its own Agg canvas: no pyplot and no
 ``matplotlib.use``, so importing or calling textgan never changes the backend or the global figure
 list of the program around it (a notebook, a GUI). matplotlib is imported only when a figure is
-made, and its absence is one line naming the extra to install.
+made, and its absence (a broken install) is one line saying what to install.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textgan.errors import TextganError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-INSTALL_HINT = "pip install 'textgan[plots]'"
+INSTALL_HINT = "pip install matplotlib (a dependency of textgan: reinstall it)"
 
 
 def require_matplotlib(what: str = "plotting", hint: str = "") -> None:

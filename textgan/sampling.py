@@ -15,14 +15,21 @@ from textgan.modes import get_mode
 def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path | None = None,
                 runs_dir: str | Path = "runs", seed: int | None = None,
                 temperature: float | None = None, out: Path | None = None,
-                device: str = "auto", raw: bool = False) -> SampleResult:
+                device: str = "auto", raw: bool = False,
+                model: str | Path | None = None) -> SampleResult:
     """Draw ``n`` samples from a run's newest checkpoint (or ``checkpoint``; ``"best"`` for its
     ``best.pt``), from the generator's moving average when it has one (``raw``: the trained
-    generator)."""
+    generator); or from an exported ``model`` folder (:mod:`textgan.export`)."""
     if n < 1:
         raise ConfigError(f"-n must be at least 1, got {n}")
     if temperature is not None and not temperature > 0:
         raise ConfigError(f"--temperature must be positive, got {temperature}")
+    if model is not None:
+        if run is not None or checkpoint is not None or raw:
+            raise ConfigError("give --model alone: a model folder holds one generator (--run, "
+                              "--checkpoint and --raw are for runs)")
+        return _sample_folder(Path(model), n, seed=seed, temperature=temperature, out=out,
+                              device=device)
     path, state, notes = resolve_checkpoint(run, checkpoint, runs_dir)
     if not isinstance(state.get("mode"), str):
         raise CheckpointError(f"{path} has no mode: not a textgan checkpoint")
@@ -31,4 +38,17 @@ def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path
         result = mode.sample(sampling_state(state, raw), path, n, seed=seed, temperature=temperature, out=out,
                              device=resolve_device(device))
     result.notes = notes + result.notes
+    return result
+
+
+def _sample_folder(path: Path, n: int, *, seed: int | None, temperature: float | None,
+                   out: Path | None, device: str) -> SampleResult:
+    from textgan.export import folder_content, read_model_folder
+
+    folder = read_model_folder(path)
+    mode = get_mode(folder.state["mode"])
+    with folder_content(path):
+        result = mode.sample(folder.state, path, n, seed=seed, temperature=temperature, out=out,
+                             device=resolve_device(device))
+    result.notes = [f"model: {path} ({mode.name}, step {folder.state['step']})"]
     return result

@@ -81,6 +81,20 @@ class SampleResult:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ExportParts:
+    """What a shareable model folder (``textgan export``, :mod:`textgan.export`) holds for a
+    mode's checkpoint besides the run configuration: the weights of each module :meth:`Mode.sample`
+    needs, other files it needs (a tokenizer) and facts for ``config.json``."""
+
+    weights: dict[str, dict[str, torch.Tensor]]  # module name ("generator", ...) -> state dict
+    files: dict[str, bytes] = field(default_factory=dict)  # file name -> content
+    summary: dict[str, Any] = field(default_factory=dict)  # e.g. tokenizer kind, seq_len
+    # The model card's samples: how many, and the file they go to (None: text lines in the card)
+    sample_count: int = 10
+    sample_file: str | None = None
+
+
 class Mode(ABC):
     """A kind of data and models the trainer can learn. Subclasses set the class attributes and
     implement :meth:`build` and :meth:`sample`; everything else is shared."""
@@ -105,6 +119,25 @@ class Mode(ABC):
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
                temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
         """``n`` samples from a checkpoint's generator (lines, or files written)."""
+
+    # -- model folders (textgan export); a mode that does not override these cannot export ----
+    def export_parts(self, state: dict[str, Any]) -> ExportParts:
+        """The weights and files a model folder needs to sample like ``state`` (a checkpoint
+        whose ``generator`` is already the one to share: its moving average where kept)."""
+        raise ConfigError(f"{self.name} models cannot be exported yet")
+
+    def import_parts(self, weights: dict[str, dict[str, torch.Tensor]],
+                     files: dict[str, bytes]) -> dict[str, Any]:
+        """The checkpoint entries :meth:`sample` reads, from a model folder's weights and files
+        (the inverse of :meth:`export_parts`)."""
+        raise ConfigError(f"{self.name} model folders cannot be loaded yet")
+
+    def evaluate_export(self, state: dict[str, Any], path: Path, n: int,
+                        device: torch.device) -> tuple[dict[str, float], str] | None:
+        """For the model card: metrics of ``n`` samples of ``state`` and a sentence saying how
+        they were computed; None when this mode has no such evaluation here (the card then
+        shows the run's last logged metrics)."""
+        return None
 
     # -- shared by every mode ---------------------------------------------------------------
     def check_objective(self, objective: str) -> None:

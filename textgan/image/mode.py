@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from textgan.config import setting
 from textgan.core.loop import Hook
 from textgan.core.mode import (
+    ExportParts,
     Mode,
     ModeSetup,
     RunConfig,
@@ -244,3 +245,12 @@ class ImageMode(Mode):
                             scale=GRID_SCALE)
         return SampleResult(files=[target],
                             notes=[f"checkpoint: {path} (step {state.get('step')})"])
+
+    # model folders (textgan export): the generator is all that sampling needs
+    def export_parts(self, state: dict[str, Any]) -> ExportParts:
+        return ExportParts({"generator": state["generator"]},
+                           summary={"dataset": state["config"]["data"]["dataset"]},
+                           sample_count=64, sample_file="samples.png")
+
+    def import_parts(self, weights: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        return {"generator": weights["generator"]}

@@ -22,7 +22,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from textgan import __version__
+from textgan._version import __version__
 from textgan.errors import DownloadError
 from textgan.io.atomic import atomic_write_text
 from textgan.io.files import file_digest

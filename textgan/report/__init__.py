@@ -5,7 +5,7 @@
 ``metrics.jsonl`` and ``samples/step_*.txt`` — so it works on finished, running or copied runs.
 
 - :mod:`.data`: loading a run directory (:class:`~.data.RunData`);
-- :mod:`.plots`: the PNG plots (matplotlib is optional: ``pip install 'textgan[plots]'``);
+- :mod:`.plots`: the PNG plots (matplotlib, imported when drawing);
 - :mod:`.summary`: the summary table's rows;
 - :mod:`.html`: the self-contained page, from the jinja2 template ``templates/report.html.j2``.
 """

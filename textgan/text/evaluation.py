@@ -165,6 +165,22 @@ def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) 
     return oracle_scores(lines, seq_len, cut=cut)
 
 
+def evaluate_generator(generator: Any, tokenizer: Any, corpus: PreparedCorpus, *,
+                       n: int = PAPER_SAMPLES, temperature: float | None = None, seed: int = 0,
+                       config: EvalConfig | None = None,
+                       js_text: JSText = ReferenceConfig.js_text) -> tuple[dict[str, float], list[str]]:
+    """(metrics, samples) of ``n`` samples of a text generator against ``corpus``'s held-out
+    text: what ``textgan eval --run`` reports."""
+    from textgan.text.sampling import generate_ids
+
+    rows = generate_ids(generator, n, temperature=temperature, seed=seed).tolist()
+    samples = [tokenizer.decode(row, strip_pad=tokenizer.kind != "char") for row in rows]
+    metrics = evaluate(samples, reference_for(corpus, js_text), config or EvalConfig())
+    if corpus.is_synthetic:  # judged from the ids: knows which rows were cut (any tokenizer)
+        metrics.update(oracle_scores_for_rows(rows, tokenizer, corpus.seq_len))
+    return metrics, samples
+
+
 def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float | None = None,
                  seed: int = 0, config: EvalConfig | None = None,
                  js_text: JSText = ReferenceConfig.js_text,
@@ -183,7 +199,7 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
     from textgan.core.run import resolve_checkpoint
     from textgan.device import resolve_device
     from textgan.text.models import generator_from_checkpoint
-    from textgan.text.sampling import decoding, generate_ids, generate_text
+    from textgan.text.sampling import decoding, generate_text
 
     path, state, notes = resolve_checkpoint(run, checkpoint)
     state = sampling_state(state, raw)
@@ -196,11 +212,9 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
     corpus = load_corpus(data_cfg, progress=progress)
     notes.append(f"checkpoint {path} (step {state.get('step')}), reference {corpus.dir}, "
                  f"{decoding(generator, temperature)}")
-    rows = generate_ids(generator, n, temperature=temperature, seed=seed).tolist()
-    samples = [tokenizer.decode(row, strip_pad=tokenizer.kind != "char") for row in rows]
-    metrics = evaluate(samples, reference_for(corpus, js_text), config or EvalConfig())
-    if corpus.is_synthetic:  # judged from the ids: knows which rows were cut (any tokenizer)
-        metrics.update(oracle_scores_for_rows(rows, tokenizer, corpus.seq_len))
+    metrics, samples = evaluate_generator(generator, tokenizer, corpus, n=n,
+                                          temperature=temperature, seed=seed, config=config,
+                                          js_text=js_text)
     report = EvalReport(metrics, samples, corpus.dir, notes=notes)
     if temperatures:
         ref = reference_for(corpus, js_text)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from textgan.core.loop import Hook
-from textgan.core.mode import Mode, ModeSetup, RunConfig, Sampler, SampleResult
+from textgan.core.mode import ExportParts, Mode, ModeSetup, RunConfig, Sampler, SampleResult
 from textgan.core.objectives import is_likelihood
 from textgan.core.run import Run
 from textgan.errors import CheckpointError, CorpusError
@@ -183,3 +183,20 @@ class TextMode(Mode):
             out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
             result.files.append(out)
         return result
+
+    # model folders (textgan export): see textgan/text/model_files.py
+    def export_parts(self, state: dict[str, Any]) -> ExportParts:
+        from textgan.text import model_files
+
+        return model_files.export_parts(state)
+
+    def import_parts(self, weights: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        from textgan.text import model_files
+
+        return model_files.import_parts(weights, files)
+
+    def evaluate_export(self, state: dict[str, Any], path: Path, n: int,
+                        device: torch.device) -> tuple[dict[str, float], str] | None:
+        from textgan.text import model_files
+
+        return model_files.evaluate_export(state, n, device)

@@ -64,8 +64,9 @@ CHUNK_LINES = 65_536
 class TextDataConfig:
     """Where text comes from and how it becomes ids (paper: 32 chars, 2048-entry vocabulary)."""
 
-    corpus: str | None = setting(None, "billion_word, synthetic (default), files, or "
-                                 "hf:NAME[/CONFIG][:SPLIT].", flag=True)
+    corpus: str | None = setting(None, "billion_word, synthetic (default), files, "
+                                 "hf:NAME[/CONFIG][:SPLIT], or text file(s) to train on: a file, "
+                                 "directory or glob (as --corpus-path).", flag=True)
     corpus_path: str | None = setting(None, "Text file(s): a file, directory or glob (plain or "
                                       ".gz); or an already downloaded Billion Word tarball/dir.",
                                       flag=True)

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from textgan.config import setting
 from textgan.core.loop import Hook
 from textgan.core.mode import (
+    ExportParts,
     Mode,
     ModeSetup,
     RunConfig,
@@ -194,3 +195,12 @@ class ToyMode(Mode):
                             config.data.dataset, n, device, _title(config.to_dict(), step),
                             seed=seed, temperature=1.0 if temperature is None else temperature)
         return SampleResult(files=[target], notes=[f"checkpoint: {path} (step {step}); {n} points"])
+
+    # model folders (textgan export): a toy sample also draws the critic's value surface
+    def export_parts(self, state: dict[str, Any]) -> ExportParts:
+        return ExportParts({"generator": state["generator"], "critic": state["critic"]},
+                           summary={"dataset": state["config"]["data"]["dataset"]},
+                           sample_count=1000, sample_file="samples.png")
+
+    def import_parts(self, weights: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        return {"generator": weights["generator"], "critic": weights["critic"]}

@@ -23,7 +23,7 @@ GRID_POINTS = 128
 
 def require_plotting() -> None:
     """Fail now, in one line, if the figures could not be drawn later."""
-    require_matplotlib("toy plots", hint=" (or matplotlib); or pass --sample-every 0 to train without plots")
+    require_matplotlib("toy plots", hint="; or pass --sample-every 0 to train without plots")
 
 
 @torch.no_grad()

@@ -6,13 +6,17 @@
   generated on the fly, with an exact oracle (:mod:`textgan.eval.oracle`);
 - ``billion_word``: the One Billion Word benchmark tarball, downloaded once and read in place;
 - ``files`` (or no name, with ``corpus_path``): local text/gzip files, a directory or a glob;
-- ``hf:NAME[/CONFIG][:SPLIT]``: a Hugging Face dataset, streamed.
+- ``hf:NAME[/CONFIG][:SPLIT]``: a Hugging Face dataset, streamed;
+- any other ``corpus`` that is an existing file or directory, or a glob matching files: those
+  files, as ``corpus_path`` (``--corpus my_text.txt``). The names above take precedence.
 
 Every source has a filesystem-safe ``name`` (``billion_word``, ``synthetic`` or
 ``synthetic-s<seed>``, ``files-<8 hex>``, ``hf-<name>[-<8 hex>]``), lazy ``train_lines()`` /
 ``valid_lines()`` iterators and ``describe()``.
 """
 
+import glob
+import os
 from pathlib import Path
 
 from textgan.errors import CorpusError
@@ -24,7 +28,7 @@ from textgan.text.corpora.base import (
     check_max_lines,
 )
 from textgan.text.corpora.billion_word import BillionWordSource
-from textgan.text.corpora.files import FilesSource
+from textgan.text.corpora.files import GLOB_CHARS, FilesSource
 from textgan.text.corpora.grammar import GRAMMAR_VERSION
 from textgan.text.corpora.hf import HFSource
 from textgan.text.corpora.synthetic import SyntheticSource
@@ -94,4 +98,22 @@ def open_source(
             max_lines=max_lines,
             encoding_errors=encoding_errors,
         )
-    raise CorpusError(f"unknown corpus {corpus!r}; choose one of: {CORPUS_CHOICES}")
+    if _names_files(kind):
+        if corpus_path is not None:
+            raise CorpusError(f"--corpus {kind} is already a path; drop --corpus-path "
+                              f"{corpus_path} (or give the path once, as --corpus-path)")
+        return FilesSource(
+            kind, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors
+        )
+    raise CorpusError(f"unknown corpus {corpus!r}: neither a corpus name ({CORPUS_CHOICES}) nor "
+                      "an existing file, directory or glob")
+
+
+def _names_files(spec: str) -> bool:
+    """``spec`` is an existing file or directory, or a glob that matches a file."""
+    path = Path(spec).expanduser()
+    if path.exists():
+        return True
+    if not GLOB_CHARS & set(spec):
+        return False
+    return any(Path(m).is_file() for m in glob.iglob(os.path.expanduser(spec), recursive=True))

@@ -24,7 +24,7 @@ from textgan.text.corpora.base import (
     require_lines,
 )
 
-_GLOB_CHARS = frozenset("*?[")
+GLOB_CHARS = frozenset("*?[")
 
 
 def resolve_paths(spec: str, option: str = "--corpus-path") -> list[Path]:
@@ -43,7 +43,7 @@ def resolve_paths(spec: str, option: str = "--corpus-path") -> list[Path]:
         return files
     if path.exists():
         raise CorpusError(f"{option} {path} is not a regular file or directory")
-    if _GLOB_CHARS & set(spec):
+    if GLOB_CHARS & set(spec):
         matches = sorted(
             Path(m) for m in glob.glob(os.path.expanduser(spec), recursive=True) if os.path.isfile(m)
         )

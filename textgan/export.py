@@ -1,0 +1,387 @@
+"""Shareable model folders: ``textgan export RUN DIR`` writes one; ``textgan.load``,
+``textgan sample --model`` and ``textgan eval --model`` read it.
+
+A folder is laid out as huggingface_hub's ``ModelHubMixin``/``PyTorchModelHubMixin`` lay theirs
+out, so it can be pushed to the Hugging Face Hub as is and downloaded again
+(:meth:`textgan.api.TrainedModel.push_to_hub` / ``from_pretrained``)::
+
+    config.json        what the model is: mode, architecture, tokenizer kind, seq_len, a training
+                       summary, the evaluation, the run's whole configuration, and the sha256 of
+                       every other file listed in it (so a changed or damaged file is refused)
+    model.safetensors  the weights, ``<module>.<parameter>`` (``generator.input.weight``, ...);
+                       the generator is its moving average where the run kept one
+    vocab.json         text: the tokenizer (with ``sentencepiece.model`` for SentencePiece runs)
+    samples.png        image and toy: the model card's samples
+    README.md          the model card
+
+Only safetensors, JSON, text and PNG: no pickle, so reading a folder cannot run code. Reading
+one rebuilds a checkpoint-shaped dict (``mode``, ``config``, ``step`` and what the mode's
+:meth:`~textgan.core.mode.Mode.import_parts` adds), which the mode samples exactly as it samples
+the checkpoint the folder was exported from. Each mode decides what its folder holds
+(:meth:`~textgan.core.mode.Mode.export_parts`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textgan._version import __version__
+from textgan.errors import CheckpointError, ConfigError, TextganError
+
+FORMAT = "textgan-model"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "README.md"
+DEFAULT_EVAL_SAMPLES = 640  # the paper's count; about 7 s for the cpu preset's model on a CPU
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # no directories, no hidden files
+
+
+@dataclass
+class ModelFolder:
+    """A model folder read back: its ``config.json`` and a checkpoint-shaped ``state``."""
+
+    path: Path
+    config: dict[str, Any]
+    state: dict[str, Any]
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    evaluation: str  # how the card's metrics were obtained
+    notes: list[str] = field(default_factory=list)
+
+
+def is_model_folder(path: str | Path) -> bool:
+    """``path`` is a directory with a textgan ``config.json`` (nothing is verified yet)."""
+    config = Path(path) / CONFIG_FILE
+    if not config.is_file():
+        return False
+    try:
+        return json.loads(config.read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def folder_content(path: Path) -> Iterator[None]:
+    """A folder whose files verify but do not fit together (weights of other shapes, a missing
+    module, a damaged tokenizer) → one line."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as err:
+        text = str(err)
+        detail = next((line.strip() for line in text.splitlines() if "size mismatch" in line
+                       or "Missing key" in line or "Unexpected key" in line),
+                      text.splitlines()[0] if text else type(err).__name__)
+        raise CheckpointError(f"model folder {path} does not fit its {CONFIG_FILE} "
+                              f"({type(err).__name__}: {detail[:160]}); export it again") from None
+
+
+def read_model_folder(path: str | Path) -> ModelFolder:
+    """Read and verify a model folder: every file listed in ``config.json`` must have its
+    recorded sha256; a changed, missing or unreadable file is a one-line error."""
+    from textgan.modes import get_mode
+
+    path = Path(path)
+    config_path = path / CONFIG_FILE
+    if not config_path.is_file():
+        raise CheckpointError(f"{path} is not a textgan model folder (no {CONFIG_FILE})")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"{config_path} is unreadable ({str(err)[:100]})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a textgan model folder ({CONFIG_FILE} is not "
+                              f"textgan's)")
+    if not isinstance(config.get("format_version"), int) or config["format_version"] > FORMAT_VERSION:
+        raise CheckpointError(f"{path} was written by a newer textgan (model format "
+                              f"{config.get('format_version')}); upgrade textgan")
+    files = config.get("files")
+    if not isinstance(files, dict) or WEIGHTS_FILE not in files:
+        raise CheckpointError(f"{config_path} lists no {WEIGHTS_FILE}; export the model again")
+    contents: dict[str, bytes] = {}
+    for name, digest in files.items():
+        if not isinstance(name, str) or not _PLAIN_NAME.match(name):
+            raise CheckpointError(f"{config_path} lists a file outside the folder: {name!r}")
+        try:
+            data = (path / name).read_bytes()
+        except OSError as err:
+            raise CheckpointError(f"{path / name} is missing or unreadable ({err.strerror}); "
+                                  "the folder is incomplete") from None
+        if _sha256(data) != digest:
+            raise CheckpointError(f"{path / name} does not match the sha256 recorded in "
+                                  f"{CONFIG_FILE}: it was changed or damaged; export it again")
+        contents[name] = data
+    weights = _load_weights(contents.pop(WEIGHTS_FILE), path / WEIGHTS_FILE)
+    mode = get_mode(config.get("mode"))
+    with folder_content(path):
+        state = {"mode": mode.name, "config": config["run_config"],
+                 "step": int(config["training"]["step"]),
+                 **mode.import_parts(weights, contents)}
+        mode.run_config(state["config"])  # the configuration must still be valid
+    return ModelFolder(path, config, state)
+
+
+def _load_weights(data: bytes, where: Path) -> dict[str, dict[str, Any]]:
+    """safetensors bytes → ``{module: state dict}`` (keys ``<module>.<parameter>``)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as load_safetensors
+
+    try:
+        flat = load_safetensors(data)
+    except (SafetensorError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{where} is not a readable safetensors file ({str(err)[:100]})") \
+            from None
+    weights: dict[str, dict[str, Any]] = {}
+    for key, tensor in flat.items():
+        module, _, name = key.partition(".")
+        weights.setdefault(module, {})[name] = tensor
+    return weights
+
+
+def _flat_weights(weights: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    # safetensors refuses tensors sharing memory; a clone of each (small models) is its own
+    return {f"{module}.{name}": tensor.detach().to("cpu").contiguous().clone()
+            for module, state in weights.items() for name, tensor in state.items()}
+
+
+def run_dir_of(checkpoint: Path) -> Path | None:
+    """The run directory a checkpoint file lives in, if it does."""
+    run = checkpoint.parent.parent
+    if checkpoint.parent.name == "checkpoints" and (run / "config.toml").is_file():
+        return run
+    return None
+
+
+def logged_evaluation(run_dir: Path | None, step: int) -> tuple[dict[str, float], str] | None:
+    """The last in-training evaluation logged up to ``step`` in ``run_dir/metrics.jsonl``:
+    the metrics of the last record with keys that not every record has (the losses)."""
+    if run_dir is None:
+        return None
+    from textgan.core.run import Run
+
+    records = [r for r in Run(run_dir).read_metrics() if r.get("step", 0) <= step]
+    if not records:
+        return None
+    always = set.intersection(*(set(r) for r in records))
+    for record in reversed(records):
+        extra = {k: v for k, v in record.items() if k not in always and isinstance(v, (int, float))}
+        if extra:
+            how = (f"the run's last in-training evaluation, logged at step {record['step']} in "
+                   f"{Run(run_dir).metrics_path.name} (not evaluated again for the export)")
+            return extra, how
+    return None
+
+
+def _atomic_folder(out: Path, force: bool) -> tuple[Path, Path | None]:
+    """(where to write, the folder it replaces): ``out`` must be new, empty, or (``force``) a
+    model folder. The new folder is written beside it and renamed into place when complete."""
+    replaced = None
+    if out.exists():
+        if not out.is_dir():
+            raise TextganError(f"{out} is a file; choose a folder to export to")
+        if any(out.iterdir()):
+            if not (force and is_model_folder(out)):
+                hint = " (--force replaces a model folder)" if is_model_folder(out) else ""
+                raise TextganError(f"{out} exists and is not empty; choose a new folder{hint}")
+            replaced = out
+    partial = out.with_name(out.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)  # an interrupted earlier export
+    partial.mkdir(parents=True)
+    return partial, replaced
+
+
+def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weights_note: str,
+                  run_dir: Path | None = None, evaluate: bool = True,
+                  eval_samples: int = DEFAULT_EVAL_SAMPLES, force: bool = False,
+                  previous: dict[str, Any] | None = None) -> ExportResult:
+    """Write the model folder of ``state`` (a checkpoint whose ``generator`` is the one to share)
+    to ``out``. ``source``: where ``state`` came from (for messages); ``weights_note``: which
+    generator that is; ``run_dir``: its run (for the logged evaluation); ``evaluate``: evaluate
+    ``eval_samples`` samples for the card when the mode can (text, with its corpus here);
+    ``previous``: the ``config.json`` of the folder ``state`` was read from (its evaluation is
+    kept when there is nothing newer)."""
+    import torch
+    from safetensors.torch import save as save_safetensors
+
+    from textgan.core.mode import checkpoint_content
+    from textgan.modes import get_mode
+
+    if eval_samples < 1:
+        raise ConfigError(f"the evaluation needs at least 1 sample, got {eval_samples}")
+    out = Path(out)
+    mode = get_mode(state.get("mode"))
+    cpu = torch.device("cpu")
+    with checkpoint_content(source, mode.name):
+        parts = mode.export_parts(state)
+        mode.run_config(state["config"])
+    step = int(state.get("step", 0))
+    notes: list[str] = []
+    evaluation = None
+    if evaluate:
+        with checkpoint_content(source, mode.name):
+            evaluation = mode.evaluate_export(state, source, eval_samples, cpu)
+        if evaluation is None:
+            notes.append("the training data is not here to evaluate against: the card shows "
+                         "the last logged evaluation")
+    evaluation = evaluation or logged_evaluation(run_dir, step)
+    if evaluation is None and previous and previous.get("evaluation"):
+        evaluation = previous["evaluation"]["metrics"], previous["evaluation"]["how"]
+    metrics, how = evaluation or ({}, "none: the run logged no evaluation, and "
+                                  + ("none could be run here" if evaluate else
+                                     "none was run for the export (--no-eval)"))
+    files = {WEIGHTS_FILE: save_safetensors(_flat_weights(parts.weights),
+                                            metadata={"format": "pt", "library": "textgan"})}
+    for name, data in parts.files.items():
+        if not _PLAIN_NAME.match(name) or name in (CONFIG_FILE, CARD_FILE, WEIGHTS_FILE):
+            raise TextganError(f"a {mode.name} model folder cannot hold a file named {name!r}")
+        files[name] = data
+    partial, replaced = _atomic_folder(out, force)
+    try:
+        for name, data in files.items():
+            (partial / name).write_bytes(data)
+        sample_lines = None
+        with checkpoint_content(source, mode.name):
+            result = mode.sample(state, source, parts.sample_count, seed=0, temperature=None,
+                                 out=partial / parts.sample_file if parts.sample_file else None,
+                                 device=cpu)
+        if parts.sample_file:
+            files[parts.sample_file] = (partial / parts.sample_file).read_bytes()
+        else:
+            sample_lines = result.lines or []
+        run_config = state["config"]
+        config = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "library_name": "textgan",
+            "textgan_version": __version__, "mode": mode.name,
+            "architecture": run_config.get("model", {}),
+            **parts.summary,
+            "training": {"step": step, "steps": run_config["train"]["steps"],
+                         "preset": run_config.get("preset"),
+                         "objective": run_config["train"].get("objective"),
+                         "seed": run_config["train"].get("seed"),
+                         "trained_on": parts.summary.get("corpus") or parts.summary.get("dataset")},
+            "weights": {"file": WEIGHTS_FILE, "generator": weights_note,
+                        "modules": sorted(parts.weights)},
+            "evaluation": {"how": how, "metrics": metrics},
+            "files": {name: _sha256(data) for name, data in sorted(files.items())},
+            "run_config": run_config,
+        }
+        (partial / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+        (partial / CARD_FILE).write_text(model_card(config, sample_lines, parts.sample_file),
+                                         encoding="utf-8")
+        if replaced is not None:
+            old = out.with_name(out.name + ".replaced")
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+            partial.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            if out.exists():
+                out.rmdir()  # empty
+            partial.rename(out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return ExportResult(out, how, notes)
+
+
+def _fence(text: str) -> str:
+    """A Markdown code fence longer than any run of backticks in ``text`` (samples may have
+    backticks: the character tokenizer's pad)."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: str | None) -> str:
+    """The README.md of a model folder (the Hub shows it as the model's page)."""
+    mode, training, arch = config["mode"], config["training"], config["architecture"]
+    run = config["run_config"]
+    tags = ["textgan", "gan", mode] + (["text-generation"] if mode == "text" else [])
+    header = ["---", "library_name: textgan", "tags:"] + [f"- {t}" for t in tags]
+    if mode == "text":
+        header.append("pipeline_tag: text-generation")
+    header.append("---")
+    what = f"{training['trained_on']}"
+    lines = header + [
+        "",
+        f"# textgan {mode} model: {what}, {training['step']} steps",
+        "",
+        f"A generator trained with textgan ({training['objective']}, preset "
+        f"`{training['preset']}`) for {training['step']} generator steps (of {training['steps']} "
+        f"configured) on **{what}**. Weights: {config['weights']['generator']}.",
+        "",
+        "## Training",
+        "",
+        "| setting | value |",
+        "|---|---|",
+    ]
+    facts = {"trained on": what, "mode": mode, "steps": training["step"],
+             "preset": training["preset"], "objective": training["objective"],
+             "seed": training["seed"]}
+    for key in ("tokenizer", "seq_len", "vocab_size", "dataset"):
+        if key in config:
+            facts[key.replace("_", " ")] = config[key]
+    facts.update({f"model.{k}": v for k, v in arch.items()})
+    for key in ("batch_size", "critic_iters", "lr", "lr_critic", "ema_decay"):
+        if key in run.get("train", {}):
+            facts[f"train.{key}"] = run["train"][key]
+    lines += [f"| {k} | {v} |" for k, v in facts.items()]
+    evaluation = config["evaluation"]
+    lines += ["", "## Evaluation", "", f"How: {evaluation['how']}.", ""]
+    if evaluation["metrics"]:
+        lines += ["```json", json.dumps(evaluation["metrics"], indent=1), "```"]
+    lines += ["", "## Samples", ""]
+    if sample_file:
+        lines += [f"![samples, seed 0]({sample_file})"]
+    else:
+        text = "\n".join(samples or [])
+        fence = _fence(text)
+        lines += ["Argmax decoding, seed 0 (as `textgan sample --model . -n 10 --seed 0`):", "",
+                  fence, text, fence]
+    lines += [
+        "", "## Use", "",
+        "With textgan installed (`pip install torch -e .` in its repository), in this folder:", "",
+        "```",
+        "textgan sample --model . -n 20 --seed 0",
+        *(["textgan eval --model . --reference my_text.txt"] if mode == "text" else []),
+        "```", "",
+        "From Python:", "",
+        "```python",
+        "import textgan",
+        "",
+        'model = textgan.load(".")  # this folder, a run directory or a checkpoint',
+        *(["print(model.generate(5, seed=0))  # argmax; temperature=0.8 samples"]
+          if mode == "text" else ['model.sample(64, out="samples.png")']),
+        "```", "",
+        "From the Hugging Face Hub (needs network access; the folder is laid out as "
+        "`huggingface_hub`'s `ModelHubMixin` folders):", "",
+        "```python",
+        "import textgan",
+        "",
+        'textgan.load(".").push_to_hub("user/my-textgan-model")  # upload this model',
+        'model = textgan.TrainedModel.from_pretrained("user/my-textgan-model")  # download, load',
+        "```", "",
+        "## Files", "",
+        f"`{CONFIG_FILE}` (architecture, training summary, evaluation, the run's configuration "
+        f"and the sha256 of every file, checked when loading), `{WEIGHTS_FILE}` "
+        f"(safetensors: {', '.join(config['weights']['modules'])}; no pickle anywhere)"
+        + "".join(f", `{name}`" for name in config["files"] if name != WEIGHTS_FILE) + ".",
+        "",
+    ]
+    return "\n".join(lines)
