@@ -72,7 +72,7 @@ RECIPES: dict[str, dict] = {
     "cpu-ema-b64": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 64,
                     "ema_decay": 0.999},
     "cpu-ema-lin": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                    "ema_decay": 0.999, "lr_schedule": "linear", "steps": 8000},
+                    "ema_decay": 0.999, "lr_schedule": "linear", "steps": 10000},
     "cpu-ema-lazy4": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
                       "ema_decay": 0.999, "penalty_every": 4},
     "cpu-ema-d96": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
