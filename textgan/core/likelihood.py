@@ -75,22 +75,6 @@ class LikelihoodTrainer(TrainerBase):
             self.ema.update(self.step)
         return {"nll": loss.detach()}
 
-    def state_dict(self) -> dict[str, Any]:
-        ema = {"generator_ema": self.ema.state_dict()} if self.ema is not None else {}
-        return {
-            **ema,
-            "trainer_step": self.step,
-            "generator": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "data": self.data.state_dict(),
-            "rng": self.rng_state(),
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["generator"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.data.load_state_dict(state["data"])
-        self.load_rng_state(state["rng"])
-        self.step = int(state["trainer_step"])
-        if self.ema is not None:
-            self.ema.load_state_dict(state["generator_ema"])
+    def checkpointed(self) -> dict[str, Any]:
+        # The model is saved as "generator": sampling and --raw treat both kinds of run alike.
+        return {"generator": self.model, "optimizer": self.optimizer}

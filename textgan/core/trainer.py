@@ -147,19 +147,25 @@ class TrainerProtocol(Protocol):
 class TrainerBase:
     """What every trainer shares: schedules, precision, RNG state and the finite check.
 
-    A subclass sets ``config``, ``device``, ``dist``, ``step``, ``ema`` and ``base_lr``
-    (optimiser → its base learning rate), and implements ``train_step``, ``models`` and the
-    state dicts.
+    A subclass sets ``config``, ``device``, ``dist``, ``data``, ``step``, ``ema`` and ``base_lr``
+    (optimiser → its base learning rate), and implements ``train_step``, ``models`` and
+    ``checkpointed``.
     """
 
     config: TrainConfig
     device: torch.device
     dist: Context
+    data: BatchSource
     step: int
     ema: GeneratorEMA | None
     base_lr: dict[torch.optim.Optimizer, float]
 
     def models(self) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    def checkpointed(self) -> dict[str, Any]:
+        """Checkpoint key → the model or optimiser saved under it (``state_dict`` and
+        ``load_state_dict``)."""
         raise NotImplementedError
 
     def make_optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -206,6 +212,21 @@ class TrainerBase:
         return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
 
     # -- checkpointing ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        ema = {"generator_ema": self.ema.state_dict()} if self.ema is not None else {}
+        parts = {key: part.state_dict() for key, part in self.checkpointed().items()}
+        return {**ema, "trainer_step": self.step, **parts, "data": self.data.state_dict(),
+                "rng": self.rng_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key, part in self.checkpointed().items():
+            part.load_state_dict(state[key])
+        self.data.load_state_dict(state["data"])
+        self.load_rng_state(state["rng"])
+        self.step = int(state["trainer_step"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["generator_ema"])
+
     def rng_state(self) -> dict[str, Any]:
         """The process-wide RNG states training draws noise and interpolation weights from."""
         rng: dict[str, Any] = {
@@ -302,30 +323,9 @@ class Trainer(TrainerBase):
             self.ema.update(self.step)
         return {**stats, "generator_loss": g_loss.detach()}
 
-    # -- checkpointing ------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        ema = {"generator_ema": self.ema.state_dict()} if self.ema is not None else {}
-        return {
-            **ema,
-            "trainer_step": self.step,
-            "generator": self.generator.state_dict(),
-            "critic": self.critic.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "data": self.data.state_dict(),
-            "rng": self.rng_state(),
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.generator.load_state_dict(state["generator"])
-        self.critic.load_state_dict(state["critic"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.data.load_state_dict(state["data"])
-        self.load_rng_state(state["rng"])
-        self.step = int(state["trainer_step"])
-        if self.ema is not None:
-            self.ema.load_state_dict(state["generator_ema"])
+    def checkpointed(self) -> dict[str, Any]:
+        return {"generator": self.generator, "critic": self.critic, "opt_g": self.opt_g,
+                "opt_d": self.opt_d}
 
 
 def stats_to_host(stats: dict[str, Tensor]) -> dict[str, float]:
