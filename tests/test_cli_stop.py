@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from helpers.signal_run import train_then_signal
 
 from textgan.core.checkpoint import CheckpointStore, load_checkpoint
 
@@ -24,19 +21,9 @@ def test_signal_checkpoints_the_current_step_and_exits_cleanly(tmp_path: Path, s
             "--out", str(out), "--steps", "100000", "--dim", "8", "--batch-size", "4",
             "--seq-len", "8", "--eval-every", "0", "--sample-every", "0",
             "--checkpoint-every", "100000", "--device", "cpu"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "textgan.cli.main", *argv], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    metrics = out / "metrics.jsonl"
-    deadline = time.monotonic() + 120
-    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 3):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "training did not start"
-        time.sleep(0.1)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
-    last_step = json.loads(metrics.read_text().splitlines()[-1])["step"]
+    returncode, err = train_then_signal(argv, out, tmp_path, sig)
+    assert returncode == 0, err
+    last_step = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])["step"]
     assert last_step >= 3
     paths = CheckpointStore(out / "checkpoints").paths()
     assert len(paths) == 1 and load_checkpoint(paths[0])["step"] == last_step

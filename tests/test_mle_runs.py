@@ -9,12 +9,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
 import pytest
 import torch
+from helpers.signal_run import train_then_signal
 
 from textgan.cli.main import run
 from textgan.core.checkpoint import CheckpointStore, load_checkpoint
@@ -196,18 +196,9 @@ def test_sigterm_checkpoints_the_current_step(tmp_path: Path, corpus: Path) -> N
     argv = ["train", "--objective", "mle", "--corpus-path", str(corpus), "--data-dir",
             str(tmp_path / "data"), "--out", str(out), "--steps", "100000", "--eval-every", "0",
             "--sample-every", "0", "--checkpoint-every", "100000", *TINY]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "textgan.cli.main", *argv], cwd=tmp_path,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    metrics = out / "metrics.jsonl"
-    deadline = time.monotonic() + 120
-    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 3):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "training did not start"
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+    returncode, err = train_then_signal(argv, out, tmp_path, signal.SIGTERM,
+                                        env={"PYTHONPATH": str(ROOT)})
+    assert returncode == 0, err
     last_step = records(out)[-1]["step"]
     paths = CheckpointStore(out / "checkpoints").paths()
     assert len(paths) == 1 and load_checkpoint(paths[0])["step"] == last_step
