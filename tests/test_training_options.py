@@ -95,6 +95,33 @@ def test_generator_batch_multiple() -> None:
     assert batches == [5, 5, 10]  # two critic steps, then the generator step at 2 × 5
 
 
+def test_trainer_applies_the_lazy_penalty_setting() -> None:
+    """--penalty-every reaches the objective: with k = 3 and 2 critic steps per generator step,
+    the penalty is on critic steps 0, 3, 6, ... — the last critic step of generator steps 0 and 3
+    has none, that of steps 1 and 2 has one (critic steps 3 and 5: only 3 of them)."""
+
+    class Data:
+        def next_batch(self, n: int, device: torch.device) -> torch.Tensor:
+            return torch.randn(n, 4)
+
+        def state_dict(self) -> dict:
+            return {}
+
+        def load_state_dict(self, state: dict) -> None:
+            pass
+
+    class Gen(torch.nn.Linear):
+        noise_dim = 3
+
+    cfg = TrainConfig(batch_size=4, critic_iters=2, penalty_every=3)
+    critic = torch.nn.Sequential(torch.nn.Linear(4, 1), torch.nn.Flatten(0))
+    trainer = Trainer(Gen(3, 4), critic, Data(), cfg, torch.device("cpu"))
+    assert trainer.objective.penalty_every == 3
+    # the stats are the last critic step's: critic steps 1, 3, 5, 7 → penalty only on 3
+    has_penalty = ["penalty" in trainer.train_step() for _ in range(4)]
+    assert has_penalty == [False, True, False, False]
+
+
 def test_best_checkpoint_survives_rotation(tmp_path: Path) -> None:
     cfg = config(tmp_path, steps=8, eval_every=1, checkpoint_every=1, keep_checkpoints=1)
     session = start_training(cfg, out=tmp_path / "run")

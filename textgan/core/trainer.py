@@ -269,7 +269,7 @@ class Trainer(TrainerBase):
         self.device = device
         self.objective = objective or make_objective(
             config.objective, config.gp_lambda, config.clip,
-            critic_batching=config.critic_batching)
+            critic_batching=config.critic_batching, penalty_every=config.penalty_every)
         # Data-parallel training (textgan.core.distributed): gradients are averaged across ranks
         # after every backward, before the optimiser step. Alone, the collectives are identities.
         self.dist = dist or LocalContext(device)
