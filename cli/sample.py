@@ -29,6 +29,9 @@ def sample(
                              "(runs with --ema-decay)."),
     model: str = typer.Option(None, help="An exported model folder (textgan export) instead of "
                               "a run."),
+    label: str = typer.Option(None, help="A conditional model: every sample of this class "
+                              "(its name, as in the labelled data). Default: the classes in "
+                              "turn."),
 ) -> None:
     """Print decoded samples, pad characters stripped, one a line."""
     from textgan.sampling import sample_from
@@ -38,7 +41,7 @@ def sample(
                           "best is the run's best.pt)")
     result = sample_from(n=n, run=run, checkpoint=checkpoint, runs_dir=runs_dir, seed=seed,
                          temperature=temperature, out=Path(out) if out else None, device=device,
-                         raw=raw, model=model)
+                         raw=raw, model=model, label=label)
     for note in result.notes:
         say(note)
     if result.lines is not None and out is None:

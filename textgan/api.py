@@ -85,9 +85,10 @@ class TrainedModel:
         return checkpoint_content(self.source, self.mode)
 
     def sample(self, n: int, *, out: str | Path | None = None, temperature: float | None = None,
-               seed: int | None = 0) -> Any:
+               seed: int | None = 0, label: str | None = None) -> Any:
         """``n`` samples as ``textgan sample`` draws them (a :class:`~textgan.core.mode.SampleResult`:
-        text lines; image and toy models write a PNG to ``out``)."""
+        text lines; image and toy models write a PNG to ``out``); ``label``: every sample of that
+        class, for a conditional model."""
         if n < 1:
             raise ConfigError(f"n must be at least 1, got {n}")
         if temperature is not None and not temperature > 0:
@@ -97,7 +98,7 @@ class TrainedModel:
         with self._content():
             return self._mode.sample(self._state, self.source, n, seed=seed,
                                      temperature=temperature, out=Path(out) if out else None,
-                                     device=self.device)
+                                     device=self.device, label=label)
 
     def generate(self, n: int, temperature: float | None = None, seed: int | None = 0) -> list[str]:
         """``n`` decoded samples, pad stripped: argmax decoding when ``temperature`` is None (as

@@ -131,6 +131,8 @@ def read_model_folder(path: str | Path) -> ModelFolder:
     with folder_content(path):
         state = {"mode": mode.name, "config": config["run_config"],
                  "step": int(config["training"]["step"]),
+                 **({"label_names": [str(n) for n in config["label_names"]]}
+                    if config.get("label_names") else {}),
                  **mode.import_parts(weights, contents)}
         mode.run_config(state["config"])  # the configuration must still be valid
     return ModelFolder(path, config, state)
@@ -278,6 +280,7 @@ def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weigh
             "weights": {"file": WEIGHTS_FILE, "generator": weights_note,
                         "modules": sorted(parts.weights)},
             "evaluation": {"how": how, "metrics": metrics},
+            **({"label_names": list(state["label_names"])} if state.get("label_names") else {}),
             "files": {name: _sha256(data) for name, data in sorted(files.items())},
             "run_config": run_config,
         }

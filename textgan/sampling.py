@@ -16,10 +16,11 @@ def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path
                 runs_dir: str | Path = "runs", seed: int | None = None,
                 temperature: float | None = None, out: Path | None = None,
                 device: str = "auto", raw: bool = False,
-                model: str | Path | None = None) -> SampleResult:
+                model: str | Path | None = None, label: str | None = None) -> SampleResult:
     """Draw ``n`` samples from a run's newest checkpoint (or ``checkpoint``; ``"best"`` for its
     ``best.pt``), from the generator's moving average when it has one (``raw``: the trained
-    generator); or from an exported ``model`` folder (:mod:`textgan.export`)."""
+    generator); or from an exported ``model`` folder (:mod:`textgan.export`). ``label``: every
+    sample of that class (a conditional model)."""
     if n < 1:
         raise ConfigError(f"-n must be at least 1, got {n}")
     if temperature is not None and not temperature > 0:
@@ -29,26 +30,27 @@ def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path
             raise ConfigError("give --model alone: a model folder holds one generator (--run, "
                               "--checkpoint and --raw are for runs)")
         return _sample_folder(Path(model), n, seed=seed, temperature=temperature, out=out,
-                              device=device)
+                              device=device, label=label)
     path, state, notes = resolve_checkpoint(run, checkpoint, runs_dir)
     if not isinstance(state.get("mode"), str):
         raise CheckpointError(f"{path} has no mode: not a textgan checkpoint")
     mode = get_mode(state["mode"])
     with checkpoint_content(path, mode.name):
-        result = mode.sample(sampling_state(state, raw), path, n, seed=seed, temperature=temperature, out=out,
-                             device=resolve_device(device))
+        result = mode.sample(sampling_state(state, raw), path, n, seed=seed,
+                             temperature=temperature, out=out, device=resolve_device(device),
+                             label=label)
     result.notes = notes + result.notes
     return result
 
 
 def _sample_folder(path: Path, n: int, *, seed: int | None, temperature: float | None,
-                   out: Path | None, device: str) -> SampleResult:
+                   out: Path | None, device: str, label: str | None) -> SampleResult:
     from textgan.export import folder_content, read_model_folder
 
     folder = read_model_folder(path)
     mode = get_mode(folder.state["mode"])
     with folder_content(path):
         result = mode.sample(folder.state, path, n, seed=seed, temperature=temperature, out=out,
-                             device=resolve_device(device))
+                             device=resolve_device(device), label=label)
     result.notes = [f"model: {path} ({mode.name}, step {folder.state['step']})"]
     return result

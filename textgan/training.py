@@ -24,6 +24,7 @@ import torch
 
 from textgan.config import apply_overrides, load_toml
 from textgan.core.checkpoint import CheckpointError, load_checkpoint
+from textgan.core.conditional import num_classes_of
 from textgan.core.distributed import Context, LocalContext, RankShare, init_from_env, rank_seed
 from textgan.core.likelihood import LikelihoodTrainer
 from textgan.core.loop import StepEvent, fit
@@ -146,6 +147,8 @@ class TrainingSession:
         on any rank stops them all after the same step (rank 0 checkpoints it)."""
         extra_state = {"mode": self.config.mode, "config": self.config.to_dict(),
                        **self.setup.extra_state}
+        if self.setup.label_names:
+            extra_state["label_names"] = list(self.setup.label_names)
         try:
             with self.trainer.dist.peer_errors():
                 yield from fit(self.trainer, self.run, extra_state=extra_state,
@@ -282,6 +285,7 @@ def _assemble(cfg: RunConfig, run: Run, dist: Context, progress: ProgressFn | No
         torch.set_num_threads(cfg.train.threads)
     seed_everything(cfg.train.seed)
     setup = _build(cfg, run, device, progress, dist)
+    get_mode(cfg.mode).check_labels(cfg, num_classes_of(setup.data))
     # Same data seed everywhere, each rank keeps its rows of the global batch; own noise.
     data = RankShare(setup.data, dist.rank, dist.world_size)
     seed_everything(rank_seed(cfg.train.seed, dist.rank))

@@ -333,10 +333,18 @@ class RankShare:
 
     def __init__(self, source: Any, rank: int, world_size: int) -> None:
         self.source, self.rank, self.world_size = source, rank, world_size
+        # The source's label classes (0: unlabelled), so labelled data stays labelled.
+        self.num_classes = int(getattr(source, "num_classes", 0))
 
     def next_batch(self, batch_size: int, device: torch.device) -> Tensor:
         full = self.source.next_batch(batch_size * self.world_size, device)
         return full[self.rank * batch_size:(self.rank + 1) * batch_size]
+
+    def next_labelled_batch(self, batch_size: int,
+                            device: torch.device) -> tuple[Tensor, Tensor]:
+        data, labels = self.source.next_labelled_batch(batch_size * self.world_size, device)
+        mine = slice(self.rank * batch_size, (self.rank + 1) * batch_size)
+        return data[mine], labels[mine]
 
     def state_dict(self) -> dict[str, Any]:
         return self.source.state_dict()

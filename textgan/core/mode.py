@@ -68,6 +68,9 @@ class ModeSetup:
     # The logged metric that ranks checkpoints for checkpoints/best.pt (lower is better).
     best_metric: str | None = None
     extra_state: dict[str, Any] = field(default_factory=dict)
+    # The class names of labelled data, in label-id order (empty: no labels). Saved in every
+    # checkpoint as "label_names"; ``sample --label NAME`` looks names up there.
+    label_names: list[str] = field(default_factory=list)
     # Raises CheckpointError when a checkpoint does not fit this setup (other vocab, shapes...);
     # the core has already checked that it is a checkpoint of this mode.
     check_state: Callable[[dict[str, Any], Path], None] = lambda state, path: None
@@ -105,6 +108,8 @@ class Mode(ABC):
     presets: ClassVar[dict[str, Preset]]
     # Whether build() makes a likelihood model (no critic) for a likelihood objective ("mle").
     has_likelihood_model: ClassVar[bool] = False
+    # How this mode's data gets labels (the end of the refusal of --conditional without them).
+    labels_hint: ClassVar[str] = "this mode has no labelled data"
 
     def default_preset(self, data_settings: dict[str, Any]) -> str:
         """The preset used when none is named (``data_settings``: the data values given)."""
@@ -117,8 +122,10 @@ class Mode(ABC):
 
     @abstractmethod
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
-               temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
-        """``n`` samples from a checkpoint's generator (lines, or files written)."""
+               temperature: float | None, out: Path | None, device: torch.device,
+               label: str | None = None) -> SampleResult:
+        """``n`` samples from a checkpoint's generator (lines, or files written); ``label``: all
+        of that class (:meth:`label_index`), else a conditional model's classes in turn."""
 
     # -- model folders (textgan export); a mode that does not override these cannot export ----
     def export_parts(self, state: dict[str, Any]) -> ExportParts:
@@ -155,6 +162,29 @@ class Mode(ABC):
         parts = {section: apply_overrides(config_type(), d.get(section, {}), section)
                  for section, config_type in self.config_types().items()}
         return RunConfig(mode=self.name, preset=d.get("preset", preset), **parts)
+
+    def check_labels(self, config: RunConfig, num_classes: int) -> None:
+        """Refuse ``--conditional`` when the run's data has no labels (``num_classes`` 0)."""
+        method = config.train.conditional
+        if method != "none" and not num_classes:
+            raise ConfigError(f"--conditional {method} needs labelled data, and this {self.name} "
+                              f"data has no labels: {self.labels_hint}")
+
+    def label_index(self, state: dict[str, Any], label: str | None, path: Path) -> int | None:
+        """The label id of class ``label`` in a checkpoint's ``label_names`` (None: no label
+        asked for). A model trained without labels, or an unknown name, is a one-line error."""
+        if label is None:
+            return None
+        names = state.get("label_names") or []
+        if not names or state.get("config", {}).get("train", {}).get("conditional",
+                                                                     "none") == "none":
+            raise ConfigError(f"--label {label}: {path} is not a conditional model (train with "
+                              "--conditional ac or projection on labelled data)")
+        if label not in names:
+            shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+            raise ConfigError(f"--label {label!r} is not a class of this model; its classes: "
+                              f"{shown}")
+        return names.index(label)
 
     def check_checkpoint(self, state: dict[str, Any], path: Path) -> None:
         """Refuse a checkpoint written by another mode."""

@@ -27,9 +27,15 @@ import torch
 from torch import Tensor, nn
 
 from textgan.config import setting
+from textgan.core.conditional import (
+    LabelledCritic,
+    accuracy,
+    classification_loss,
+    num_classes_of,
+)
 from textgan.core.distributed import Context, LocalContext
 from textgan.core.ema import GeneratorEMA
-from textgan.core.objectives import Objective, make_objective
+from textgan.core.objectives import Objective, is_likelihood, make_objective
 from textgan.errors import ConfigError
 
 
@@ -87,6 +93,15 @@ class TrainConfig:
     best_metric: str = setting("", "Keep checkpoints/best.pt by this logged metric, lower is "
                                "better [default: the mode's: text js4, image and toy swd].",
                                flag=True)
+    # Class-conditional generation (textgan.core.conditional); needs labelled data.
+    conditional: Literal["none", "ac", "projection"] = setting(
+        "none", "none; ac: the paper's supervised model, a classifier head on the critic whose "
+        "cross-entropy joins both losses; projection: the label projected onto the critic's "
+        "features (Miyato & Koyama 2018). Needs labelled data.", flag=True)
+    ac_scale: float = setting(1.0, "AC: weight of the critic's classification loss on real data "
+                              "(the paper's ACGAN_SCALE: 1).", flag=True)
+    ac_scale_g: float = setting(0.1, "AC: weight of the generator's classification loss on its "
+                                "samples (the paper's ACGAN_SCALE_G: 0.1).", flag=True)
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "critic_iters", "log_every", "checkpoint_every",
@@ -96,12 +111,15 @@ class TrainConfig:
         for name in ("sample_every", "eval_every", "warmup_steps", "threads"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be 0 (off) or positive, got {getattr(self, name)}")
-        for name in ("lr", "lr_critic", "gp_lambda", "clip"):
+        for name in ("lr", "lr_critic", "gp_lambda", "clip", "ac_scale", "ac_scale_g"):
             value = getattr(self, name)
             if value is not None and not (value >= 0 and math.isfinite(value)):
                 raise ConfigError(f"{name} must be a non-negative number, got {value}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1) (0: off), got {self.ema_decay}")
+        if self.conditional != "none" and is_likelihood(self.objective):
+            raise ConfigError(f"--conditional {self.conditional} is for GAN objectives; "
+                              f"--objective {self.objective} trains without a critic")
 
 
 class BatchSource(Protocol):
@@ -282,6 +300,11 @@ class Trainer(TrainerBase):
         self.base_lr = {self.opt_g: config.lr, self.opt_d: lr_critic}
         # The moving average of the generator that samples and evaluations use (None: off).
         self.ema = GeneratorEMA(self.generator, config.ema_decay) if config.ema_decay else None
+        # Conditional runs draw labelled real batches; the mode has built conditional models.
+        self.num_classes = num_classes_of(data) if config.conditional != "none" else 0
+        if config.conditional != "none" and not self.num_classes:
+            raise ConfigError(f"--conditional {config.conditional} needs labelled data, and this "
+                              "run's data has no labels")
         self.step = 0
 
     def models(self) -> dict[str, nn.Module]:
@@ -292,6 +315,8 @@ class Trainer(TrainerBase):
 
     def train_step(self) -> dict[str, Tensor]:
         """One generator iteration; returns detached stats (tensors: no host sync here)."""
+        if self.num_classes:
+            return self._conditional_step()
         cfg, G, D = self.config, self.generator, self.critic
         self.apply_lr_schedule()
         _set_requires_grad(D, True)
@@ -303,25 +328,69 @@ class Trainer(TrainerBase):
             with self.autocast():
                 loss, stats = self.objective.critic_loss(D, real, fake.float(),
                                                          self.step * cfg.critic_iters + i)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss.backward()
-            self.dist.average_gradients(D)
-            self.opt_d.step()
-            self.objective.after_critic_step(D)
+            self._critic_update(loss)
         # The critic is frozen for the generator step: no wasted gradient for its weights.
         _set_requires_grad(D, False)
         with self.autocast():
             g_loss = self.objective.generator_loss(
                 D, G(self.noise(cfg.batch_size * cfg.gen_batch_multiple)))
+        self._generator_update(g_loss)
+        return {**stats, "generator_loss": g_loss.detach()}
+
+    def _conditional_step(self) -> dict[str, Tensor]:
+        """One generator iteration with labels (textgan.core.conditional): the critic's fakes get
+        the real batch's labels; the generator's get uniform random ones. AC adds each player's
+        cross-entropy (the critic's on real data), weighted ``ac_scale`` / ``ac_scale_g``."""
+        cfg, G, D = self.config, self.generator, self.critic
+        ac = cfg.conditional == "ac"
+        self.apply_lr_schedule()
+        _set_requires_grad(D, True)
+        stats: dict[str, Tensor] = {}
+        for i in range(cfg.critic_iters):
+            real, labels = self.data.next_labelled_batch(cfg.batch_size, self.device)
+            with torch.no_grad(), self.autocast():
+                fake = G(self.noise(cfg.batch_size), labels=labels)
+            critic = LabelledCritic(D, labels)
+            with self.autocast():
+                loss, stats = self.objective.critic_loss(critic, real, fake.float(),  # type: ignore[arg-type]
+                                                         self.step * cfg.critic_iters + i)
+                if ac:
+                    ce = classification_loss(critic.first_logits, labels, "real-data")
+                    loss = loss + cfg.ac_scale * ce
+                    stats = {**stats, "critic_loss": loss.detach(), "ac_loss_real": ce.detach(),
+                             "ac_accuracy_real": accuracy(critic.first_logits, labels)}  # type: ignore[arg-type]
+            self._critic_update(loss)
+        _set_requires_grad(D, False)
+        n = cfg.batch_size * cfg.gen_batch_multiple
+        fake_labels = torch.randint(0, self.num_classes, (n,), device=self.device)
+        critic = LabelledCritic(D, fake_labels)
+        with self.autocast():
+            g_loss = self.objective.generator_loss(
+                critic, G(self.noise(n), labels=fake_labels))  # type: ignore[arg-type]
+            if ac:
+                ce = classification_loss(critic.first_logits, fake_labels, "generated-data")
+                g_loss = g_loss + cfg.ac_scale_g * ce
+                stats = {**stats, "ac_loss_fake": ce.detach(),
+                         "ac_accuracy_fake": accuracy(critic.first_logits, fake_labels)}  # type: ignore[arg-type]
+        self._generator_update(g_loss)
+        return {**stats, "generator_loss": g_loss.detach()}
+
+    def _critic_update(self, loss: Tensor) -> None:
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.dist.average_gradients(self.critic)
+        self.opt_d.step()
+        self.objective.after_critic_step(self.critic)
+
+    def _generator_update(self, g_loss: Tensor) -> None:
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
-        self.dist.average_gradients(G)
+        self.dist.average_gradients(self.generator)
         self.opt_g.step()
-        _set_requires_grad(D, True)
+        _set_requires_grad(self.critic, True)
         self.step += 1
         if self.ema is not None:
             self.ema.update(self.step)
-        return {**stats, "generator_loss": g_loss.detach()}
 
     def checkpointed(self) -> dict[str, Any]:
         return {"generator": self.generator, "critic": self.critic, "opt_g": self.opt_g,

@@ -232,8 +232,10 @@ class ImageMode(Mode):
                          notes=notes)
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
-               temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
+               temperature: float | None, out: Path | None, device: torch.device,
+               label: str | None = None) -> SampleResult:
         """A PNG grid of ``n`` generated images (``temperature`` scales the noise)."""
+        self.label_index(state, label, path)  # conditional sampling: not yet in this mode
         config = self.config_from_checkpoint(state, path)
         spec = dataset_spec(config.data.dataset)
         generator, _ = build_image_models(spec.channels, spec.size, spec.value_range, config.model)

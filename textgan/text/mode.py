@@ -170,9 +170,11 @@ class TextMode(Mode):
                          notes=notes)
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
-               temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
+               temperature: float | None, out: Path | None, device: torch.device,
+               label: str | None = None) -> SampleResult:
         """Decoded samples (pad stripped); written to ``out`` if given. ``temperature`` None is
         the model's default decoding (a GAN: argmax; a language model: temperature 1)."""
+        self.label_index(state, label, path)  # conditional sampling: not yet in this mode
         generator, tokenizer, _ = generator_from_checkpoint(state, device)
         lines = generate_text(generator, tokenizer, n, temperature=temperature,
                               seed=seed, strip_pad=True)

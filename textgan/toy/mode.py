@@ -182,9 +182,11 @@ class ToyMode(Mode):
                          hooks, best_metric="swd", notes=notes)
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
-               temperature: float | None, out: Path | None, device: torch.device) -> SampleResult:
+               temperature: float | None, out: Path | None, device: torch.device,
+               label: str | None = None) -> SampleResult:
         """A PNG of ``n`` generated points against real ones, with the critic's value surface."""
         config = self.config_from_checkpoint(state, path)
+        self.label_index(state, label, path)  # toy models are never conditional: refuses a label
         generator, critic = build_toy_models(config.data.dataset, config.model)
         generator.load_state_dict(state["generator"])
         critic.load_state_dict(state["critic"])
