@@ -67,8 +67,12 @@ class LabelJudge:
         return float(np.mean(self.classifier.predict(lines) == self.names.index(label)))
 
     def summary(self) -> dict[str, float]:
-        return {"accuracy": self.heldout_accuracy, "train_lines": float(self.train_lines),
-                "heldout_lines": float(self.heldout_lines)}
+        """Its line counts and held-out ``accuracy`` (left out when there were no held-out
+        lines)."""
+        out = {"train_lines": float(self.train_lines), "heldout_lines": float(self.heldout_lines)}
+        if not np.isnan(self.heldout_accuracy):
+            out["accuracy"] = self.heldout_accuracy
+        return out
 
 
 @dataclass

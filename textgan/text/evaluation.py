@@ -438,9 +438,10 @@ def corpus_judge(corpus: PreparedCorpus, labels: CorpusLabels,
 
 def _judge_summary(evaluation: ClassEvaluation) -> str:
     c = evaluation.classifier
+    measured = (f"accuracy {c['accuracy']:.3f} on {int(c['heldout_lines'])} real held-out lines"
+                if "accuracy" in c else "no held-out lines to measure its accuracy on")
     return (f"label classifier (naive Bayes on character n-grams, trained on "
-            f"{int(c['train_lines'])} real lines): accuracy {c['accuracy']:.3f} on "
-            f"{int(c['heldout_lines'])} real held-out lines")
+            f"{int(c['train_lines'])} real lines): {measured}")
 
 
 def labelled_corpus_reference(corpus: PreparedCorpus, js_text: JSText = ReferenceConfig.js_text,
