@@ -33,8 +33,32 @@ def _parse_temperatures(text: str | None) -> list[float] | None:
     return temps
 
 
-def _table(metrics: dict[str, float]) -> Table:
-    table = Table(title="evaluation", show_lines=False)
+def _with_real(metrics: dict[str, float], key: str) -> str:
+    real = next((metrics[key + s] for s in FLOOR_SUFFIXES if key + s in metrics), None)
+    return f"{metrics[key]:.4f}" + ("" if real is None else f" ({real:.4f})")
+
+
+def _class_table(per_class: dict[str, dict[str, float]]) -> Table:
+    """One row per class: the main metrics, each with its real-vs-real value in brackets."""
+    first = next(iter(per_class.values()))
+    js = [k for k in first if k.startswith("js") and k[2:].isdigit()]
+    short = {"lm_forward_bpc": "LM fwd", "lm_reverse_bpc": "LM rev",
+             "grammar_accept_rate": "grammar", "label_accuracy": "label acc"}
+    keys = [k for k in (*js[:1], *js[1:][-1:], *short) if k in first]
+    table = Table(title="per class", caption="(real vs real in brackets; all metrics: --json)",
+                  show_lines=False)
+    table.add_column("class")
+    table.add_column("n", justify="right")
+    for key in keys:
+        table.add_column(short.get(key, key), justify="right")
+    for name, metrics in per_class.items():
+        table.add_row(name, f"{metrics['n_samples']:.0f}",
+                      *[_with_real(metrics, k) if k in metrics else "" for k in keys])
+    return table
+
+
+def _table(metrics: dict[str, float], title: str = "evaluation") -> Table:
+    table = Table(title=title, show_lines=False)
     table.add_column("metric")
     table.add_column("samples", justify="right")
     table.add_column("real vs real", justify="right")
@@ -65,7 +89,8 @@ def eval_command(
                                    "run's best.pt) [default: the newest]."),
     samples: int = typer.Option(PAPER_SAMPLES, help="Samples to generate for --run or --model (paper: "
                                 "640); "
-                                "with a file, use at most this many lines (0: all)."),
+                                "with a file, use at most this many lines (0: all). Per class "
+                                "for labelled samples and conditional runs."),
     temperature: float = typer.Option(None, help="Sample with this softmax temperature (--run, "
                                       "--model) [default: a GAN's argmax; a language model: "
                                       "T = 1]."),
@@ -97,7 +122,11 @@ def eval_command(
     data = apply_overrides(TextDataConfig(), settings["data"], "data")
     device = apply_overrides(TrainConfig(), settings["train"], "train").device
     temps = _parse_temperatures(temperatures)
-    if model is not None:
+    if config.labels != "none":
+        report = _evaluate_labelled(samples_file, reference, run=run, model=model,
+                                    checkpoint=checkpoint, raw=raw, temps=temps, limit=samples,
+                                    config=config, js_text=js_text, data=data)
+    elif model is not None:
         report = _evaluate_model(model, samples_file, run, reference, checkpoint=checkpoint,
                                  raw=raw, temps=temps, n=samples or PAPER_SAMPLES,
                                  temperature=temperature, config=config, js_text=js_text,
@@ -124,14 +153,21 @@ def eval_command(
                                seq_len=data.seq_len, limit=samples or None, config=config,
                                js_text=js_text)
     if as_json:
-        out = dict(report.metrics)
+        out: dict[str, Any] = dict(report.metrics)
+        if report.classes is not None:
+            out["per_class"] = report.classes.per_class
+            out["label_classifier"] = report.classes.classifier
         if report.sweep is not None:
             out["sweep"] = report.sweep.to_dict()
         echo(json.dumps(out))
         return
     for note in report.notes:
         say(note)
-    console.print(_table(report.metrics))
+    if report.classes is not None:
+        console.print(_class_table(report.classes.per_class))
+        console.print(_table(report.metrics, "overall: mean over the classes"))
+    else:
+        console.print(_table(report.metrics))
     if report.sweep is not None:
         sweep = Table(title=f"quality vs diversity (real: forward {report.sweep.real_forward_bpc:.3f},"
                       f" reverse {report.sweep.real_reverse_bpc:.3f} bits/char)")
@@ -171,3 +207,25 @@ def _evaluate_model(model: str, samples_file: str | None, run: str | None, refer
             f"{'argmax' if temperature is None else f'T={temperature:g}'} samples, seed "
             f"{config.seed}, against {reference}")
     return EvalReport(metrics, [], Path(reference), notes=[note])
+
+
+def _evaluate_labelled(samples_file: str | None, reference: str | None, *, run: str | None,
+                       model: str | None, checkpoint: str | None, raw: bool,
+                       temps: list[float] | None, limit: int, config: EvalConfig, js_text: Any,
+                       data: TextDataConfig) -> Any:
+    """``--labels tsv``: a label<TAB>text samples file, per class against a labelled reference."""
+    from textgan.text.evaluation import evaluate_labelled_file
+
+    if run is not None or model is not None:
+        raise ConfigError("--labels describes a samples file; a conditional run (--run) is "
+                          "evaluated per class without it")
+    if samples_file is None or reference is None:
+        raise ConfigError("--labels tsv needs a samples file of label<TAB>text lines and "
+                          "--reference (a labelled prepared corpus or label<TAB>text file(s))")
+    if checkpoint is not None or raw:
+        raise ConfigError("--checkpoint and --raw need --run (a samples file is already text)")
+    if temps:
+        raise ConfigError("--temperatures needs --run (samples are generated per temperature)")
+    return evaluate_labelled_file(samples_file, reference, data_dir=data.data_dir,
+                                  seq_len=data.seq_len, limit=limit or None, config=config,
+                                  js_text=js_text)

@@ -46,6 +46,7 @@ HOW: dict[str, str | tuple[str, str]] = {
     "textgan eval --run runs/text-XXXX": "",
     "textgan eval samples.txt --reference my_text.txt": "",
     "textgan eval --run runs/text-XXXX --temperatures 0.5,0.75,1,1.25 --json": "",
+    "textgan eval samples.tsv --labels tsv --reference labelled.tsv": "",
     "textgan train --objective mle --corpus-path my_text.txt": TINY_TRAIN,
     "textgan sample --run runs/text-MLE -n 20": "",
     "textgan sample --run runs/text-MLE -n 20 --temperature 0.7 --seed 1": "",
@@ -129,6 +130,10 @@ def make_files(root: Path) -> None:
     (root / "books" / "b.txt").write_text("\n".join(lines[400:]) + "\n")
     (root / "held_out.txt").write_text("\n".join(lines[::37]) + "\n")
     (root / "samples.txt").write_text("\n".join(lines[5:60]) + "\n")
+    # labelled text: lines about animals (dog, cat) and the others
+    labelled = [f"{'animals' if {'dog', 'cat'} & set(s.split()) else 'other'}\t{s}" for s in lines]
+    (root / "labelled.tsv").write_text("\n".join(labelled) + "\n")
+    (root / "samples.tsv").write_text("\n".join(labelled[3:90]) + "\n")
     write_idx_dir(root / "data" / "fashion-mnist", n_train=64, n_test=16)
     write_idx_dir(root / "data" / "mnist", n_train=64, n_test=16)
     write_cifar(root / "data" / "cifar10")

@@ -7,14 +7,19 @@ Typical use (the CLI and the trainer do this)::
     evaluate_js(samples, ref)                          # in training: js1..js4 (+ floors)
     evaluate(samples, ref, EvalConfig())               # full report, flat dict of floats
 
+Labelled samples (a conditional model's): :func:`evaluate_classes` evaluates each class against
+its own reference and judges labels with :class:`NgramClassifier` (:mod:`textgan.eval.per_class`).
+
 On the synthetic corpus, :mod:`textgan.eval.oracle` also scores samples exactly against its
 grammar (imported on its own: it loads the grammar).
 """
 
 from textgan.eval.bleu import corpus_bleu, self_bleu, texygen_bleu, texygen_self_bleu
+from textgan.eval.classifier import ClassifierConfig, NgramClassifier
 from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js
 from textgan.eval.js import js_divergence
 from textgan.eval.kn import KneserNeyLM
+from textgan.eval.per_class import ClassEvaluation, LabelJudge, evaluate_classes, macro_mean
 from textgan.eval.reference import JSText, ReferenceConfig, ReferenceSet
 from textgan.eval.sweep import (
     SweepPoint,
@@ -27,9 +32,13 @@ from textgan.eval.sweep import (
 from textgan.eval.words import distinct_n, tokenize
 
 __all__ = [
+    "ClassEvaluation",
+    "ClassifierConfig",
     "EvalConfig",
     "JSText",
     "KneserNeyLM",
+    "LabelJudge",
+    "NgramClassifier",
     "ReferenceConfig",
     "ReferenceSet",
     "SweepPoint",
@@ -37,9 +46,11 @@ __all__ = [
     "corpus_bleu",
     "distinct_n",
     "evaluate",
+    "evaluate_classes",
     "evaluate_js",
     "js_divergence",
     "load_sweep",
+    "macro_mean",
     "plot_quality_diversity",
     "quality_diversity_sweep",
     "save_sweep",

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -83,6 +84,13 @@ class EvalConfig:
                               "does).")
     seed: int = setting(0, "Seed of the real-vs-real subset (and, for a run, of generation).",
                         flag=True)
+    # Read by textgan eval (textgan.text.evaluation), not by evaluate(): it says how to split
+    # the samples into classes; each class is then evaluated as above (textgan.eval.per_class).
+    labels: Literal["none", "tsv"] = setting(
+        "none", "How the samples file gives class labels: none, or tsv (label<TAB>text lines): "
+        "then each class is evaluated against its own reference text (a labelled prepared corpus "
+        "or a labelled tsv file) and judged by a classifier trained on the real text. A "
+        "conditional run (--run) is evaluated per class without it.", flag=True)
 
     def validate(self) -> None:
         _check_orders(self.js_orders)
@@ -91,6 +99,8 @@ class EvalConfig:
             _check_orders(self.texygen_orders)
         if self.lm_order < 1 or self.bleu_n < 1:
             raise TextganError("lm_order and bleu_n must be >= 1")
+        if self.labels not in ("none", "tsv"):
+            raise TextganError(f"labels must be none or tsv, got {self.labels!r}")
 
 
 def _count(samples: Samples) -> int:

@@ -12,20 +12,29 @@ What a reference is (``textgan eval SAMPLES --reference SPEC``):
   training or held-out text for JS-n). A corpus has a held-out split for a reason: samples that
   copy training lines should not look perfect.
 
+Labelled samples (``textgan eval SAMPLES --labels tsv --reference SPEC``, ``label<TAB>text``
+lines; and ``textgan eval --run`` of a conditional run) are evaluated per class
+(:mod:`textgan.eval.per_class`), SPEC being labelled: a labelled prepared corpus (each class
+against its own held-out rows, like ``--run``) or ``label<TAB>text`` file(s) (each class against
+all of its lines). The label classifier is trained on the reference's real lines.
+
 The reference statistics are computed once per prepared corpus and cached inside it
-(``<corpus>/eval_reference_<text>/``, ``eval_reference_whole/``); a stale cache (corpus changed)
-is rebuilt.
+(``<corpus>/eval_reference_<text>/``, ``eval_reference_whole/``, per class
+``eval_reference_<text>_class<id>/``); a stale cache (corpus changed) is rebuilt.
 """
 
 from __future__ import annotations
 
+import gzip
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from textgan.errors import CorpusError, TextganError
+from textgan.errors import ConfigError, CorpusError, TextganError
 from textgan.eval import (
     EvalConfig,
     JSText,
@@ -37,7 +46,10 @@ from textgan.eval import (
     quality_diversity_sweep,
     save_sweep,
 )
+from textgan.eval.classifier import ClassifierConfig
 from textgan.eval.oracle import oracle_scores
+from textgan.eval.per_class import ClassEvaluation, LabelJudge, evaluate_classes
+from textgan.io.files import is_gzip
 from textgan.io.progress import ProgressFn
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
 
@@ -50,15 +62,40 @@ REFERENCE_MAX_VOCAB = 65_536
 WHOLE_HELDOUT_LINES = 100_000
 
 
-def _decoded_reference(corpus: PreparedCorpus, config: ReferenceConfig) -> ReferenceSet:
-    """Subword corpora: character statistics of the *decoded* text."""
+def _decoded_reference(corpus: PreparedCorpus, train: np.ndarray, valid: np.ndarray,
+                       config: ReferenceConfig) -> ReferenceSet:
+    """Subword corpora: character statistics of the *decoded* text (of these id rows)."""
     rng = np.random.default_rng(0)
-    rows = np.sort(rng.choice(len(corpus.train), min(MAX_DECODED_TRAIN, len(corpus.train)),
-                              replace=False))
-    train = corpus.decode_rows(corpus.train[rows], strip_pad=True)
-    valid = corpus.decode_rows(corpus.valid, strip_pad=True)
-    seq_len = max(1, int(np.percentile([len(s) for s in valid], 99)))
-    return ReferenceSet.from_texts(train, valid, seq_len, pad=corpus.tokenizer.pad, config=config)
+    rows = np.sort(rng.choice(len(train), min(MAX_DECODED_TRAIN, len(train)), replace=False))
+    train_text = corpus.decode_rows(train[rows], strip_pad=True)
+    valid_text = corpus.decode_rows(valid, strip_pad=True)
+    seq_len = max(1, int(np.percentile([len(s) for s in valid_text], 99)))
+    return ReferenceSet.from_texts(train_text, valid_text, seq_len, pad=corpus.tokenizer.pad,
+                                   config=config)
+
+
+def _cached_reference(corpus: PreparedCorpus, train: np.ndarray, valid: np.ndarray,
+                      cache: Path, config: ReferenceConfig) -> ReferenceSet:
+    """The :class:`ReferenceSet` of id rows ``train``/``valid`` of ``corpus``, loaded from
+    ``cache`` when it is there and (character corpora) still describes them, else built and
+    saved there."""
+    char_mode = corpus.tokenizer.kind == "char"
+    pad = corpus.tokenizer.pad
+    try:
+        ref = ReferenceSet.load(cache)
+        if not char_mode or ref.is_for(train, valid, corpus.vocab, pad):
+            return ref
+    except TextganError:
+        pass  # missing or unreadable cache: rebuild
+    if char_mode:
+        ref = ReferenceSet.from_ids(train, valid, corpus.vocab, pad, config)
+    else:
+        ref = _decoded_reference(corpus, train, valid, config)
+    try:
+        ref.save(cache)
+    except OSError:
+        pass  # a read-only corpus still evaluates, just without the cache
+    return ref
 
 
 def reference_for(corpus: PreparedCorpus, js_text: JSText = ReferenceConfig.js_text,
@@ -72,25 +109,9 @@ def reference_for(corpus: PreparedCorpus, js_text: JSText = ReferenceConfig.js_t
         raise CorpusError(f"corpus {corpus.dir} has no held-out lines to evaluate against; "
                           "give it --valid-path or more lines")
     cache = corpus.dir / ("eval_reference_whole" if whole else f"eval_reference_{js_text}")
-    char_mode = corpus.tokenizer.kind == "char"
-    pad = corpus.tokenizer.pad
-    try:
-        ref = ReferenceSet.load(cache)
-        if not char_mode or ref.is_for(corpus.train, corpus.valid, corpus.vocab, pad):
-            return ref
-    except TextganError:
-        pass  # missing or unreadable cache: rebuild
     config = (ReferenceConfig(whole=True, heldout_lines=WHOLE_HELDOUT_LINES) if whole
               else ReferenceConfig(js_text=js_text))
-    if char_mode:
-        ref = ReferenceSet.from_ids(corpus.train, corpus.valid, corpus.vocab, pad, config)
-    else:
-        ref = _decoded_reference(corpus, config)
-    try:
-        ref.save(cache)
-    except OSError:
-        pass  # a read-only corpus still evaluates, just without the cache
-    return ref
+    return _cached_reference(corpus, corpus.train, corpus.valid, cache, config)
 
 
 def read_samples(path: str | Path, limit: int | None = None) -> list[str]:
@@ -140,6 +161,8 @@ class EvalReport:
     plot: Path | None = None
     notes: list[str] = field(default_factory=list)
     sweep_file: Path | None = None  # where the sweep was saved (``<run>/eval/sweep.json``)
+    # Labelled samples: each class's metrics (``metrics`` are then their macro mean)
+    classes: ClassEvaluation | None = None
 
 
 def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfig,
@@ -212,10 +235,20 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
     corpus = load_corpus(data_cfg, progress=progress)
     notes.append(f"checkpoint {path} (step {state.get('step')}), reference {corpus.dir}, "
                  f"{decoding(generator, temperature)}")
-    metrics, samples = evaluate_generator(generator, tokenizer, corpus, n=n,
-                                          temperature=temperature, seed=seed, config=config,
-                                          js_text=js_text)
-    report = EvalReport(metrics, samples, corpus.dir, notes=notes)
+    label_names = list(state.get("label_names") or [])
+    if label_names:  # a conditional model: n samples of each class, each against its own text
+        evaluation, by_class = evaluate_conditional_generator(
+            generator, tokenizer, corpus, label_names, n=n, temperature=temperature, seed=seed,
+            config=config, js_text=js_text)
+        notes += [f"{n} samples of each of the {len(label_names)} classes, each evaluated "
+                  "against that class's held-out text", _judge_summary(evaluation)]
+        report = class_report(evaluation, [s for lines in by_class.values() for s in lines],
+                              corpus.dir, notes)
+    else:
+        metrics, samples = evaluate_generator(generator, tokenizer, corpus, n=n,
+                                              temperature=temperature, seed=seed, config=config,
+                                              js_text=js_text)
+        report = EvalReport(metrics, samples, corpus.dir, notes=notes)
     if temperatures:
         ref = reference_for(corpus, js_text)
 
@@ -254,3 +287,337 @@ def evaluate_file(samples_path: str | Path, reference: str, *,
         text = "held-out" if js_text == "valid" else "training"
         note = f"reference {corpus.dir}: a split corpus, JS-n against its {text} text"
     return EvalReport(metrics, samples, corpus.dir, notes=[note])
+
+
+# --------------------------------------------------------------------------- labelled samples
+# Per-class evaluation (``textgan eval SAMPLES --labels tsv --reference REF`` and a conditional
+# run's ``eval --run``): see :mod:`textgan.eval.per_class` for what is computed.
+
+LABEL_HELDOUT_EVERY = 10  # tsv references: the classifier's held-out lines (per class, 1 in 10)
+
+
+@dataclass
+class CorpusLabels:
+    """The labels of a labelled prepared corpus: class names in id order, an id per row."""
+
+    names: list[str]
+    train: np.ndarray  # [n_train] class ids (memmap)
+    valid: np.ndarray  # [n_valid]
+
+
+def corpus_labels(corpus: PreparedCorpus) -> CorpusLabels | None:
+    """A prepared corpus's labels (None: it has none): ``train_labels.bin``/``valid_labels.bin``,
+    one id per row in the dtype and with the class names of meta.json's ``"labels"``."""
+    info = corpus.meta.get("labels")
+    if not info:
+        return None
+    try:
+        names = [str(name) for name in info["names"]]
+        dtype = np.dtype(info["dtype"])
+        arrays = []
+        for split, rows in (("train", len(corpus.train)), ("valid", len(corpus.valid))):
+            path = corpus.dir / f"{split}_labels.bin"
+            if path.stat().st_size != rows * dtype.itemsize:
+                raise CorpusError(f"{path} has the wrong size for {rows} rows (corrupt); delete "
+                                  f"{corpus.dir} and prepare again")
+            arrays.append(np.memmap(path, dtype=dtype, mode="r", shape=(rows,)) if rows
+                          else np.zeros(0, dtype=dtype))
+    except (OSError, KeyError, TypeError, ValueError) as err:
+        raise CorpusError(f"the labels of {corpus.dir} are unreadable ({err}); delete it and "
+                          "prepare again") from None
+    if not names or any(a.size and int(a.max()) >= len(names) for a in arrays):
+        raise CorpusError(f"the labels of {corpus.dir} do not match its {len(names)} class "
+                          "names; delete it and prepare again")
+    return CorpusLabels(names, arrays[0], arrays[1])
+
+
+def read_labelled_lines(path: str | Path) -> list[tuple[int, str, str]]:
+    """``(line number, label, text)`` of each ``label<TAB>text`` line of a UTF-8 file (plain or
+    gzip). Blank lines, and lines whose text is blank, are skipped; a line without a tab or with
+    an empty label is a one-line error naming the line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        if path.suffix == ".gz" or is_gzip(path):
+            raw = gzip.decompress(raw)
+    except FileNotFoundError:
+        raise TextganError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise TextganError(f"{path} is a directory; pass a label<TAB>text file") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+        raise TextganError(f"{path}: corrupt gzip data ({err})") from None
+    except OSError as err:
+        raise TextganError(f"cannot read {path}: {err.strerror}") from None
+    records = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            text = line.decode("utf-8").removesuffix("\r")
+        except UnicodeDecodeError as err:
+            raise TextganError(f"{path} line {number} is not valid UTF-8 (byte {err.start + 1}); "
+                               "re-encode it as UTF-8") from None
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        if not text.strip():
+            continue
+        label, tab, sample = text.partition("\t")
+        if not tab:
+            raise TextganError(f"{path} line {number} has no tab: labelled lines are "
+                               "label<TAB>text")
+        if not label.strip():
+            raise TextganError(f"{path} line {number} has an empty label")
+        if sample.strip():
+            records.append((number, label, sample))
+    if not records:
+        raise TextganError(f"{path} has no labelled lines (label<TAB>text)")
+    return records
+
+
+@dataclass
+class LabelledReference:
+    """Real labelled text to evaluate each class against: its classes, a reference per class
+    (built on first use), the label classifier trained on it, and how it was read."""
+
+    names: list[str]
+    judge: LabelJudge
+    build_reference: Callable[[str], ReferenceSet]
+    note: str
+    corpus: PreparedCorpus | None = None  # a prepared corpus (None: tsv files)
+    _built: dict[str, ReferenceSet] = field(default_factory=dict)
+
+    def reference_of(self, name: str) -> ReferenceSet:
+        if name not in self._built:
+            self._built[name] = self.build_reference(name)
+        return self._built[name]
+
+    def extra_metrics(self, name: str, samples: Sequence[str]) -> dict[str, float]:
+        """The synthetic grammar's oracle scores of a class's samples (character corpora)."""
+        corpus = self.corpus
+        if corpus is None or not corpus.is_synthetic or corpus.tokenizer.kind != "char":
+            return {}
+        pad = corpus.tokenizer.pad
+        return {k: float(v) for k, v in
+                oracle_scores([s.rstrip(pad) for s in samples], corpus.seq_len).items()}
+
+
+def class_reference(corpus: PreparedCorpus, labels: CorpusLabels, name: str,
+                    js_text: JSText = ReferenceConfig.js_text) -> ReferenceSet:
+    """The reference of class ``name`` of a labelled prepared corpus: its training and held-out
+    rows only, as :func:`reference_for` makes one of the whole corpus (cached in
+    ``<corpus>/eval_reference_<text>_class<id>/``)."""
+    k = labels.names.index(name)
+    train_rows = np.flatnonzero(np.asarray(labels.train) == k)
+    valid_rows = np.flatnonzero(np.asarray(labels.valid) == k)
+    for what, rows in (("training", train_rows), ("held-out", valid_rows)):
+        if not rows.size:
+            raise CorpusError(f"class {name!r} has no {what} lines in {corpus.dir} to evaluate "
+                              "it against")
+    return _cached_reference(corpus, np.asarray(corpus.train[train_rows]),
+                             np.asarray(corpus.valid[valid_rows]),
+                             corpus.dir / f"eval_reference_{js_text}_class{k}",
+                             ReferenceConfig(js_text=js_text))
+
+
+def _subset(n: int, cap: int, rng: np.random.Generator) -> np.ndarray:
+    return np.arange(n) if n <= cap else np.sort(rng.choice(n, cap, replace=False))
+
+
+def corpus_judge(corpus: PreparedCorpus, labels: CorpusLabels,
+                 config: ClassifierConfig | None = None) -> LabelJudge:
+    """The label classifier of a labelled prepared corpus: trained on (a seeded subset of) its
+    training rows, its accuracy measured on its held-out rows; rows decoded without padding."""
+    cfg = config or ClassifierConfig()
+    rng = np.random.default_rng(cfg.seed)
+    tr = _subset(len(corpus.train), cfg.max_train_lines, rng)
+    va = _subset(len(corpus.valid), cfg.max_heldout_lines, rng)
+    return LabelJudge.train(labels.names,
+                            corpus.decode_rows(corpus.train[tr], strip_pad=True),
+                            np.asarray(labels.train[tr]),
+                            corpus.decode_rows(corpus.valid[va], strip_pad=True),
+                            np.asarray(labels.valid[va]), cfg)
+
+
+def _judge_summary(evaluation: ClassEvaluation) -> str:
+    c = evaluation.classifier
+    measured = (f"accuracy {c['accuracy']:.3f} on {int(c['heldout_lines'])} real held-out lines"
+                if "accuracy" in c else "no held-out lines to measure its accuracy on")
+    return (f"label classifier (naive Bayes on character n-grams, trained on "
+            f"{int(c['train_lines'])} real lines): {measured}")
+
+
+def labelled_corpus_reference(corpus: PreparedCorpus, js_text: JSText = ReferenceConfig.js_text,
+                              classifier: ClassifierConfig | None = None,
+                              spec: str | None = None) -> LabelledReference:
+    """The :class:`LabelledReference` of a labelled prepared corpus (its held-out split per
+    class); an unlabelled corpus is a one-line error."""
+    labels = corpus_labels(corpus)
+    if labels is None:
+        raise ConfigError(f"reference {spec or corpus.dir} has no labels: give a labelled "
+                          "prepared corpus or a label<TAB>text file")
+    text = "held-out" if js_text == "valid" else "training"
+    return LabelledReference(
+        labels.names, corpus_judge(corpus, labels, classifier),
+        lambda name: class_reference(corpus, labels, name, js_text),
+        f"reference {corpus.dir}: a labelled split corpus, each class against its own held-out "
+        f"lines (JS-n: its {text} text)", corpus=corpus)
+
+
+def tsv_reference(spec: str, seq_len: int = TextDataConfig.seq_len, pad: str = TextDataConfig.pad,
+                  classifier: ClassifierConfig | None = None) -> LabelledReference:
+    """The :class:`LabelledReference` of ``label<TAB>text`` file(s) (a file, directory or glob):
+    each class's lines are its whole reference (as a reference text file is for unlabelled
+    samples), cut to ``seq_len``; the classifier holds out every 10th line of each class."""
+    from textgan.text.corpora.files import resolve_paths
+
+    by_class: dict[str, list[str]] = {}
+    for path in resolve_paths(spec, "--reference"):
+        for _, label, text in read_labelled_lines(path):
+            by_class.setdefault(label, []).append(text[:seq_len])
+    names = list(by_class)
+    train, train_y, held, held_y = [], [], [], []
+    for k, name in enumerate(names):
+        for j, line in enumerate(by_class[name]):
+            real = line.rstrip(pad)  # as the judge reads samples (textgan.eval.per_class)
+            if j % LABEL_HELDOUT_EVERY == LABEL_HELDOUT_EVERY - 1:
+                held.append(real)
+                held_y.append(k)
+            else:
+                train.append(real)
+                train_y.append(k)
+    judge = LabelJudge.train(names, train, train_y, held, held_y, classifier)
+    config = ReferenceConfig(whole=True, heldout_lines=WHOLE_HELDOUT_LINES)
+    lines = sum(map(len, by_class.values()))
+    return LabelledReference(
+        names, judge,
+        lambda name: ReferenceSet.from_texts(by_class[name], [], seq_len, pad, config),
+        f"reference {spec}: {lines} labelled lines, each class against all of its lines")
+
+
+def resolve_labelled_reference(spec: str, data_dir: str = TextDataConfig.data_dir,
+                               seq_len: int = TextDataConfig.seq_len,
+                               js_text: JSText = ReferenceConfig.js_text,
+                               classifier: ClassifierConfig | None = None,
+                               progress: ProgressFn | None = None) -> LabelledReference:
+    """A labelled prepared corpus directory (or a corpus name, prepared as for training), or
+    ``label<TAB>text`` file(s): a file, a directory of them or a glob."""
+    path = Path(spec)
+    if path.is_dir() and (path / "meta.json").is_file():
+        return labelled_corpus_reference(PreparedCorpus.open(path), js_text, classifier, spec)
+    if spec in ("synthetic", "billion_word") or spec.startswith("hf:"):
+        cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len)
+        return labelled_corpus_reference(load_corpus(cfg, progress=progress), js_text,
+                                         classifier, spec)
+    return tsv_reference(spec, seq_len, classifier=classifier)
+
+
+def class_report(evaluation: ClassEvaluation, samples: list[str], reference: Path,
+                 notes: list[str]) -> EvalReport:
+    """An :class:`EvalReport` of a per-class evaluation: ``metrics`` are the macro means."""
+    return EvalReport(dict(evaluation.macro), samples, reference, notes=notes,
+                      classes=evaluation)
+
+
+def evaluate_labelled_file(samples_path: str | Path, reference: str, *,
+                           data_dir: str = TextDataConfig.data_dir,
+                           seq_len: int = TextDataConfig.seq_len, limit: int | None = None,
+                           config: EvalConfig | None = None,
+                           js_text: JSText = ReferenceConfig.js_text,
+                           classifier: ClassifierConfig | None = None,
+                           progress: ProgressFn | None = None) -> EvalReport:
+    """Evaluate a ``label<TAB>text`` samples file per class against a labelled reference
+    (:func:`resolve_labelled_reference`); ``limit``: at most this many samples of each class.
+    A sample label the reference does not have is a one-line error naming the line."""
+    records = read_labelled_lines(samples_path)
+    ref = resolve_labelled_reference(reference, data_dir, seq_len, js_text, classifier, progress)
+    by_class: dict[str, list[str]] = {}
+    for number, label, text in records:
+        if label not in ref.names:
+            raise ConfigError(f"{samples_path} line {number}: label {label!r} is not a class of "
+                              f"the reference {reference} (its classes: {', '.join(ref.names)})")
+        by_class.setdefault(label, []).append(text)
+    ordered = {name: by_class[name][:limit] if limit else by_class[name]
+               for name in ref.names if name in by_class}
+    evaluation = evaluate_classes(ordered, ref.reference_of, config, ref.judge, ref.extra_metrics)
+    notes = [ref.note, _judge_summary(evaluation)]
+    missing = [name for name in ref.names if name not in by_class]
+    if missing:
+        notes.append(f"no samples of the reference's classes {', '.join(missing)}")
+    where = ref.corpus.dir if ref.corpus is not None else Path(reference)
+    return class_report(evaluation, [s for lines in ordered.values() for s in lines], where, notes)
+
+
+def generate_class_ids(generator: Any, labels: Any, *, temperature: float | None = None,
+                       seed: int = 0, batch_size: int = 512) -> Any:
+    r"""Token ids ``[n, L]`` of a conditional text generator, row $i$ of class ``labels[i]``.
+
+    The contract of :mod:`textgan.core.conditional`: ``generator(z, labels=y)`` gives softmax
+    distributions ``[B, L, V]`` for noise $z$ ``[B, noise_dim]``. Decoding as
+    :func:`textgan.text.sampling.sample_from_noise`: argmax (``temperature`` None), else a draw
+    from $\mathrm{softmax}(\log p / T)$ at each position. Its own seeded ``torch.Generator``.
+
+    The seam: once ``textgan.text.sampling.generate_ids`` takes ``labels=``, this function is
+    ``generate_ids(generator, len(labels), labels=labels, temperature=..., seed=...)``.
+    """
+    import torch
+
+    if temperature is not None and temperature <= 0:
+        raise ValueError("temperature must be positive")
+    device = next(generator.parameters()).device
+    rng = torch.Generator(device=device)
+    rng.manual_seed(seed)
+    labels = torch.as_tensor(labels, dtype=torch.long)
+    out = []
+    with torch.no_grad():
+        for start in range(0, labels.shape[0], batch_size):
+            y = labels[start:start + batch_size].to(device)
+            z = torch.randn(y.shape[0], generator.noise_dim, device=device, generator=rng)
+            probs = generator(z, labels=y).float()
+            if temperature is None:
+                out.append(probs.argmax(-1).cpu())
+                continue
+            logits = probs.clamp_min(torch.finfo(probs.dtype).tiny).log() / temperature
+            draws = torch.multinomial(torch.softmax(logits, -1).view(-1, logits.shape[-1]), 1,
+                                      generator=rng)
+            out.append(draws.view(y.shape[0], -1).cpu())
+    return torch.cat(out) if out else torch.zeros(0, generator.seq_len, dtype=torch.long)
+
+
+def evaluate_conditional_generator(
+        generator: Any, tokenizer: Any, corpus: PreparedCorpus, label_names: Sequence[str], *,
+        n: int = PAPER_SAMPLES, temperature: float | None = None, seed: int = 0,
+        config: EvalConfig | None = None, js_text: JSText = ReferenceConfig.js_text,
+        classifier: ClassifierConfig | None = None,
+        sample: Callable[..., Any] = generate_class_ids) -> tuple[ClassEvaluation,
+                                                                  dict[str, list[str]]]:
+    """(per-class evaluation, samples per class) of ``n`` samples of each class of a conditional
+    text generator (classes ``label_names``, as its checkpoint saved them), each class against
+    its own held-out text in ``corpus`` (labelled; its classes must be the generator's).
+    ``sample(generator, labels, temperature=, seed=)`` → id rows: :func:`generate_class_ids`."""
+    import torch
+
+    labels = corpus_labels(corpus)
+    if labels is None:
+        raise CorpusError(f"corpus {corpus.dir} has no labels to evaluate a conditional model "
+                          "against")
+    if labels.names != list(label_names):
+        raise CorpusError(f"the model's classes ({', '.join(label_names)}) are not those of "
+                          f"corpus {corpus.dir} ({', '.join(labels.names)})")
+    if n < 1:
+        raise ConfigError(f"need at least one sample per class, got {n}")
+    y = torch.arange(len(labels.names)).repeat_interleave(n)
+    rows = sample(generator, y, temperature=temperature, seed=seed).tolist()
+    ref = labelled_corpus_reference(corpus, js_text, classifier)
+    by_class: dict[str, list[str]] = {}
+    rows_of: dict[str, list[list[int]]] = {}
+    for k, name in enumerate(labels.names):
+        rows_of[name] = rows[k * n:(k + 1) * n]
+        by_class[name] = [tokenizer.decode(row, strip_pad=tokenizer.kind != "char")
+                          for row in rows_of[name]]
+
+    def oracle(name: str, _: Sequence[str]) -> dict[str, float]:
+        # judged from the ids: knows which rows were cut (any tokenizer)
+        if not corpus.is_synthetic:
+            return {}
+        return oracle_scores_for_rows(rows_of[name], tokenizer, corpus.seq_len)
+
+    evaluation = evaluate_classes(by_class, ref.reference_of, config, ref.judge, oracle)
+    return evaluation, by_class
