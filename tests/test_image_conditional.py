@@ -4,6 +4,7 @@ label classifier."""
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -13,8 +14,14 @@ import torch
 from test_image_data import idx_bytes, write_idx_labels
 from torch import nn
 
-from textgan.core.conditional import ConditionalCriticHead
-from textgan.image.data import DATASETS
+from textgan.cli.main import run
+from textgan.core.checkpoint import load_checkpoint
+from textgan.core.conditional import ConditionalCriticHead, LabelledBatchSource, num_classes_of
+from textgan.errors import ConfigError
+from textgan.image import classifier as clf
+from textgan.image import models
+from textgan.image.data import DATASETS, load_images
+from textgan.image.mode import ImageBatches, LabelledImageBatches, class_rows
 from textgan.image.models import (
     ConditionalBatchNorm2d,
     ImageModelConfig,
@@ -160,3 +167,249 @@ def test_unconditional_models_keep_their_layers_and_keys():
             "head.output.weight", "head.output.bias", "head.classes.weight", "head.classes.bias"}
     with pytest.raises(ValueError, match="number of classes"):
         build_image_models(1, 28, (0.0, 1.0), ImageModelConfig(dim=2), 0, "ac")
+
+
+# --- labelled batches ----------------------------------------------------------------------------
+
+
+def test_labelled_batches_draw_the_same_images_with_their_labels():
+    images = np.arange(20 * 4, dtype=np.uint8).reshape(20, 1, 2, 2)
+    labels = np.arange(20) % 7
+    plain = ImageBatches(images, DATASETS["mnist"], 3)
+    labelled = LabelledImageBatches(images, labels, 7, DATASETS["mnist"], 3)
+    assert isinstance(labelled, LabelledBatchSource) and num_classes_of(labelled) == 7
+    assert num_classes_of(plain) == 0  # unconditional runs keep an unlabelled source
+    cpu = torch.device("cpu")
+    for _ in range(3):
+        x, y = labelled.next_labelled_batch(5, cpu)
+        assert torch.equal(x, plain.next_batch(5, cpu))  # the same RNG draws
+        first_pixel = (x[:, 0, 0, 0] * 255).round().long()  # image i starts with value 4i
+        assert torch.equal(y, torch.from_numpy(labels)[first_pixel // 4])
+    assert labelled.state_dict() == plain.state_dict()
+
+
+def test_class_rows():
+    labels, columns = class_rows(7, 3)
+    assert columns == 3 and labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert class_rows(64, 10)[1] == 7 and len(class_rows(64, 10)[0]) == 70
+    assert class_rows(3, 10)[0].tolist() == list(range(10))
+
+
+# --- a tiny conditional run through the CLI -------------------------------------------------------
+
+TRAIN_LABELS = [3, 7] * 8  # training data of two classes only; the test split has four
+STEPS = ["--steps", "4", "--dim", "2", "--batch-size", "4", "--critic-iters", "2",
+         "--gen-batch-multiple", "2", "--device", "cpu"]
+
+
+def conditional_run(tmp_path: Path, out: Path, *extra: str) -> int:
+    data = tmp_path / "fm"
+    if not data.is_dir():
+        write_labelled_idx(data, TRAIN_LABELS, [3, 7, 0, 1])
+    return run(["train", "--mode", "image", "--dataset", "fashion-mnist", "--data-path", str(data),
+                "--data-dir", str(tmp_path / "data"), "--out", str(out), "--conditional", "ac",
+                *STEPS, *extra])
+
+
+@pytest.fixture
+def recorded_labels(monkeypatch):
+    """The labels of every training-mode call of the DCGAN generator."""
+    calls: list[torch.Tensor] = []
+    forward = models.DCGANGenerator.forward
+
+    def spy(self, z, labels=None):
+        if self.training:
+            calls.append(labels.clone())
+        return forward(self, z, labels)
+
+    monkeypatch.setattr(models.DCGANGenerator, "forward", spy)
+    return calls
+
+
+def test_labels_flow_end_to_end_through_a_tiny_conditional_run(tmp_path, recorded_labels,
+                                                                capsys):
+    out = tmp_path / "run"
+    assert conditional_run(tmp_path, out, "--eval-every", "2", "--sample-every", "4") == 0
+    err = capsys.readouterr().err
+    assert "conditional (ac) on 10 classes: T-shirt/top, Trouser" in err
+    assert "label accuracy: 100 images per class graded by a separate classifier" in err
+    # per iteration: 2 critic steps on the real batch's labels (classes 3 and 7 only), then the
+    # generator step on 2 × 4 uniform labels over all ten classes
+    assert [len(y) for y in recorded_labels] == [4, 4, 8] * 4
+    critic_side = torch.cat([y for y in recorded_labels if len(y) == 4])
+    assert set(critic_side.tolist()) <= {3, 7}
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert {"ac_loss_real", "ac_accuracy_real", "ac_loss_fake", "ac_accuracy_fake"} <= set(
+        records[0])
+    graded = records[1]
+    assert 0.0 <= graded["label_accuracy"] <= 1.0
+    assert {f"label_accuracy/{name}" for name in FASHION} <= set(graded)
+    assert graded["label_accuracy"] == pytest.approx(
+        np.mean([graded[f"label_accuracy/{name}"] for name in FASHION]))
+    state = load_checkpoint(out / "checkpoints" / "step_00000004.pt")
+    assert state["label_names"] == list(FASHION)
+    assert state["config"]["train"]["conditional"] == "ac"
+    assert "head.classes.weight" in state["critic"] and "label_embedding.weight" in state[
+        "generator"]
+    # the classifier was trained once and cached under the data dir, not in the run
+    assert (tmp_path / "data" / "fashion-mnist" / clf.CLASSIFIER_FILE).is_file()
+    # the in-training grid: one row per class (64 → 7 columns × 10 rows), drawn at twice the size
+    assert png_size(out / "samples" / "step_00000004.png") == ((7 * 30 + 2) * 2, (10 * 30 + 2) * 2)
+
+
+def test_conditional_resume_is_bit_identical(tmp_path):
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert conditional_run(tmp_path, straight, "--eval-every", "0", "--sample-every", "0") == 0
+    assert conditional_run(tmp_path, split, "--eval-every", "0", "--sample-every", "0",
+                           "--checkpoint-every", "1") == 0
+    # drop the last two checkpoints of the second run and resume it from step 2
+    for step in (3, 4):
+        (split / "checkpoints" / f"step_{step:08d}.pt").unlink()
+    assert run(["train", "--resume", "--out", str(split)]) == 0
+    a = load_checkpoint(straight / "checkpoints" / "step_00000004.pt")
+    b = load_checkpoint(split / "checkpoints" / "step_00000004.pt")
+    for module in ("generator", "critic"):
+        assert a[module].keys() == b[module].keys()
+        for key in a[module]:
+            assert torch.equal(a[module][key], b[module][key]), (module, key)
+
+
+def test_per_class_grid_and_label_sampling(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "run"
+    assert conditional_run(tmp_path, out, "--eval-every", "0", "--sample-every", "0") == 0
+    capsys.readouterr()
+    sampled: list[torch.Tensor] = []
+    forward = models.DCGANGenerator.forward
+
+    def spy(self, z, labels=None):
+        sampled.append(labels.clone())
+        return forward(self, z, labels)
+
+    monkeypatch.setattr(models.DCGANGenerator, "forward", spy)
+    grid = tmp_path / "grid.png"
+    assert run(["sample", "--run", str(out), "-n", "25", "--seed", "1", "--out", str(grid)]) == 0
+    assert "one row per class, 3 each: T-shirt/top, Trouser" in capsys.readouterr().err
+    # K = 10 rows of ceil(25 / 10) = 3 columns: 30 images, class k on row k
+    assert torch.equal(torch.cat(sampled), torch.arange(10).repeat_interleave(3))
+    assert png_size(grid) == ((3 * 30 + 2) * 2, (10 * 30 + 2) * 2)
+    sampled.clear()
+    one = tmp_path / "trousers.png"
+    assert run(["sample", "--run", str(out), "-n", "9", "--label", "Trouser", "--out",
+                str(one)]) == 0
+    assert torch.equal(torch.cat(sampled), torch.full((9,), 1))  # only class 1 reaches G
+    assert png_size(one) == ((3 * 30 + 2) * 2, (3 * 30 + 2) * 2)
+    capsys.readouterr()
+    assert run(["sample", "--run", str(out), "--label", "Hat"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "'Hat' is not a class of this model" in err and "\n" not in err
+    # an exported model folder samples the same, labels included
+    folder = tmp_path / "model"
+    assert run(["export", str(out), str(folder), "--no-eval"]) == 0
+    assert json.loads((folder / "config.json").read_text())["label_names"] == list(FASHION)
+    by_model, by_run = tmp_path / "a.png", tmp_path / "b.png"
+    for source, target in ((["--model", str(folder)], by_model), (["--run", str(out)], by_run)):
+        assert run(["sample", *source, "-n", "6", "--seed", "2", "--label", "Bag", "--out",
+                    str(target)]) == 0
+    assert by_model.read_bytes() == by_run.read_bytes()
+
+
+def test_conditional_on_images_without_labels_is_refused_in_one_line(tmp_path, capsys):
+    from test_image_data import write_idx_dir
+
+    write_idx_dir(tmp_path / "fm", n_train=6, n_test=2)  # images, no label files
+    code = run(["train", "--mode", "image", "--dataset", "fashion-mnist", "--data-path",
+                str(tmp_path / "fm"), "--out", str(tmp_path / "run"), "--conditional",
+                "projection", *STEPS])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith("error: ") and "\n" not in err
+    assert "--conditional projection needs labelled data" in err
+    assert "train-labels-idx1-ubyte[.gz] next to the idx images" in err
+
+
+def test_unconditional_runs_ignore_labels(tmp_path):
+    """Labels in the files change nothing for a run without --conditional."""
+    write_labelled_idx(tmp_path / "fm", TRAIN_LABELS, [3, 7])
+    out = tmp_path / "run"
+    assert run(["train", "--mode", "image", "--dataset", "fashion-mnist", "--data-path",
+                str(tmp_path / "fm"), "--data-dir", str(tmp_path / "data"), "--out", str(out),
+                *STEPS, "--eval-every", "0", "--sample-every", "0"]) == 0
+    state = load_checkpoint(out / "checkpoints" / "step_00000004.pt")
+    assert "label_names" not in state and "output.weight" in state["critic"]
+    assert not (tmp_path / "data").exists()  # no classifier trained
+
+
+# --- the separate label classifier ---------------------------------------------------------------
+
+
+def labelled_set(tmp_path: Path, per_class: int = 12, seed: int = 0):
+    labels = np.repeat(np.arange(10), per_class)
+    write_labelled_idx(tmp_path / "fm", labels.tolist(), np.repeat(np.arange(10), 3).tolist(),
+                       seed)
+    return load_images("fashion-mnist", str(tmp_path / "fm"), download_ok=False)
+
+
+def test_classifier_learns_a_trivially_separable_set(tmp_path):
+    images = labelled_set(tmp_path)
+    before = torch.random.get_rng_state()
+    result = clf.load_or_train_classifier(images, tmp_path / "data")
+    assert torch.equal(torch.random.get_rng_state(), before)  # the caller's RNG is untouched
+    assert result.trained_now and result.test_accuracy == 1.0
+    assert result.held_out == "30 test images" and result.class_test_accuracy == [1.0] * 10
+    # grading: images of class k labelled k score 1, mislabelled ones 0
+    unit = clf.unit_pixels(images.test)
+    truth = torch.from_numpy(images.test_labels)
+    graded = result.grade(unit, truth)
+    assert graded["label_accuracy"] == 1.0 and graded["label_accuracy/Bag"] == 1.0
+    wrong = result.grade(unit, (truth + 1) % 10)
+    assert wrong["label_accuracy"] == 0.0
+    # only the classes present are reported
+    assert set(result.grade(unit[:3], truth[:3])) == {"label_accuracy",
+                                                      "label_accuracy/T-shirt/top"}
+
+
+def test_classifier_cache_loads_then_retrains_on_changed_data(tmp_path, monkeypatch):
+    images = labelled_set(tmp_path)
+    first = clf.load_or_train_classifier(images, tmp_path / "data")
+    path = tmp_path / "data" / "fashion-mnist" / clf.CLASSIFIER_FILE
+    assert first.path == path and path.is_file()
+    assert not list(path.parent.glob("*.lock"))
+    trained = []
+    real_train = clf.train_classifier
+    monkeypatch.setattr(clf, "train_classifier",
+                        lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    second = clf.load_or_train_classifier(images, tmp_path / "data")
+    assert not second.trained_now and trained == []  # loaded, not trained again
+    assert second.test_accuracy == first.test_accuracy and second.label_names == FASHION
+    for key, value in first.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[key])
+    # the file is safetensors (no pickle) with what it was trained on in its metadata
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+    assert meta["fingerprint"] == clf.fingerprint(images, clf.ClassifierRecipe())
+    assert meta["train_images"] == "120" and meta["dataset"] == "fashion-mnist"
+    # one label changed: the cache no longer matches, so it is retrained (and replaced)
+    images.train_labels[0] = 5
+    third = clf.load_or_train_classifier(images, tmp_path / "data")
+    assert third.trained_now and trained == [1]
+    assert "trained on other data" in third.notes[0]
+    assert not clf.load_or_train_classifier(images, tmp_path / "data").trained_now
+    # a damaged cache is retrained too
+    path.write_bytes(b"garbage")
+    assert clf.load_or_train_classifier(images, tmp_path / "data").trained_now
+
+
+def test_classifier_holds_out_training_images_without_a_test_split(tmp_path):
+    images = labelled_set(tmp_path)
+    images.test, images.test_labels = None, None
+    result = clf.load_or_train_classifier(images, tmp_path / "data")
+    assert result.held_out == "12 training images kept out of its training"
+    assert 0.0 <= result.test_accuracy <= 1.0
+
+
+def test_label_accuracy_images_setting_is_checked():
+    from textgan.image.mode import ImageDataConfig
+
+    with pytest.raises(ConfigError, match="label_accuracy_images"):
+        ImageDataConfig(label_accuracy_images=-1).validate()
