@@ -413,3 +413,53 @@ def test_label_accuracy_images_setting_is_checked():
 
     with pytest.raises(ConfigError, match="label_accuracy_images"):
         ImageDataConfig(label_accuracy_images=-1).validate()
+
+
+def test_eval_run_of_image_runs(tmp_path, capsys):
+    """`textgan eval --run` of an image run: SWD, and for a conditional one the label accuracy per
+    class with the classifier's accuracy on real test images beside it."""
+    out = tmp_path / "run"
+    assert conditional_run(tmp_path, out, "--eval-every", "0", "--sample-every", "0") == 0
+    capsys.readouterr()
+    assert run(["eval", "--run", str(out), "--samples", "20", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["swd"] > 0 and metrics["swd_real"] >= 0
+    per_class = [metrics[f"label_accuracy/{name}"] for name in FASHION]
+    assert len(per_class) == 10 and metrics["label_accuracy"] == pytest.approx(np.mean(per_class))
+    # the classifier (trained now: this run did not evaluate) learnt classes 3 and 7 only, so it
+    # gets half of the test split (classes 3, 7, 0, 1) right; classes with no test image: no value
+    assert metrics["label_accuracy_real"] == 0.5
+    assert metrics["label_accuracy/Dress_real"] == metrics["label_accuracy/Sneaker_real"] == 1.0
+    assert metrics["label_accuracy/T-shirt/top_real"] == 0.0
+    assert "label_accuracy/Bag_real" not in metrics
+    assert run(["eval", "--run", str(out), "--samples", "20"]) == 0
+    err = capsys.readouterr().err
+    assert "2 images per class graded by a separate classifier (cached in" in err
+    assert run(["eval", "--run", str(out), "--temperatures", "0.5,1"]) == 1
+    assert "--temperatures is for text runs" in capsys.readouterr().err
+    plain = tmp_path / "plain"
+    assert run(["train", "--mode", "image", "--dataset", "fashion-mnist", "--data-path",
+                str(tmp_path / "fm"), "--out", str(plain), *STEPS, "--eval-every", "0",
+                "--sample-every", "0"]) == 0
+    capsys.readouterr()
+    assert run(["eval", "--run", str(plain), "--samples", "8", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"swd", "swd_real"}
+
+
+def test_paper_cifar10_conditional_preset_trains_on_cifar_labels(tmp_path):
+    from test_image_data import write_cifar
+
+    from textgan.training import resolve_config, start_training
+
+    write_cifar(tmp_path)  # five batches of 3 images labelled 0, 1, 2; an empty batches.meta
+    config = resolve_config("image", "paper-cifar10-conditional", None, {
+        "train": {"steps": 1, "batch_size": 4, "critic_iters": 1, "sample_every": 0,
+                  "eval_every": 0, "device": "cpu"},
+        "model": {"dim": 4}, "data": {"data_path": str(tmp_path), "download": False}})
+    assert (config.train.conditional, config.train.ac_scale, config.train.ac_scale_g) == (
+        "ac", 1.0, 0.1)
+    session = start_training(config, out=tmp_path / "run")
+    assert isinstance(session.setup.generator.blocks[0].norm1, ConditionalBatchNorm2d)
+    assert session.setup.label_names[:2] == ["airplane", "automobile"]
+    assert set(session.setup.data.labels.tolist()) == {0, 1, 2}
+    assert [e.step for e in session.events()] == [1]

@@ -241,8 +241,9 @@ class LabelAccuracyHook:
     values are comparable across steps), graded by the separate classifier."""
 
     def __init__(self, sampler: Sampler, classifier: TrainedClassifier, per_class: int,
-                 spec: DatasetSpec, device: torch.device) -> None:
+                 spec: DatasetSpec, device: torch.device, seed: int = LABEL_SEED) -> None:
         self.sampler, self.classifier, self.spec, self.device = sampler, classifier, spec, device
+        self.seed = seed
         self.labels, _ = class_rows(per_class * len(classifier.label_names),
                                     len(classifier.label_names))
 
@@ -254,7 +255,7 @@ class LabelAccuracyHook:
                 f"{c.held_out}")
 
     def __call__(self, step: int = 0) -> dict[str, float]:
-        fake = generate_images(self.sampler.module, len(self.labels), seed=LABEL_SEED,
+        fake = generate_images(self.sampler.module, len(self.labels), seed=self.seed,
                                device=self.device, labels=self.labels)
         return self.classifier.grade(to_unit(fake, self.spec), self.labels)
 
