@@ -165,6 +165,10 @@ def test_debian_fashion_mnist_is_found(tmp_path):
     got = load_images("fashion-mnist", None, str(tmp_path), download_ok=False)
     assert got.source == "/usr/share/datasets/fashion-mnist"
     assert got.train.shape == (60000, 1, 28, 28) and got.test.shape == (10000, 1, 28, 28)
+    # the package ships the label files too: 6000 training and 1000 test images per class
+    assert np.bincount(got.train_labels).tolist() == [6000] * 10
+    assert np.bincount(got.test_labels).tolist() == [1000] * 10
+    assert got.label_names[0] == "T-shirt/top" and got.label_names[9] == "Ankle boot"
 
 
 def test_cifar_batch_reader_keeps_channel_layout(tmp_path):

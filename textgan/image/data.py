@@ -121,7 +121,7 @@ class ImageSet:
         """How many classes the training labels name (0: the training images have no labels)."""
         return len(self.label_names) if self.train_labels is not None else 0
 
-    def check_labels(self) -> ImageSet:
+    def validate_labels(self) -> ImageSet:
         """Labels must be one per image and name a class: anything else is a one-line error."""
         names = self.label_names or self.spec.label_names
         self.label_names = tuple(names)
@@ -220,7 +220,7 @@ def _load_idx_dir(spec: DatasetSpec, directory: Path) -> ImageSet:
         path = _find_idx(directory, f"{split}-labels-idx1-ubyte")
         labels[split] = read_idx_labels(path) if path else None
     return ImageSet(spec, train, test, str(directory), train_labels=labels["train"],
-                    test_labels=labels["t10k"] if test is not None else None).check_labels()
+                    test_labels=labels["t10k"] if test is not None else None).validate_labels()
 
 
 # --- CIFAR-10 python pickles ---------------------------------------------------------------------
@@ -346,7 +346,7 @@ def _cifar_set(spec: DatasetSpec, train: list[LabelledImages], test: LabelledIma
     return ImageSet(spec, np.concatenate([images for images, _ in train]),
                     None if test is None else test[0], source, notes or [],
                     train_labels=train_labels, test_labels=None if test is None else test[1],
-                    label_names=names or spec.label_names).check_labels()
+                    label_names=names or spec.label_names).validate_labels()
 
 
 def _load_cifar_dir(spec: DatasetSpec, directory: Path) -> ImageSet:
