@@ -131,6 +131,10 @@ def eval_command(
                                  raw=raw, temps=temps, n=samples or PAPER_SAMPLES,
                                  temperature=temperature, config=config, js_text=js_text,
                                  data_dir=data.data_dir, device=device)
+    elif run is not None and _is_image_run(run):  # SWD; per-class label accuracy if conditional
+        report = _evaluate_image_run(run, samples_file, temps, n=samples or PAPER_SAMPLES,
+                                     seed=config.seed, device=device, checkpoint=checkpoint,
+                                     raw=raw, temperature=temperature)
     elif run is not None:
         if samples_file is not None:
             raise ConfigError("give either a samples file or --run, not both")
@@ -229,3 +233,22 @@ def _evaluate_labelled(samples_file: str | None, reference: str | None, *, run: 
     return evaluate_labelled_file(samples_file, reference, data_dir=data.data_dir,
                                   seq_len=data.seq_len, limit=limit or None, config=config,
                                   js_text=js_text)
+
+
+def _is_image_run(run: str) -> bool:
+    from textgan.image.evaluation import is_image_run
+
+    return is_image_run(run)
+
+
+def _evaluate_image_run(run: str, samples_file: str | None, temps: list[float] | None,
+                        **options: Any) -> Any:
+    """``--run`` of an image run (:mod:`textgan.image.evaluation`)."""
+    from textgan.image.evaluation import evaluate_image_run
+
+    if samples_file is not None:
+        raise ConfigError("give either a samples file or --run, not both")
+    if temps:
+        raise ConfigError("--temperatures is for text runs (image runs: --temperature scales the "
+                          "noise)")
+    return evaluate_image_run(run, **options)

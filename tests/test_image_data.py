@@ -1,5 +1,6 @@
 """Readers for the published image formats, built as tiny files in each real format."""
 
+import dataclasses
 import gzip
 import hashlib
 import os
@@ -55,7 +56,7 @@ def _py2_str(b: bytes) -> bytes:
     return b"T" + struct.pack("<i", len(b)) + b
 
 
-def cifar_batch_bytes(rows: np.ndarray) -> bytes:
+def cifar_batch_bytes(rows: np.ndarray, labels: list[int] | None = None) -> bytes:
     """A batch exactly as the published files are: a Python 2 cPickle (protocol 2) of a dict with
     ``str`` keys and a uint8 [N, 3072] array rebuilt by numpy.core.multiarray._reconstruct, its
     pixels one BINSTRING. Assembled opcode by opcode (Python 3 cannot write Python 2 strings)."""
@@ -67,9 +68,30 @@ def cifar_batch_bytes(rows: np.ndarray) -> bytes:
              + _py2_str(b"b") + b"\x87R"
              + b"(K\x01" + small_int(n) + small_int(3072) + b"\x86" + dtype + b"\x89"
              + _py2_str(np.ascontiguousarray(rows, np.uint8).tobytes()) + b"tb")
-    labels = b"](" + b"".join(small_int(i % 10) for i in range(n)) + b"e"
+    labels = [i % 10 for i in range(n)] if labels is None else labels
+    labels = b"](" + b"".join(small_int(v) for v in labels) + b"e"
     return (b"\x80\x02}(" + _py2_str(b"batch_label") + _py2_str(b"training batch 1 of 5")
             + _py2_str(b"labels") + labels + _py2_str(b"data") + array + b"u.")
+
+
+def cifar_meta_bytes(names: list[bytes]) -> bytes:
+    """``batches.meta`` as published: a Python 2 pickle of a dict whose ``label_names`` are
+    Python 2 strings."""
+    listed = b"](" + b"".join(_py2_str(n) for n in names) + b"e"
+    return (b"\x80\x02}(" + _py2_str(b"num_cases_per_batch") + b"M\x10\x27"
+            + _py2_str(b"label_names") + listed + _py2_str(b"num_vis") + b"M\x00\x0c" + b"u.")
+
+
+def write_idx_labels(directory: Path, train: np.ndarray, test: np.ndarray | None = None,
+                     gz: bool = True) -> None:
+    """Label files as published: idx1 (magic 2049 = 0x00000801: uint8, rank 1)."""
+    for stem, labels in (("train-labels-idx1-ubyte", train), ("t10k-labels-idx1-ubyte", test)):
+        if labels is None:
+            continue
+        raw = idx_bytes(np.asarray(labels, np.uint8))
+        assert struct.unpack(">I", raw[:4])[0] == 2049
+        (directory / (f"{stem}.gz" if gz else stem)).write_bytes(gzip.compress(raw) if gz
+                                                                  else raw)
 
 
 def test_idx_plain_and_gzip_give_the_same_array(tmp_path):
@@ -143,6 +165,10 @@ def test_debian_fashion_mnist_is_found(tmp_path):
     got = load_images("fashion-mnist", None, str(tmp_path), download_ok=False)
     assert got.source == "/usr/share/datasets/fashion-mnist"
     assert got.train.shape == (60000, 1, 28, 28) and got.test.shape == (10000, 1, 28, 28)
+    # the package ships the label files too: 6000 training and 1000 test images per class
+    assert np.bincount(got.train_labels).tolist() == [6000] * 10
+    assert np.bincount(got.test_labels).tolist() == [1000] * 10
+    assert got.label_names[0] == "T-shirt/top" and got.label_names[9] == "Ankle boot"
 
 
 def test_cifar_batch_reader_keeps_channel_layout(tmp_path):
@@ -267,18 +293,136 @@ def test_failed_download_leaves_nothing_and_says_what_to_do(tmp_path):
 
 
 def test_published_mirrors_and_checksums_are_unchanged():
-    # Downloads go to the same places and are checked against the same published MD5s.
+    # Downloads go to the same places and are checked against the same published MD5s (the label
+    # files, added for conditional runs, with torchvision's published MD5s).
     assert {name: (spec.mirrors, [(f.name, f.md5) for f in spec.files])
             for name, spec in data.DATASETS.items()} == {
         "mnist": (("https://ossci-datasets.s3.amazonaws.com/mnist/",
                    "https://storage.googleapis.com/cvdf-datasets/mnist/"),
                   [("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-                   ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3")]),
+                   ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+                   ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+                   ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")]),
         "fashion-mnist": (("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/"
                            "data/fashion/"),
                           [("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-                           ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79")]),
+                           ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+                           ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+                           ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310")]),
         "cifar10": (("https://www.cs.toronto.edu/~kriz/",),
                     [("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a")]),
     }
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_labels_are_read_as_written(tmp_path, gz):
+    train_images, test_images = write_idx_dir(tmp_path, n_train=7, n_test=3, gz=gz)
+    train, test = np.array([9, 0, 3, 3, 7, 1, 5]), np.array([2, 8, 0])
+    write_idx_labels(tmp_path, train, test, gz=gz)
+    got = load_images("fashion-mnist", str(tmp_path), download_ok=False)
+    assert got.train_labels.tolist() == train.tolist() and got.train_labels.dtype == np.int64
+    assert got.test_labels.tolist() == test.tolist()
+    assert np.array_equal(got.train[:, 0], train_images)  # images as before
+    assert got.num_classes == 10
+    assert got.label_names == ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                               "Shirt", "Sneaker", "Bag", "Ankle boot")
+    assert load_images("mnist", str(tmp_path), download_ok=False).label_names == tuple(
+        "0123456789")
+
+
+def test_images_without_label_files_load_unlabelled(tmp_path):
+    write_idx_dir(tmp_path, n_train=4, n_test=2)
+    got = load_images("mnist", str(tmp_path), download_ok=False)
+    assert got.train_labels is None and got.num_classes == 0
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(2, np.uint8)))
+    got = load_images("mnist", str(tmp_path), download_ok=False)
+    assert got.num_classes == 0 and got.test_labels is None  # test labels alone condition nothing
+    # dotted names (as some mirrors unpack them) are found too
+    (tmp_path / "train-labels.idx1-ubyte").write_bytes(idx_bytes(np.full(4, 6, np.uint8)))
+    assert load_images("mnist", str(tmp_path), download_ok=False).train_labels.tolist() == [6] * 4
+
+
+def test_bad_label_files_are_one_line_errors(tmp_path):
+    write_idx_dir(tmp_path, n_train=4, n_test=2)
+    write_idx_labels(tmp_path, np.array([1, 2, 3]))  # 3 labels for 4 images
+    with pytest.raises(CorpusError, match="3 training labels for 4 training images"):
+        load_images("mnist", str(tmp_path), download_ok=False)
+    write_idx_labels(tmp_path, np.array([1, 2, 3, 10]))
+    with pytest.raises(CorpusError, match=r"range over 1\.\.10, outside the 10 classes 0\.\.9"):
+        load_images("mnist", str(tmp_path), download_ok=False)
+    # an image file where the labels belong (idx3, magic 2051) is refused, not misread
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(images(4))))
+    with pytest.raises(CorpusError, match="not a list of uint8 labels") as err:
+        load_images("mnist", str(tmp_path), download_ok=False)
+    assert "\n" not in str(err.value)
+
+
+def test_cifar_labels_and_names_from_batches_and_meta(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    parts, labels = [], []
+    for i in range(1, 6):
+        rows, ids = images(3, 32, 3, seed=i), rng.integers(0, 10, 3).tolist()
+        (folder / f"data_batch_{i}").write_bytes(cifar_batch_bytes(rows, ids))
+        parts.append(rows)
+        labels += ids
+    (folder / "test_batch").write_bytes(cifar_batch_bytes(images(2, 32, 3, seed=9), [4, 7]))
+    names = [b"plane", b"car", b"bird", b"cat", b"deer", b"dog", b"frog", b"horse", b"ship",
+             b"lorry"]
+    (folder / "batches.meta").write_bytes(cifar_meta_bytes(names))
+    tarball = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    for where in (folder, tarball):
+        got = load_images("cifar10", str(where), download_ok=False)
+        assert got.train_labels.tolist() == labels, where
+        assert got.test_labels.tolist() == [4, 7]
+        assert got.label_names == tuple(n.decode() for n in names)  # batches.meta's, not ours
+        assert np.array_equal(got.train.reshape(15, -1), np.concatenate(parts))
+    one = load_images("cifar10", str(folder / "data_batch_2"), download_ok=False)
+    assert one.train_labels.tolist() == labels[3:6] and one.label_names[0] == "airplane"
+    # a meta without names: the standard ten
+    (folder / "batches.meta").write_bytes(b"\x80\x02}.")
+    assert load_images("cifar10", str(folder), download_ok=False).label_names == (
+        "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def test_cifar_batches_without_or_with_bad_labels(tmp_path):
+    rows = images(2, 32, 3)
+    (tmp_path / "nolabels").write_bytes(pickle.dumps({b"data": rows}, protocol=2))
+    assert load_images("cifar10", str(tmp_path / "nolabels"), download_ok=False).num_classes == 0
+    (tmp_path / "short").write_bytes(pickle.dumps({b"data": rows, b"labels": [1]}, protocol=2))
+    with pytest.raises(CorpusError, match="not 2 integer class ids"):
+        load_images("cifar10", str(tmp_path / "short"), download_ok=False)
+    (tmp_path / "text").write_bytes(pickle.dumps({b"data": rows, b"labels": ["a", "b"]},
+                                                 protocol=2))
+    with pytest.raises(CorpusError, match="not 2 integer class ids"):
+        load_images("cifar10", str(tmp_path / "text"), download_ok=False)
+
+
+def test_a_conditional_run_fetches_label_files_an_older_download_lacks(tmp_path, monkeypatch):
+    own = tmp_path / "data" / "mnist"
+    write_idx_dir(own, n_train=4, n_test=2)  # images only, as downloads before labels were added
+    train, test = np.array([1, 0, 1, 5], np.uint8), np.array([3, 3], np.uint8)
+    payloads = {"train-labels-idx1-ubyte.gz": gzip.compress(idx_bytes(train)),
+                "t10k-labels-idx1-ubyte.gz": gzip.compress(idx_bytes(test))}
+    server = Server({f"/m/{name}": body for name, body in payloads.items()})
+    try:
+        spec = data.DATASETS["mnist"]
+        files = tuple(RemoteFile(f.name, hashlib.md5(payloads[f.name]).hexdigest())
+                      if f.name in payloads else f for f in spec.files)
+        monkeypatch.setitem(data.DATASETS, "mnist", dataclasses.replace(
+            spec, mirrors=(server.url("/m/"),), files=files))
+        assert load_images("mnist", None, str(tmp_path / "data")).num_classes == 0  # not asked
+        assert server.requests == []
+        got = load_images("mnist", None, str(tmp_path / "data"), labels=True)
+    finally:
+        server.close()
+    assert sorted(r["path"] for r in server.requests) == ["/m/t10k-labels-idx1-ubyte.gz",
+                                                          "/m/train-labels-idx1-ubyte.gz"]
+    assert got.train_labels.tolist() == [1, 0, 1, 5] and got.test_labels.tolist() == [3, 3]

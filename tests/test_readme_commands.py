@@ -19,8 +19,9 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
-from test_image_data import write_cifar, write_idx_dir
+from test_image_data import write_cifar, write_idx_dir, write_idx_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -75,6 +76,12 @@ HOW: dict[str, str | tuple[str, str]] = {
         TINY_TRAIN + " --sample-every 2",
     "textgan train --mode toy --preset figure1 --objective wgan-gp --out runs/fig1-gp":
         TINY_TRAIN + " --sample-every 2",
+    "textgan train --mode image --preset cpu-fashion-conditional --out runs/fashion-cond":
+        TINY_TRAIN,
+    "textgan sample --run runs/fashion-cond -n 80 --out classes.png": "",
+    "textgan sample --run runs/fashion-cond -n 16 --label Trouser --out trousers.png": "",
+    "textgan eval --run runs/fashion-cond": "",
+    "textgan train --mode image --preset paper-cifar10-conditional": "--steps 1",
     # the README's sizes take minutes (DIM 128, 10 critic steps, 5 repetitions; bf16 is 17x
     # slower on this CPU)
     "textgan bench --dim 128 --critic-iters 10 --repeats 5": TINY_BENCH,
@@ -135,6 +142,7 @@ def make_files(root: Path) -> None:
     (root / "labelled.tsv").write_text("\n".join(labelled) + "\n")
     (root / "samples.tsv").write_text("\n".join(labelled[3:90]) + "\n")
     write_idx_dir(root / "data" / "fashion-mnist", n_train=64, n_test=16)
+    write_idx_labels(root / "data" / "fashion-mnist", np.arange(64) % 10, np.arange(16) % 10)
     write_idx_dir(root / "data" / "mnist", n_train=64, n_test=16)
     write_cifar(root / "data" / "cifar10")
 
@@ -184,5 +192,7 @@ def test_every_readme_command_runs(tmp_path):
     assert (tmp_path / "cmp" / "index.html").is_file()
     assert list((tmp_path / "runs").glob("toy-*/samples/step_00000001.png"))
     assert (tmp_path / "runs" / "fig1-gp" / "samples" / "step_00000002.png").is_file()
+    assert (tmp_path / "classes.png").is_file() and (tmp_path / "trousers.png").is_file()
+    assert "label_accuracy/Trouser" in outputs["textgan eval --run"].stderr  # the table
     assert list((tmp_path / "runs").glob("text-*/tensorboard"))
     assert len(ran) + len(skipped) == len(HOW) and len(skipped) == 5

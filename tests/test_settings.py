@@ -73,6 +73,26 @@ RESOLVED_PRESETS = {
                  "fid_images": 5000},
         "model": {"arch": "dcgan", "dim": 16, "noise_dim": 128},
     },
+    # issue 15: the paper's supervised CIFAR-10 model (gan_cifar_resnet.py, ACGAN)
+    ("image", "paper-cifar10-conditional"): {
+        "train": {"conditional": "ac", "ac_scale": 1.0, "ac_scale_g": 0.1,
+                  "lr_schedule": "linear", "gen_batch_multiple": 2,
+                  "steps": 100000, "batch_size": 64, "critic_iters": 5, "objective": "wgan-gp",
+                  "gp_lambda": 10.0, "optimizer": "adam", "lr": 0.0002, "lr_critic": None,
+                  "betas": [0.0, 0.9], "checkpoint_every": 1000, "sample_every": 1000,
+                  "eval_every": 1000},
+        "data": {"dataset": "cifar10"},
+        "model": {"arch": "resnet", "dim": 128, "noise_dim": 128},
+    },
+    ("image", "cpu-fashion-conditional"): {
+        "train": {"conditional": "ac", "ac_scale": 1.0, "ac_scale_g": 1.0,
+                  "steps": 1000, "batch_size": 50, "critic_iters": 5, "objective": "wgan-gp",
+                  "gp_lambda": 10.0, "optimizer": "adam", "lr": 0.001, "lr_critic": None,
+                  "betas": [0.5, 0.9], "checkpoint_every": 250, "sample_every": 100,
+                  "eval_every": 100},
+        "data": {"dataset": "fashion-mnist", "label_accuracy_images": 100},
+        "model": {"arch": "dcgan", "dim": 16, "noise_dim": 128},
+    },
     ("toy", "paper"): {
         "train": {"steps": 100000, "batch_size": 256, "critic_iters": 5, "objective": "wgan-gp",
                   "gp_lambda": 0.1, "clip": 0.01, "optimizer": "adam", "lr": 0.0001, "lr_critic": None,

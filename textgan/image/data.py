@@ -4,6 +4,11 @@ Where the files come from, in order: ``data_path`` if given; ``<data_dir>/<datas
 Debian package location (``dataset-fashion-mnist`` installs ``/usr/share/datasets/fashion-mnist``);
 otherwise a download into ``<data_dir>/<dataset>/``, checked against the published MD5.
 
+Labels come from the same published files: the idx label files of MNIST and Fashion-MNIST
+(``*-labels-idx1-ubyte[.gz]``, magic 2049: uint8, rank 1) and the ``labels`` list of each CIFAR-10
+batch, with the class names of ``batches.meta``. Images without their labels still load (an
+unconditional run needs none); :attr:`ImageSet.num_classes` is then 0.
+
 CIFAR-10's python batches are pickles. They are read with :class:`RestrictedUnpickler`, which can
 rebuild dicts, lists, strings, bytes, numbers and plain numpy arrays and nothing else, so a
 crafted file cannot run code when it is loaded (``pickle.load`` would run whatever it names).
@@ -46,6 +51,8 @@ class DatasetSpec:
     files: tuple[RemoteFile, ...]
     system_dirs: tuple[str, ...] = ()
     dequantize: bool = False
+    # Class names in label-id order (CIFAR-10: replaced by batches.meta's when it has them).
+    label_names: tuple[str, ...] = ()
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -55,7 +62,10 @@ DATASETS: dict[str, DatasetSpec] = {
         mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
                  "https://storage.googleapis.com/cvdf-datasets/mnist/"),
         files=(RemoteFile("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-               RemoteFile("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3")),
+               RemoteFile("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+               RemoteFile("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+               RemoteFile("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")),
+        label_names=tuple(str(digit) for digit in range(10)),
     ),
     "fashion-mnist": DatasetSpec(
         "fashion-mnist", 1, 28, (0.0, 1.0),
@@ -63,8 +73,12 @@ DATASETS: dict[str, DatasetSpec] = {
                  "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/"
                  "fashion/"),
         files=(RemoteFile("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-               RemoteFile("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79")),
+               RemoteFile("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+               RemoteFile("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+               RemoteFile("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310")),
         system_dirs=("/usr/share/datasets/fashion-mnist",),
+        label_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                     "Sneaker", "Bag", "Ankle boot"),
     ),
     # The paper's gan_cifar_resnet.py: x ↦ 2(x/256 − 0.5) + U[0, 1/128) ("dequantize"), tanh output.
     "cifar10": DatasetSpec(
@@ -72,11 +86,14 @@ DATASETS: dict[str, DatasetSpec] = {
         mirrors=("https://www.cs.toronto.edu/~kriz/",),
         files=(RemoteFile("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a"),),
         dequantize=True,
+        label_names=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                     "ship", "truck"),
     ),
 }
 
 CIFAR_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR_TEST_BATCH = "test_batch"
+CIFAR_META = "batches.meta"
 
 
 def dataset_spec(name: str) -> DatasetSpec:
@@ -87,13 +104,42 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 @dataclass
 class ImageSet:
-    """uint8 images ``[N, C, H, W]``: the training split and, when present, the test split."""
+    """uint8 images ``[N, C, H, W]``: the training split and, when present, the test split; their
+    int64 labels ``[N]`` when the files have them (None otherwise)."""
 
     spec: DatasetSpec
     train: np.ndarray
     test: np.ndarray | None
     source: str
     notes: list[str] = field(default_factory=list)
+    train_labels: np.ndarray | None = None
+    test_labels: np.ndarray | None = None
+    label_names: tuple[str, ...] = ()
+
+    @property
+    def num_classes(self) -> int:
+        """How many classes the training labels name (0: the training images have no labels)."""
+        return len(self.label_names) if self.train_labels is not None else 0
+
+    def validate_labels(self) -> ImageSet:
+        """Labels must be one per image and name a class: anything else is a one-line error."""
+        names = self.label_names or self.spec.label_names
+        self.label_names = tuple(names)
+        for split, labels, images in (("training", self.train_labels, self.train),
+                                      ("test", self.test_labels, self.test)):
+            if labels is None:
+                continue
+            if images is None or len(labels) != len(images):
+                count = "no" if images is None else f"{len(images):,}"
+                raise CorpusError(f"{self.source}: {len(labels):,} {split} labels for {count} "
+                                  f"{split} images")
+            if len(labels) and (labels.min() < 0 or labels.max() >= len(names)):
+                raise CorpusError(f"{self.source}: {split} labels range over {int(labels.min())}"
+                                  f"..{int(labels.max())}, outside the {len(names)} classes "
+                                  f"0..{len(names) - 1}")
+        if self.test_labels is not None and self.train_labels is None:
+            self.test_labels = None  # labels of the test split alone condition nothing
+        return self
 
 
 # --- idx (MNIST, Fashion-MNIST) ------------------------------------------------------------------
@@ -144,8 +190,18 @@ def read_idx_images(path: str | Path, size: int = 28) -> np.ndarray:
     return array[:, None, :, :]
 
 
+def read_idx_labels(path: str | Path) -> np.ndarray:
+    """An idx label file (magic 2049: uint8 values, rank 1) as int64 ``[N]``."""
+    array = read_idx(path)
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise CorpusError(f"{path} holds {array.dtype} values of shape {array.shape}, not a "
+                          "list of uint8 labels (an idx1 label file)")
+    return array.astype(np.int64)
+
+
 def _find_idx(directory: Path, stem: str) -> Path | None:
-    for name in (f"{stem}.gz", stem, stem.replace("-idx3-ubyte", ".idx3-ubyte")):
+    dotted = stem.replace("-idx3-ubyte", ".idx3-ubyte").replace("-idx1-ubyte", ".idx1-ubyte")
+    for name in (f"{stem}.gz", stem, dotted):
         if (directory / name).is_file():
             return directory / name
     return None
@@ -159,7 +215,12 @@ def _load_idx_dir(spec: DatasetSpec, directory: Path) -> ImageSet:
     test_path = _find_idx(directory, "t10k-images-idx3-ubyte")
     train = read_idx_images(train_path, spec.size)
     test = read_idx_images(test_path, spec.size) if test_path else None
-    return ImageSet(spec, train, test, str(directory))
+    labels = {}
+    for split in ("train", "t10k"):
+        path = _find_idx(directory, f"{split}-labels-idx1-ubyte")
+        labels[split] = read_idx_labels(path) if path else None
+    return ImageSet(spec, train, test, str(directory), train_labels=labels["train"],
+                    test_labels=labels["t10k"] if test is not None else None).validate_labels()
 
 
 # --- CIFAR-10 python pickles ---------------------------------------------------------------------
@@ -214,29 +275,78 @@ def _get(batch: dict, key: str) -> Any:
     return None
 
 
-def parse_cifar_batch(f: IO[bytes], where: str) -> np.ndarray:
-    """One CIFAR-10 python batch: a dict whose ``data`` is uint8 ``[N, 3072]`` (1024 red, 1024 green,
-    1024 blue values, each row-major 32×32). Returns uint8 ``[N, 3, 32, 32]``."""
+LabelledImages = tuple[np.ndarray, np.ndarray | None]  # uint8 images, int64 labels or None
+
+
+def _unpickle_cifar(f: IO[bytes], where: str, what: str) -> Any:
     try:
-        batch = restricted_load(f)
+        return restricted_load(f)
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             IndexError, KeyError, struct.error, MemoryError) as err:
-        raise CorpusError(f"{where} is not a CIFAR-10 python batch ({err})") from None
+        raise CorpusError(f"{where} is not a CIFAR-10 {what} ({err})") from None
+
+
+def parse_cifar_labelled(f: IO[bytes], where: str) -> LabelledImages:
+    """One CIFAR-10 python batch: a dict whose ``data`` is uint8 ``[N, 3072]`` (1024 red, 1024 green,
+    1024 blue values, each row-major 32×32) and whose ``labels`` are N class ids. Returns uint8
+    ``[N, 3, 32, 32]`` and int64 ``[N]`` labels (None when the batch has no ``labels``)."""
+    batch = _unpickle_cifar(f, where, "python batch")
     data = _get(batch, "data") if isinstance(batch, dict) else None
     if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
             and data.shape[1] == 3 * 32 * 32):
         raise CorpusError(f"{where} is not a CIFAR-10 python batch (no uint8 'data' of shape "
                           "[N, 3072])")
-    return data.reshape(-1, 3, 32, 32)
+    raw = _get(batch, "labels")
+    labels = None
+    if raw is not None:
+        values = np.asarray(raw) if isinstance(raw, (list, np.ndarray)) else None
+        if (values is None or values.ndim != 1 or len(values) != len(data)
+                or (len(values) and not np.issubdtype(values.dtype, np.integer))):
+            raise CorpusError(f"{where}: its 'labels' are not {len(data)} integer class ids, one "
+                              "per image")
+        labels = values.astype(np.int64)
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def parse_cifar_batch(f: IO[bytes], where: str) -> np.ndarray:
+    """The images of one CIFAR-10 python batch (:func:`parse_cifar_labelled`)."""
+    return parse_cifar_labelled(f, where)[0]
+
+
+def parse_cifar_meta(f: IO[bytes], where: str) -> tuple[str, ...]:
+    """``batches.meta``'s ``label_names`` (() when it has none)."""
+    meta = _unpickle_cifar(f, where, "batches.meta")
+    names = _get(meta, "label_names") if isinstance(meta, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, (bytes, str)) for n in names):
+        return ()
+    return tuple(n.decode("latin1") if isinstance(n, bytes) else n for n in names)
+
+
+def _read_cifar(path: Path, parse: Any) -> Any:
+    try:
+        with open(path, "rb") as f:
+            return parse(f, str(path))
+    except OSError as err:
+        raise CorpusError(f"cannot read {path}: {err}") from None
 
 
 def read_cifar_batch(path: str | Path) -> np.ndarray:
-    path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            return parse_cifar_batch(f, str(path))
-    except OSError as err:
-        raise CorpusError(f"cannot read {path}: {err}") from None
+    return _read_cifar(Path(path), parse_cifar_batch)
+
+
+def read_cifar_labelled(path: str | Path) -> LabelledImages:
+    return _read_cifar(Path(path), parse_cifar_labelled)
+
+
+def _cifar_set(spec: DatasetSpec, train: list[LabelledImages], test: LabelledImages | None,
+               names: tuple[str, ...], source: str, notes: list[str] | None = None) -> ImageSet:
+    """The images of the batches, concatenated, and their labels when every batch has them."""
+    train_labels = (np.concatenate([labels for _, labels in train])
+                    if all(labels is not None for _, labels in train) else None)
+    return ImageSet(spec, np.concatenate([images for images, _ in train]),
+                    None if test is None else test[0], source, notes or [],
+                    train_labels=train_labels, test_labels=None if test is None else test[1],
+                    label_names=names or spec.label_names).validate_labels()
 
 
 def _load_cifar_dir(spec: DatasetSpec, directory: Path) -> ImageSet:
@@ -248,33 +358,39 @@ def _load_cifar_dir(spec: DatasetSpec, directory: Path) -> ImageSet:
     notes = []
     if len(present) < len(CIFAR_TRAIN_BATCHES):
         notes.append(f"only {len(present)} of 5 CIFAR-10 training batches found in {directory}")
-    train = np.concatenate([read_cifar_batch(p) for p in present])
     test_path = directory / CIFAR_TEST_BATCH
-    test = read_cifar_batch(test_path) if test_path.is_file() else None
-    return ImageSet(spec, train, test, str(directory), notes)
+    test = read_cifar_labelled(test_path) if test_path.is_file() else None
+    meta = directory / CIFAR_META
+    names = _read_cifar(meta, parse_cifar_meta) if meta.is_file() else ()
+    return _cifar_set(spec, [read_cifar_labelled(p) for p in present], test, names,
+                      str(directory), notes)
 
 
 def _load_cifar_tar(spec: DatasetSpec, path: Path) -> ImageSet:
     """Read the batches straight out of ``cifar-10-python.tar.gz`` (nothing is extracted)."""
-    train, test = {}, None
+    train: dict[str, LabelledImages] = {}
+    test, names = None, ()
     try:
         with tarfile.open(path, "r:*") as tar:
             for member in tar:
                 base = member.name.rsplit("/", 1)[-1]
-                if not member.isfile() or base not in (*CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH):
+                wanted = (*CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH, CIFAR_META)
+                if not member.isfile() or base not in wanted:
                     continue
                 f = tar.extractfile(member)
                 assert f is not None
-                images = parse_cifar_batch(io.BytesIO(f.read()), f"{path}:{member.name}")
-                if base == CIFAR_TEST_BATCH:
-                    test = images
+                content, where = io.BytesIO(f.read()), f"{path}:{member.name}"
+                if base == CIFAR_META:
+                    names = parse_cifar_meta(content, where)
+                elif base == CIFAR_TEST_BATCH:
+                    test = parse_cifar_labelled(content, where)
                 else:
-                    train[base] = images
+                    train[base] = parse_cifar_labelled(content, where)
     except (OSError, tarfile.TarError, EOFError) as err:
         raise CorpusError(f"cannot read {path}: {err}") from None
     if not train:
         raise CorpusError(f"{path} holds no CIFAR-10 python batches (data_batch_1..5)")
-    return ImageSet(spec, np.concatenate([train[k] for k in sorted(train)]), test, str(path))
+    return _cifar_set(spec, [train[k] for k in sorted(train)], test, names, str(path))
 
 
 # --- locating and downloading ---------------------------------------------------------------------
@@ -315,12 +431,13 @@ def read_local(spec: DatasetSpec, path: Path) -> ImageSet:
         if path.is_file():
             if tarfile.is_tarfile(path):
                 return _load_cifar_tar(spec, path)
-            return ImageSet(spec, read_cifar_batch(path), None, str(path))
+            return _cifar_set(spec, [read_cifar_labelled(path)], None, (), str(path))
         if (path / spec.files[0].name).is_file() and not _has_cifar_batches(path):
             return _load_cifar_tar(spec, path / spec.files[0].name)
         return _load_cifar_dir(spec, path)
-    if path.is_file():
-        return ImageSet(spec, read_idx_images(path, spec.size), None, str(path))
+    if path.is_file():  # one idx file of images: no labels
+        return ImageSet(spec, read_idx_images(path, spec.size), None, str(path),
+                        label_names=spec.label_names)
     return _load_idx_dir(spec, path)
 
 
@@ -331,14 +448,20 @@ def _has_cifar_batches(path: Path) -> bool:
 
 def load_images(dataset: str, data_path: str | None = None, data_dir: str = "data",
                 download_ok: bool = True, progress: ProgressFn | None = None,
-                system_dirs: tuple[str, ...] | None = None) -> ImageSet:
-    """The data set's images, from the first place that has them (see the module docstring)."""
+                system_dirs: tuple[str, ...] | None = None, labels: bool = False) -> ImageSet:
+    """The data set's images, from the first place that has them (see the module docstring).
+    ``labels``: the run needs them, so label files missing from ``<data_dir>/<dataset>/`` (an
+    earlier download fetched images only) are downloaded too."""
     spec = dataset_spec(dataset)
     if data_path:
         return read_local(spec, Path(data_path).expanduser())
     own = Path(data_dir) / spec.name
     if own.is_dir() and _has_files(spec, own):
-        return read_local(spec, own)
+        found = read_local(spec, own)
+        if labels and not found.num_classes and download_ok:
+            fetch_files(spec, own, progress)
+            found = read_local(spec, own)
+        return found
     for candidate in (spec.system_dirs if system_dirs is None else system_dirs):
         if Path(candidate).is_dir() and _has_files(spec, Path(candidate)):
             return read_local(spec, Path(candidate))

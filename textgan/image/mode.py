@@ -3,10 +3,17 @@
 A run writes ``samples/step_XXXXXXXX.png`` (a grid of the same fixed noise every ``sample_every``
 steps) and logs ``swd``, the sliced Wasserstein distance between held-out real images and as many
 generated ones, every ``eval_every`` steps.
+
+Conditional runs (``--conditional ac|projection``, :mod:`textgan.core.conditional`) train on the
+data set's labels; their grids have one row per class, and every ``eval_every`` steps they also
+log ``label_accuracy`` (and ``label_accuracy/<class>``): how often a separate classifier, trained
+on the real training images (:mod:`textgan.image.classifier`), sees class $k$ in the samples
+generated with label $k$.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from textgan.config import setting
+from textgan.core.conditional import cycled_labels
 from textgan.core.loop import Hook
 from textgan.core.mode import (
     ExportParts,
@@ -32,6 +40,7 @@ from textgan.core.run import Run, sample_output_for
 from textgan.errors import ConfigError
 from textgan.eval.swd import random_directions, sliced_wasserstein
 from textgan.image import presets as image_presets
+from textgan.image.classifier import TrainedClassifier, load_or_train_classifier
 from textgan.image.data import DatasetSpec, ImageSet, dataset_spec, load_images
 from textgan.image.grid import to_uint8, write_grid
 from textgan.image.models import ImageModelConfig, build_image_models
@@ -39,6 +48,7 @@ from textgan.io.progress import ProgressFn
 
 SAMPLE_SEED = 1234  # grids show one fixed set of z improving over training
 SWD_SEED = 4321  # fixed real subset, noise and projections: values are comparable across steps
+LABEL_SEED = 5678  # fixed noise for the per-class label accuracy
 GRID_SCALE = 2  # 28- and 32-pixel images are drawn at twice their size in the PNG grids
 
 
@@ -61,11 +71,18 @@ class ImageDataConfig:
     fid: bool = setting(False, "Also FID and IS through torch-fidelity (needs the Inception "
                         "weights).")
     fid_images: int = setting(5000, "Generated images for FID and IS.")
+    label_accuracy_images: int = setting(
+        100, "Conditional runs: images generated per class every eval_every steps and graded by a "
+        "separate classifier trained on the real training images (cached in "
+        "<data-dir>/<dataset>/) (0: off).")
 
     def validate(self) -> None:
         for name in ("grid_images", "swd_projections", "fid_images"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"data.{name} must be at least 1, got {getattr(self, name)}")
+        if self.label_accuracy_images < 0:
+            raise ConfigError(f"data.label_accuracy_images must be 0 (off) or positive, got "
+                              f"{self.label_accuracy_images}")
         if self.swd_images < 0 or self.swd_images == 1:
             raise ConfigError(f"data.swd_images must be 0 (off) or at least 2, got "
                               f"{self.swd_images}")
@@ -94,15 +111,36 @@ class ImageBatches:
         self.spec = spec
         self.rng = np.random.default_rng(seed)
 
-    def next_batch(self, batch_size: int, device: torch.device) -> Tensor:
+    def _draw(self, batch_size: int, device: torch.device) -> tuple[Tensor, Tensor]:
         rows = torch.from_numpy(self.rng.integers(0, len(self.images), size=batch_size))
-        return scale_images(self.images[rows], self.spec, self.rng).to(device)
+        return rows, scale_images(self.images[rows], self.spec, self.rng).to(device)
+
+    def next_batch(self, batch_size: int, device: torch.device) -> Tensor:
+        return self._draw(batch_size, device)[1]
 
     def state_dict(self) -> dict[str, Any]:
         return {"bit_generator": self.rng.bit_generator.state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.bit_generator.state = state["bit_generator"]
+
+
+class LabelledImageBatches(ImageBatches):
+    """:class:`ImageBatches` with each image's class label (a
+    :class:`~textgan.core.conditional.LabelledBatchSource`): the same rows from the same RNG draws,
+    so a labelled batch holds exactly the images the unlabelled one would."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, num_classes: int,
+                 spec: DatasetSpec, seed: int) -> None:
+        super().__init__(images, spec, seed)
+        if len(labels) != len(images):
+            raise ConfigError(f"{len(labels)} labels for {len(images)} images")
+        self.labels = torch.from_numpy(np.asarray(labels, np.int64))
+        self.num_classes = num_classes
+
+    def next_labelled_batch(self, batch_size: int, device: torch.device) -> tuple[Tensor, Tensor]:
+        rows, x = self._draw(batch_size, device)
+        return x, self.labels[rows].to(device)
 
 
 @contextmanager
@@ -118,16 +156,33 @@ def evaluating(module: nn.Module) -> Iterator[nn.Module]:
 
 
 def generate_images(generator: nn.Module, n: int, *, seed: int | None, device: torch.device,
-                    temperature: float = 1.0, batch_size: int = 500) -> Tensor:
+                    temperature: float = 1.0, batch_size: int = 500,
+                    labels: Tensor | None = None) -> Tensor:
     r"""``n`` images $G(z)$, $z \sim \mathcal{N}(0, T^2 I)$, on the CPU. Uses its own RNG, so the
-    training RNG is untouched; the same seed gives the same images."""
+    training RNG is untouched; the same seed gives the same images. A conditional generator gets
+    ``labels`` ``[n]`` (default: every class in turn); the noise does not depend on them."""
     rng = torch.Generator(device="cpu").manual_seed(sample_seed(seed))
+    num_classes = getattr(generator, "num_classes", 0)
+    if num_classes and labels is None:
+        labels = cycled_labels(n, num_classes, "cpu")
     out = []
     with evaluating(generator):
         for start in range(0, n, batch_size):
             z = torch.randn(min(batch_size, n - start), generator.noise_dim, generator=rng)
-            out.append(generator((z * temperature).to(device)).float().cpu())
+            z = (z * temperature).to(device)
+            if labels is None:
+                out.append(generator(z).float().cpu())
+            else:
+                part = labels[start:start + len(z)].to(device)
+                out.append(generator(z, labels=part).float().cpu())
     return torch.cat(out)
+
+
+def class_rows(n: int, num_classes: int) -> tuple[Tensor, int]:
+    """Labels of a grid with one row per class, ``ceil(n / K)`` columns (so ``n`` is rounded up to
+    fill every row): ``0,0,..,1,1,..``; and the number of columns."""
+    columns = max(1, math.ceil(n / num_classes))
+    return torch.arange(num_classes).repeat_interleave(columns), columns
 
 
 def _subset(images: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -181,6 +236,30 @@ def _fid_hook(sampler: Sampler, images: ImageSet, n: int, device: torch.device):
     return compute
 
 
+class LabelAccuracyHook:
+    """Per-class label accuracy of ``per_class`` images generated with each label (fixed noise, so
+    values are comparable across steps), graded by the separate classifier."""
+
+    def __init__(self, sampler: Sampler, classifier: TrainedClassifier, per_class: int,
+                 spec: DatasetSpec, device: torch.device, seed: int = LABEL_SEED) -> None:
+        self.sampler, self.classifier, self.spec, self.device = sampler, classifier, spec, device
+        self.seed = seed
+        self.labels, _ = class_rows(per_class * len(classifier.label_names),
+                                    len(classifier.label_names))
+
+    def describe(self) -> str:
+        c = self.classifier
+        how = "trained now" if c.trained_now else f"cached in {c.path}"
+        return (f"label accuracy: {len(self.labels) // len(c.label_names)} images per class graded "
+                f"by a separate classifier ({how}), its own accuracy {c.test_accuracy:.3f} on "
+                f"{c.held_out}")
+
+    def __call__(self, step: int = 0) -> dict[str, float]:
+        fake = generate_images(self.sampler.module, len(self.labels), seed=self.seed,
+                               device=self.device, labels=self.labels)
+        return self.classifier.grade(to_unit(fake, self.spec), self.labels)
+
+
 class ImageMode(Mode):
     """Image data sets (MNIST, Fashion-MNIST, CIFAR-10) with the paper's DCGAN and ResNet."""
 
@@ -188,6 +267,9 @@ class ImageMode(Mode):
     data_config = ImageDataConfig
     model_config = ImageModelConfig
     presets = image_presets.PRESETS
+    labels_hint = ("MNIST, Fashion-MNIST and CIFAR-10 have them in their published files: put "
+                   "train-labels-idx1-ubyte[.gz] next to the idx images (CIFAR-10: python batches "
+                   "with their 'labels')")
 
     def build(self, config: RunConfig, run: Run, device: torch.device,
               progress: ProgressFn | None = None) -> ModeSetup:
@@ -197,25 +279,40 @@ class ImageMode(Mode):
             from textgan.image.fidelity import check_fidelity
 
             check_fidelity()  # before loading anything: a missing extra is a one-line error now
+        conditional = train_cfg.conditional != "none"
         images = load_images(data_cfg.dataset, data_cfg.data_path, data_cfg.data_dir,
-                             data_cfg.download, progress)
+                             data_cfg.download, progress, labels=conditional)
+        self.check_labels(config, images.num_classes)  # before any model is built
         spec = images.spec
+        num_classes = images.num_classes if conditional else 0
         generator, critic = build_image_models(spec.channels, spec.size, spec.value_range,
-                                               model_cfg)
+                                               model_cfg, num_classes, train_cfg.conditional)
         generator.to(device)
         sampler = Sampler(generator)
-        batches = ImageBatches(images.train, spec, train_cfg.seed)
+        if num_classes:
+            assert images.train_labels is not None
+            batches: ImageBatches = LabelledImageBatches(images.train, images.train_labels,
+                                                         num_classes, spec, train_cfg.seed)
+        else:
+            batches = ImageBatches(images.train, spec, train_cfg.seed)
         hooks: list[Hook] = []
         test = f", {len(images.test):,} test" if images.test is not None else ""
         notes = [f"images: {spec.name} from {images.source} ({len(images.train):,} training{test}, "
                  f"{spec.channels}×{spec.size}×{spec.size}); model {model_cfg.arch}, DIM "
                  f"{model_cfg.dim}"] + images.notes
+        if num_classes:
+            notes.append(f"conditional ({train_cfg.conditional}) on {num_classes} classes: "
+                         f"{', '.join(images.label_names)}")
         if train_cfg.sample_every:
+            grid_labels, columns = (class_rows(data_cfg.grid_images, num_classes) if num_classes
+                                    else (None, None))
+            grid_n = data_cfg.grid_images if grid_labels is None else len(grid_labels)
+
             def write(step: int) -> None:
-                fake = generate_images(sampler.module, data_cfg.grid_images, seed=SAMPLE_SEED,
-                                       device=device)
+                fake = generate_images(sampler.module, grid_n, seed=SAMPLE_SEED, device=device,
+                                       labels=grid_labels)
                 run.write_sample_file(step, ".png", lambda path: write_grid(
-                    path, fake, spec.value_range, scale=GRID_SCALE))
+                    path, fake, spec.value_range, columns=columns, scale=GRID_SCALE))
 
             hooks.append(Hook(train_cfg.sample_every, write))
         if train_cfg.eval_every and data_cfg.swd_images:
@@ -228,25 +325,43 @@ class ImageMode(Mode):
         if train_cfg.eval_every and data_cfg.fid:
             hooks.append(Hook(train_cfg.eval_every,
                               _fid_hook(sampler, images, data_cfg.fid_images, device)))
+        if train_cfg.eval_every and num_classes and data_cfg.label_accuracy_images:
+            grader = LabelAccuracyHook(sampler, load_or_train_classifier(images, data_cfg.data_dir),
+                                       data_cfg.label_accuracy_images, spec, device)
+            notes += grader.classifier.notes + [grader.describe()]
+            hooks.append(Hook(train_cfg.eval_every, grader))
         return ModeSetup(generator, critic, batches, sampler, hooks, best_metric="swd",
-                         notes=notes)
+                         notes=notes, label_names=list(images.label_names) if num_classes else [])
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
                temperature: float | None, out: Path | None, device: torch.device,
                label: str | None = None) -> SampleResult:
-        """A PNG grid of ``n`` generated images (``temperature`` scales the noise)."""
-        self.label_index(state, label, path)  # conditional sampling: not yet in this mode
+        """A PNG grid of ``n`` generated images (``temperature`` scales the noise). A conditional
+        model: all of class ``label``, or without one a grid with one row per class (``n``
+        rounded up to fill the rows)."""
+        index = self.label_index(state, label, path)
         config = self.config_from_checkpoint(state, path)
         spec = dataset_spec(config.data.dataset)
-        generator, _ = build_image_models(spec.channels, spec.size, spec.value_range, config.model)
+        names = list(state.get("label_names") or [])
+        num_classes = len(names) if config.train.conditional != "none" else 0
+        generator, _ = build_image_models(spec.channels, spec.size, spec.value_range, config.model,
+                                          num_classes, config.train.conditional)
         generator.load_state_dict(state["generator"])
         generator.to(device).eval()
-        images = generate_images(generator, n, seed=seed, device=device,
+        notes = [f"checkpoint: {path} (step {state.get('step')})"]
+        labels, columns = None, None
+        if index is not None:
+            labels = torch.full((n,), index, dtype=torch.long)
+            notes.append(f"class {names[index]!r} (label {index})")
+        elif num_classes:
+            labels, columns = class_rows(n, num_classes)
+            notes.append(f"one row per class, {columns} each: {', '.join(names)}")
+        images = generate_images(generator, n if labels is None else len(labels), seed=seed,
+                                 device=device, labels=labels,
                                  temperature=1.0 if temperature is None else temperature)
         target = write_grid(out or sample_output_for(path), images, spec.value_range,
-                            scale=GRID_SCALE)
-        return SampleResult(files=[target],
-                            notes=[f"checkpoint: {path} (step {state.get('step')})"])
+                            columns=columns, scale=GRID_SCALE)
+        return SampleResult(files=[target], notes=notes)
 
     # model folders (textgan export): the generator is all that sampling needs
     def export_parts(self, state: dict[str, Any]) -> ExportParts:

@@ -1,12 +1,24 @@
-"""The paper's image models: the MNIST DCGAN-style pair and the CIFAR-10 ResNet (unconditional).
+"""The paper's image models: the MNIST DCGAN-style pair and the CIFAR-10 ResNet.
 
 Shapes: images ``[B, C, H, W]`` with values in the data set's range ([0, 1] for MNIST-like data, a
 sigmoid output; [-1, 1] for CIFAR-10, a tanh output). Neither critic uses batch norm: the penalty
 is per sample, and batch norm would make each sample's score depend on the rest of the batch.
+
+Conditional models (``num_classes`` > 0, :mod:`textgan.core.conditional`): the generator takes
+``labels=`` (None: :func:`cycled_labels`), the critic ``(x, labels)`` and ends in a
+:class:`ConditionalCriticHead` instead of its ``output`` Linear.
+
+- ResNet: the paper's supervised CIFAR-10 model (gan_cifar_resnet.py, CONDITIONAL = ACGAN = True):
+  class-conditional batch norm in the generator's residual blocks (its ``Normalize`` with labels;
+  the final norm stays unconditional, as there), the critic unchanged but for the head.
+- DCGAN: gan_mnist.py's generator has no batch norm to condition, so the label enters at the
+  input, as a one-hot concatenated to $z$ would: $h = W z + b + E_y$ (:class:`DCGANGenerator`).
+Unconditional models keep their layers and state-dict keys exactly.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from textgan.config import setting
+from textgan.core.conditional import CONDITIONAL_METHODS, ConditionalCriticHead, cycled_labels
 from textgan.errors import ConfigError
 
 
@@ -37,26 +50,80 @@ def _output(x: Tensor, value_range: tuple[float, float]) -> Tensor:
     return x.sigmoid() if tuple(value_range) == (0.0, 1.0) else x.tanh()
 
 
+def _generator_labels(num_classes: int, z: Tensor, labels: Tensor | None) -> Tensor | None:
+    """The labels a generator uses: the given ones, or every class in turn; None when it is
+    unconditional (which refuses labels rather than ignore them)."""
+    if not num_classes:
+        if labels is not None:
+            raise ValueError("this generator is unconditional: it takes no labels")
+        return None
+    return cycled_labels(len(z), num_classes, z.device) if labels is None else labels
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    r"""Class-conditional batch norm (Dumoulin et al. 2017; the paper's ``cond_batchnorm``):
+
+    $$y_{nchw} = \gamma_{y_n c}\,\frac{x_{nchw} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}}
+      + \beta_{y_n c}$$
+
+    batch norm without its own affine (batch statistics in training, running ones in eval mode,
+    like the unconditional generator's), then a per-class scale $\gamma$ [K, C] (initialised to 1)
+    and offset $\beta$ [K, C] (initialised to 0), looked up by each sample's label $y_n$.
+    """
+
+    def __init__(self, channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.scale = nn.Embedding(num_classes, channels)
+        self.offset = nn.Embedding(num_classes, channels)
+        nn.init.ones_(self.scale.weight)
+        nn.init.zeros_(self.offset.weight)
+
+    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
+        gamma = self.scale(labels)[:, :, None, None]
+        beta = self.offset(labels)[:, :, None, None]
+        return gamma * self.norm(x) + beta
+
+
+def _check_conditional(num_classes: int, method: str) -> None:
+    if num_classes and method not in CONDITIONAL_METHODS:
+        raise ValueError(f"a conditional critic needs a method ({', '.join(CONDITIONAL_METHODS)}), "
+                         f"got {method!r}")
+
+
 class DCGANGenerator(nn.Module):
     r"""$z \in \mathbb{R}^{128}$ → Linear → ReLU → $[4D, 4, 4]$ → Deconv5×5/2 → ReLU → $[2D, 8, 8]$
     (cropped to 7×7 for 28-pixel images, as in gan_mnist.py) → Deconv → ReLU → $[D, 14|16]$ →
-    Deconv → $[C, 28|32]$ → sigmoid (data in [0, 1]) or tanh (data in [-1, 1])."""
+    Deconv → $[C, 28|32]$ → sigmoid (data in [0, 1]) or tanh (data in [-1, 1]).
+
+    Conditional (``num_classes`` K > 0): the first layer's output gets a learnt row $E_y$ of a
+    $[K, 4·4·4D]$ table, $h = W z + b + E_y$: exactly a Linear on $[z; \mathrm{onehot}(y)]$, and
+    initialised as that Linear's one-hot columns would be, $U(\pm 1/\sqrt{128 + K})$."""
 
     def __init__(self, channels: int, size: int, value_range: tuple[float, float],
-                 cfg: ImageModelConfig) -> None:
+                 cfg: ImageModelConfig, num_classes: int = 0) -> None:
         super().__init__()
         if size not in (28, 32):
             raise ConfigError(f"the dcgan model makes 28- or 32-pixel images, not {size}")
         d = cfg.dim
         self.noise_dim, self.dim, self.size, self.value_range = cfg.noise_dim, d, size, value_range
+        self.num_classes = num_classes
         self.input = nn.Linear(cfg.noise_dim, 4 * 4 * 4 * d)
+        if num_classes:
+            self.label_embedding = nn.Embedding(num_classes, 4 * 4 * 4 * d)
+            bound = 1.0 / math.sqrt(cfg.noise_dim + num_classes)
+            nn.init.uniform_(self.label_embedding.weight, -bound, bound)
         # kernel 5, stride 2, "same" padding: each transposed conv doubles the side.
         self.up1 = nn.ConvTranspose2d(4 * d, 2 * d, 5, stride=2, padding=2, output_padding=1)
         self.up2 = nn.ConvTranspose2d(2 * d, d, 5, stride=2, padding=2, output_padding=1)
         self.up3 = nn.ConvTranspose2d(d, channels, 5, stride=2, padding=2, output_padding=1)
 
-    def forward(self, z: Tensor) -> Tensor:
-        h = F.relu(self.input(z)).view(-1, 4 * self.dim, 4, 4)
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        h = self.input(z)
+        labels = _generator_labels(self.num_classes, z, labels)
+        if labels is not None:
+            h = h + self.label_embedding(labels)
+        h = F.relu(h).view(-1, 4 * self.dim, 4, 4)
         h = F.relu(self.up1(h))
         if self.size == 28:
             h = h[:, :, :7, :7]
@@ -65,20 +132,39 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANCritic(nn.Module):
-    """Conv5×5/2 → LeakyReLU(0.2), three times (D, 2D, 4D channels; 28|32 → 4 pixels) → Linear."""
+    """Conv5×5/2 → LeakyReLU(0.2), three times (D, 2D, 4D channels; 28|32 → 4 pixels) → Linear
+    (conditional: a :class:`ConditionalCriticHead` on the same features)."""
 
-    def __init__(self, channels: int, size: int, cfg: ImageModelConfig) -> None:
+    def __init__(self, channels: int, size: int, cfg: ImageModelConfig, num_classes: int = 0,
+                 method: str = "none") -> None:
         super().__init__()
+        _check_conditional(num_classes, method)
         d = cfg.dim
+        self.num_classes = num_classes
         self.convs = nn.ModuleList([nn.Conv2d(channels, d, 5, stride=2, padding=2),
                                     nn.Conv2d(d, 2 * d, 5, stride=2, padding=2),
                                     nn.Conv2d(2 * d, 4 * d, 5, stride=2, padding=2)])
-        self.output = nn.Linear(4 * 4 * 4 * d, 1)
+        if num_classes:
+            self.head = ConditionalCriticHead(4 * 4 * 4 * d, num_classes, method)  # type: ignore[arg-type]
+        else:
+            self.output = nn.Linear(4 * 4 * 4 * d, 1)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         for conv in self.convs:
             x = F.leaky_relu(conv(x), 0.2)
-        return self.output(x.flatten(1)).squeeze(1)
+        return _critic_output(self, x.flatten(1), labels)
+
+
+def _critic_output(critic: nn.Module, phi: Tensor, labels: Tensor | None
+                   ) -> Tensor | tuple[Tensor, Tensor]:
+    """The unconditional critic's Linear score, or the conditional head on the labels."""
+    if not critic.num_classes:
+        if labels is not None:
+            raise ValueError("this critic is unconditional: it takes no labels")
+        return critic.output(phi).squeeze(1)
+    if labels is None:
+        raise ValueError("a conditional critic scores an image with its label: D(x, y)")
+    return critic.head(phi, labels)
 
 
 class UpsampleConv(nn.Module):
@@ -120,11 +206,12 @@ class ResidualBlock(nn.Module):
 
     ``resample="up"``: conv₁ upsamples; ``"down"``: conv₂ mean-pools; the shortcut is then a 1×1
     conv that resamples the same way (identity when nothing changes shape). ReLUs are out of place
-    so the shortcut sees the block's input untouched.
+    so the shortcut sees the block's input untouched. ``num_classes`` > 0 (with batch norm): $N$ is
+    :class:`ConditionalBatchNorm2d` and the block is called with the labels.
     """
 
     def __init__(self, c_in: int, c_out: int, resample: Literal["up", "down"] | None,
-                 batchnorm: bool) -> None:
+                 batchnorm: bool, num_classes: int = 0) -> None:
         super().__init__()
         if resample == "up":
             self.conv1: nn.Module = UpsampleConv(c_in, c_out, 3)
@@ -139,12 +226,23 @@ class ResidualBlock(nn.Module):
             self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1)
             self.shortcut = nn.Identity() if c_in == c_out else nn.Conv2d(c_in, c_out, 1)
         mid = c_out if resample == "up" or resample is None else c_in
-        self.norm1: nn.Module = nn.BatchNorm2d(c_in) if batchnorm else nn.Identity()
-        self.norm2: nn.Module = nn.BatchNorm2d(mid) if batchnorm else nn.Identity()
+        self.conditional = bool(batchnorm and num_classes)
+        if self.conditional:
+            self.norm1: nn.Module = ConditionalBatchNorm2d(c_in, num_classes)
+            self.norm2: nn.Module = ConditionalBatchNorm2d(mid, num_classes)
+        else:
+            self.norm1 = nn.BatchNorm2d(c_in) if batchnorm else nn.Identity()
+            self.norm2 = nn.BatchNorm2d(mid) if batchnorm else nn.Identity()
 
-    def forward(self, x: Tensor) -> Tensor:
-        h = self.conv1(F.relu(self.norm1(x)))
-        h = self.conv2(F.relu(self.norm2(h)))
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.conditional:
+            if labels is None:
+                raise ValueError("a class-conditional block needs the labels")
+            h = self.conv1(F.relu(self.norm1(x, labels)))
+            h = self.conv2(F.relu(self.norm2(h, labels)))
+        else:
+            h = self.conv1(F.relu(self.norm1(x)))
+            h = self.conv2(F.relu(self.norm2(h)))
         return self.shortcut(x) + h
 
 
@@ -163,50 +261,74 @@ class OptimizedFirstBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-    """z → Linear → $[D, 4, 4]$ → 3 up-blocks (8, 16, 32) → BN → ReLU → Conv3×3 → tanh."""
+    """z → Linear → $[D, 4, 4]$ → 3 up-blocks (8, 16, 32) → BN → ReLU → Conv3×3 → tanh.
+    Conditional: the blocks' batch norms are class-conditional (the final BN is not, as in the
+    paper's code)."""
 
     def __init__(self, channels: int, size: int, value_range: tuple[float, float],
-                 cfg: ImageModelConfig) -> None:
+                 cfg: ImageModelConfig, num_classes: int = 0) -> None:
         super().__init__()
         if size != 32:
             raise ConfigError(f"the resnet model makes 32-pixel images (cifar10), not {size}; use "
                               "--preset cpu or model.arch = \"dcgan\" for 28-pixel data")
         d = cfg.dim
         self.noise_dim, self.dim, self.value_range = cfg.noise_dim, d, value_range
+        self.num_classes = num_classes
         self.input = nn.Linear(cfg.noise_dim, 4 * 4 * d)
-        self.blocks = nn.Sequential(*[ResidualBlock(d, d, "up", batchnorm=True) for _ in range(3)])
+        self.blocks = nn.Sequential(*[ResidualBlock(d, d, "up", batchnorm=True,
+                                                    num_classes=num_classes) for _ in range(3)])
         self.norm = nn.BatchNorm2d(d)
         self.output = nn.Conv2d(d, channels, 3, padding=1)
 
-    def forward(self, z: Tensor) -> Tensor:
-        h = self.blocks(self.input(z).view(-1, self.dim, 4, 4))
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        h = self.input(z).view(-1, self.dim, 4, 4)
+        labels = _generator_labels(self.num_classes, z, labels)
+        if labels is None:
+            h = self.blocks(h)
+        else:
+            for block in self.blocks:
+                h = block(h, labels)
         return _output(self.output(F.relu(self.norm(h))), self.value_range)
 
 
 class ResNetCritic(nn.Module):
-    """First block (32→16) → down-block (→8) → 2 plain blocks → ReLU → mean over pixels → Linear.
-    No normalisation (the paper's NORMALIZATION_D = False)."""
+    """First block (32→16) → down-block (→8) → 2 plain blocks → ReLU → mean over pixels → Linear
+    (conditional: a :class:`ConditionalCriticHead` on the pooled features, the paper's
+    ``Discriminator.Output`` and ``ACGANOutput``). No normalisation (NORMALIZATION_D = False)."""
 
-    def __init__(self, channels: int, size: int, cfg: ImageModelConfig) -> None:
+    def __init__(self, channels: int, size: int, cfg: ImageModelConfig, num_classes: int = 0,
+                 method: str = "none") -> None:
         super().__init__()
         if size != 32:
             raise ConfigError(f"the resnet critic takes 32-pixel images, not {size}")
+        _check_conditional(num_classes, method)
         d = cfg.dim
+        self.num_classes = num_classes
         self.blocks = nn.Sequential(OptimizedFirstBlock(channels, d),
                                     ResidualBlock(d, d, "down", batchnorm=False),
                                     ResidualBlock(d, d, None, batchnorm=False),
                                     ResidualBlock(d, d, None, batchnorm=False))
-        self.output = nn.Linear(d, 1)
+        if num_classes:
+            self.head = ConditionalCriticHead(d, num_classes, method)  # type: ignore[arg-type]
+        else:
+            self.output = nn.Linear(d, 1)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         h = F.relu(self.blocks(x)).mean(dim=(2, 3))
-        return self.output(h).squeeze(1)
+        return _critic_output(self, h, labels)
 
 
 def build_image_models(channels: int, size: int, value_range: tuple[float, float],
-                       cfg: ImageModelConfig) -> tuple[nn.Module, nn.Module]:
-    """(generator, critic) for images ``[C, size, size]`` in ``value_range``."""
+                       cfg: ImageModelConfig, num_classes: int = 0,
+                       conditional: str = "none") -> tuple[nn.Module, nn.Module]:
+    """(generator, critic) for images ``[C, size, size]`` in ``value_range``; class-conditional
+    on ``num_classes`` labels when ``conditional`` is ``"ac"`` or ``"projection"``."""
+    if conditional == "none":
+        num_classes = 0
+    elif num_classes < 1:
+        raise ValueError(f"a conditional ({conditional}) model needs the number of classes")
     if cfg.arch == "resnet":
-        return (ResNetGenerator(channels, size, value_range, cfg),
-                ResNetCritic(channels, size, cfg))
-    return DCGANGenerator(channels, size, value_range, cfg), DCGANCritic(channels, size, cfg)
+        return (ResNetGenerator(channels, size, value_range, cfg, num_classes),
+                ResNetCritic(channels, size, cfg, num_classes, conditional))
+    return (DCGANGenerator(channels, size, value_range, cfg, num_classes),
+            DCGANCritic(channels, size, cfg, num_classes, conditional))
