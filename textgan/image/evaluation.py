@@ -35,6 +35,7 @@ class ImageEvalReport:
     notes: list[str] = field(default_factory=list)
     sweep: Any = None
     plot: Path | None = None
+    classes: Any = None  # per-class label accuracy is in ``metrics`` (label_accuracy/<class>)
 
 
 def is_image_run(run: str | Path) -> bool:
