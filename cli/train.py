@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -207,20 +206,18 @@ def prepare(
     force: bool = typer.Option(False, "--force", help="Prepare again even if prepared."),
 ) -> None:
     """Download (if needed) and prepare a corpus once, without training."""
-    from textgan.text.corpora import open_source
-    from textgan.text.prepare import prepare_corpus
+    from textgan.text.prepare import open_source_for, prepare_corpus
 
     cfg = apply_overrides(TextDataConfig(), settings["data"], "data")
     renderer = ProgressRenderer(_progress())
     try:
-        source = open_source(cfg.corpus, cfg.corpus_path, valid_path=cfg.valid_path,
-                             download_dir=Path(cfg.data_dir) / "downloads", progress=renderer,
-                             max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors)
-        prepared = prepare_corpus(source, cfg, progress=renderer, force=force)
+        prepared = prepare_corpus(open_source_for(cfg, renderer), cfg, progress=renderer,
+                                  force=force)
     except BaseException:
         renderer.stop(erase=True)
         raise
     finally:
         renderer.stop()
+    classes = (f", {len(prepared.label_names)} classes" if prepared.label_names else "")
     say(f"prepared {prepared.dir}: {len(prepared.train):,} training lines, "
-        f"{len(prepared.valid):,} held-out, vocabulary {len(prepared.vocab)}")
+        f"{len(prepared.valid):,} held-out, vocabulary {len(prepared.vocab)}{classes}")
