@@ -37,6 +37,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "model": {"dim": 64},
     },
 }
+# The synthetic grammar's questions and statements (--corpus synthetic-classes), class-conditional
+# with the paper's AC critic: the cpu recipe, labelled. Its class accuracy (each sample judged by
+# the oracle against the class it was generated for) is logged with the evaluation.
+PRESETS["cpu-conditional"] = {
+    "train": {**PRESETS["cpu"]["train"], "conditional": "ac"},
+    "data": {"corpus": "synthetic-classes"},
+    "model": dict(PRESETS["cpu"]["model"]),
+}
 
 
 def default_preset(data_overrides: dict[str, Any]) -> str:
