@@ -196,6 +196,7 @@ def test_synthetic_classes_log_the_oracle_class_accuracy(tmp_path: Path):
     last = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text()
             .splitlines()][-1]
     for key in ("class_accuracy", "class_accuracy_question", "class_accuracy_statement",
+                "class_start", "class_end_question", "class_start_chance",
                 "grammar_accept_rate", "js4", "ac_loss_real"):
         assert 0.0 <= last[key] <= 1.0 or key == "ac_loss_real", key
     assert last["class_accuracy"] == pytest.approx(

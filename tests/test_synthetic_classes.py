@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from textgan.eval.oracle import class_accuracy, grammar_accepts
+from textgan.eval.oracle import class_accuracy, class_markers, grammar_accepts
 from textgan.text.corpora import SyntheticClassesSource, open_source
 from textgan.text.corpora.automaton import sample_sentence
 from textgan.text.corpora.grammar import SENTENCE_CLASSES
@@ -80,6 +80,26 @@ def test_class_accuracy_against_hand_judged_samples():
     # cut= overrides the length rule: the same line judged as cut, then as whole
     assert class_accuracy(["Is the old dog"], ["question"], 100, cut=[True])["class_accuracy"] == 1
     assert class_accuracy(["Is the old dog"], ["question"], 100, cut=[False])["class_accuracy"] == 0
+
+
+def test_class_markers_against_hand_judged_samples():
+    """First words and final marks: exact signs of class that need no whole sentence."""
+    samples = ["Does John sleep ?", "Who runs ?", "The dog sleeps .", "The dog sleeps .",
+               "Dog the sleeps .", "Is the old dog ", "Is the old dog", "Qq ?"]
+    labels = ["question", "statement", "statement", "question", "statement", "question",
+              "question", "question"]
+    scores = class_markers(samples, labels, seq_len=15)
+    # question (0, 3, 5, 6, 7): starts Does, Is, Is of 5; ends "?" at 0 and 7 (5 is cut)
+    # statement (1, 2, 4): starts The of 3 ("Dog" alone starts no sentence); ends "." at 2, 4
+    assert scores == pytest.approx({
+        "class_start_question": 3 / 5, "class_start_statement": 1 / 3,
+        "class_start": (3 / 5 + 1 / 3) / 2,
+        "class_end_question": 2 / 5, "class_end_statement": 2 / 3,
+        "class_end": (2 / 5 + 2 / 3) / 2,
+        # label-blind: 6 of 8 samples start some class's sentence, 6 of 8 end in a mark
+        "class_start_chance": 6 / 8 / 2, "class_end_chance": 6 / 8 / 2})
+    with pytest.raises(ValueError, match="unknown class"):
+        class_markers(["Who runs ?"], ["negative"], 32)
 
 
 def test_class_accuracy_refuses_bad_input():

@@ -122,3 +122,53 @@ def class_accuracy(samples: Sequence[str], labels: Sequence[str], seq_len: int,
               for name, hits in sorted(asked.items())}
     scores["class_accuracy"] = sum(scores.values()) / len(scores) if scores else 0.0
     return scores
+
+
+CLASS_END_MARKS = {"question": "?", "statement": "."}
+"""The final token of every sentence of each synthetic class."""
+
+
+def class_markers(samples: Sequence[str], labels: Sequence[str], seq_len: int,
+                  cut: Sequence[bool] | None = None) -> dict[str, float]:
+    r"""Two signs of class that the oracle reads exactly and that move long before whole sentences
+    pass :func:`class_accuracy`, for samples generated for class names ``labels``:
+
+    - ``class_start_<name>``: the share of the class's samples whose first word can begin a
+      sentence of that class's sub-language and of no other (the first word alone tells the
+      classes apart: questions begin with an auxiliary, a modal or a wh-word);
+    - ``class_end_<name>``: the share that end in the class's final mark (``?`` / ``.``) as a
+      whole line (not cut at ``seq_len``);
+
+    and their means over the classes, ``class_start`` and ``class_end``. A generator that ignores
+    its label scores half its share of samples with a class's first word (``class_start_chance``)
+    and half its share of whole lines with either final mark (``class_end_chance``), also given.
+    ``cut`` as in :func:`oracle_scores`.
+    """
+    if len(samples) != len(labels):
+        raise ValueError(f"{len(samples)} samples but {len(labels)} labels")
+    unknown = sorted(set(labels) - set(SENTENCE_CLASSES))
+    if unknown:
+        raise ValueError(f"unknown class(es) {', '.join(map(repr, unknown))}: the synthetic "
+                         f"classes are {', '.join(SENTENCE_CLASSES)}")
+    if cut is None:
+        cut = [len(s) == seq_len for s in samples]
+    starts: dict[str, list[bool]] = {}
+    ends: dict[str, list[bool]] = {}
+    any_start = any_end = 0
+    for sample, label, was_cut in zip(samples, labels, cut, strict=True):
+        first = sample.split(" ", 1)[0]
+        opens = {name for name in SENTENCE_CLASSES if automaton(name).step({0}, first, True)}
+        last = sample.rsplit(" ", 1)[-1] if not was_cut else None
+        starts.setdefault(label, []).append(opens == {label})
+        ends.setdefault(label, []).append(last == CLASS_END_MARKS[label])
+        any_start += len(opens) == 1
+        any_end += last in CLASS_END_MARKS.values()
+    scores: dict[str, float] = {}
+    for key, table in (("class_start", starts), ("class_end", ends)):
+        per_class = {f"{key}_{name}": sum(hits) / len(hits) for name, hits in sorted(table.items())}
+        scores.update(per_class)
+        scores[key] = sum(per_class.values()) / len(per_class) if per_class else 0.0
+    n = max(len(samples), 1)
+    scores["class_start_chance"] = any_start / n / len(SENTENCE_CLASSES)
+    scores["class_end_chance"] = any_end / n / len(SENTENCE_CLASSES)
+    return scores

@@ -3,7 +3,8 @@
 As in the paper's code (640 argmax samples every 100 generator steps), but against the cached
 held-out statistics, with the real-vs-real floor logged beside each value (``js4_floor``). A
 conditional model's samples take the classes in turn; on ``synthetic-classes`` the oracle also
-judges each sample against its class (``class_accuracy``, per class and mean).
+judges each sample against its class: ``class_accuracy`` (a sentence of its class), and the earlier
+signs ``class_start`` / ``class_end`` (its first word, its final mark), per class and mean.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from textgan.core.loop import Hook
 from textgan.core.mode import Sampler
 from textgan.eval import evaluate_js
-from textgan.eval.oracle import class_accuracy
+from textgan.eval.oracle import class_accuracy, class_markers
 from textgan.text.evaluation import PAPER_SAMPLES, reference_for
 from textgan.text.prepare import PreparedCorpus
 from textgan.text.sampling import generate_ids, generate_text
@@ -40,6 +41,7 @@ def eval_hook(sampler: Sampler, corpus: PreparedCorpus, every: int,
         if judge_classes:  # (char mode): a row that fills seq_len was cut
             lines = corpus.decode_rows(samples, strip_pad=True)
             metrics.update(class_accuracy(lines, labels, corpus.seq_len))
+            metrics.update(class_markers(lines, labels, corpus.seq_len))
         return metrics
 
     return Hook(every, evaluate_now)
