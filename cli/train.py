@@ -30,7 +30,8 @@ from textgan.training import join_torchrun, resolve_config, resume_training, sta
 MODE_HELP = "What to train: text (default), image or toy."
 PRESET_HELP = ("paper: the paper's experiment exactly (DIM 512, 10 critic steps, 200k steps); "
                "cpu: DIM 64 with a fast two time-scale recipe (1 critic step, lr 1e-3/3e-3, "
-               "batch 32) that learns visibly on two CPU cores in minutes. Default: paper for "
+               "batch 32) that learns visibly on two CPU cores in minutes; cpu-conditional: cpu, "
+               "class-conditional (AC) on --corpus synthetic-classes. Default: paper for "
                "--corpus billion_word, cpu otherwise. Image mode: cpu (default), paper-mnist, "
                "paper-cifar10; toy mode: cpu (default), paper, figure1.")
 

@@ -43,6 +43,14 @@ HOW: dict[str, str | tuple[str, str]] = {
     "textgan train --corpus hf:wikitext/wikitext-2-raw-v1:train": (SKIP, "streams a data set from "
                                                                          "the Hugging Face Hub "
                                                                          "(network)"),
+    "textgan train --preset cpu-conditional --out runs/questions": TINY_TRAIN,
+    "textgan sample --run runs/questions -n 6": "",
+    "textgan sample --run runs/questions -n 5 --label question": "",
+    "textgan train --corpus reviews.tsv --labels tsv --conditional projection --out runs/reviews":
+        TINY_TRAIN,
+    "textgan train --corpus hf:stanfordnlp/imdb --label-column label --conditional ac":
+        (SKIP, "streams a labelled data set from the Hugging Face Hub (network); "
+               "tests/test_labelled_corpora.py reads local hf: label columns"),
     "textgan eval --run runs/text-XXXX": "",
     "textgan eval samples.txt --reference my_text.txt": "",
     "textgan eval --run runs/text-XXXX --temperatures 0.5,0.75,1,1.25 --json": "",
@@ -129,6 +137,8 @@ def make_files(root: Path) -> None:
     (root / "books" / "b.txt").write_text("\n".join(lines[400:]) + "\n")
     (root / "held_out.txt").write_text("\n".join(lines[::37]) + "\n")
     (root / "samples.txt").write_text("\n".join(lines[5:60]) + "\n")
+    (root / "reviews.tsv").write_text("".join(f"{['good', 'bad'][i % 2]}\t{line}\n"
+                                              for i, line in enumerate(lines)))
     write_idx_dir(root / "data" / "fashion-mnist", n_train=64, n_test=16)
     write_idx_dir(root / "data" / "mnist", n_train=64, n_test=16)
     write_cifar(root / "data" / "cifar10")
@@ -173,6 +183,11 @@ def test_every_readme_command_runs(tmp_path):
         if argv[1:3] == ["sample", "-n"] and "--out" not in argv:
             assert len(done.stdout.splitlines()) == int(argv[3]), argv
     outputs = {" ".join(argv[:3]): done for argv, done in ran}
+    by_command = {" ".join(argv): done.stdout.splitlines() for argv, done in ran}
+    in_turn = by_command["textgan sample --run runs/questions -n 6"]
+    assert [line.split("\t")[0] for line in in_turn] == ["question", "statement"] * 3
+    assert len(by_command["textgan sample --run runs/questions -n 5 --label question"]) == 5
+    assert (tmp_path / "runs" / "reviews" / "checkpoints" / "step_00000002.pt").is_file()
     assert len(outputs["textgan sample --model"].stdout.splitlines()) == 50
     assert (tmp_path / "my-model" / "model.safetensors").is_file()
     assert (tmp_path / "grid.png").read_bytes().startswith(b"\x89PNG")
@@ -180,4 +195,4 @@ def test_every_readme_command_runs(tmp_path):
     assert list((tmp_path / "runs").glob("toy-*/samples/step_00000001.png"))
     assert (tmp_path / "runs" / "fig1-gp" / "samples" / "step_00000002.png").is_file()
     assert list((tmp_path / "runs").glob("text-*/tensorboard"))
-    assert len(ran) + len(skipped) == len(HOW) and len(skipped) == 5
+    assert len(ran) + len(skipped) == len(HOW) and len(skipped) == 6
