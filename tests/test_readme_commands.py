@@ -137,11 +137,12 @@ def make_files(root: Path) -> None:
     (root / "books" / "b.txt").write_text("\n".join(lines[400:]) + "\n")
     (root / "held_out.txt").write_text("\n".join(lines[::37]) + "\n")
     (root / "samples.txt").write_text("\n".join(lines[5:60]) + "\n")
-    (root / "reviews.tsv").write_text("".join(f"{['good', 'bad'][i % 2]}\t{line}\n"
-                                              for i, line in enumerate(lines)))
     write_idx_dir(root / "data" / "fashion-mnist", n_train=64, n_test=16)
     write_idx_dir(root / "data" / "mnist", n_train=64, n_test=16)
     write_cifar(root / "data" / "cifar10")
+    # labelled text for --labels tsv: two classes taking turns
+    (root / "reviews.tsv").write_text("".join(f"{['good', 'bad'][i % 2]}\t{line}\n"
+                                              for i, line in enumerate(lines)))
 
 
 def substitute(command: str, root: Path) -> str:
