@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -31,7 +30,8 @@ from textgan.training import join_torchrun, resolve_config, resume_training, sta
 MODE_HELP = "What to train: text (default), image or toy."
 PRESET_HELP = ("paper: the paper's experiment exactly (DIM 512, 10 critic steps, 200k steps); "
                "cpu: DIM 64 with a fast two time-scale recipe (1 critic step, lr 1e-3/3e-3, "
-               "batch 32) that learns visibly on two CPU cores in minutes. Default: paper for "
+               "batch 32) that learns visibly on two CPU cores in minutes; cpu-conditional: cpu, "
+               "class-conditional (AC) on --corpus synthetic-classes. Default: paper for "
                "--corpus billion_word, cpu otherwise. Image mode: cpu (default), paper-mnist, "
                "paper-cifar10; toy mode: cpu (default), paper, figure1.")
 
@@ -207,20 +207,18 @@ def prepare(
     force: bool = typer.Option(False, "--force", help="Prepare again even if prepared."),
 ) -> None:
     """Download (if needed) and prepare a corpus once, without training."""
-    from textgan.text.corpora import open_source
-    from textgan.text.prepare import prepare_corpus
+    from textgan.text.prepare import open_source_for, prepare_corpus
 
     cfg = apply_overrides(TextDataConfig(), settings["data"], "data")
     renderer = ProgressRenderer(_progress())
     try:
-        source = open_source(cfg.corpus, cfg.corpus_path, valid_path=cfg.valid_path,
-                             download_dir=Path(cfg.data_dir) / "downloads", progress=renderer,
-                             max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors)
-        prepared = prepare_corpus(source, cfg, progress=renderer, force=force)
+        prepared = prepare_corpus(open_source_for(cfg, renderer), cfg, progress=renderer,
+                                  force=force)
     except BaseException:
         renderer.stop(erase=True)
         raise
     finally:
         renderer.stop()
+    classes = (f", {len(prepared.label_names)} classes" if prepared.label_names else "")
     say(f"prepared {prepared.dir}: {len(prepared.train):,} training lines, "
-        f"{len(prepared.valid):,} held-out, vocabulary {len(prepared.vocab)}")
+        f"{len(prepared.valid):,} held-out, vocabulary {len(prepared.vocab)}{classes}")

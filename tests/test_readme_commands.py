@@ -44,6 +44,14 @@ HOW: dict[str, str | tuple[str, str]] = {
     "textgan train --corpus hf:wikitext/wikitext-2-raw-v1:train": (SKIP, "streams a data set from "
                                                                          "the Hugging Face Hub "
                                                                          "(network)"),
+    "textgan train --preset cpu-conditional --out runs/questions": TINY_TRAIN,
+    "textgan sample --run runs/questions -n 6": "",
+    "textgan sample --run runs/questions -n 5 --label question": "",
+    "textgan train --corpus reviews.tsv --labels tsv --conditional projection --out runs/reviews":
+        TINY_TRAIN,
+    "textgan train --corpus hf:stanfordnlp/imdb --label-column label --conditional ac":
+        (SKIP, "streams a labelled data set from the Hugging Face Hub (network); "
+               "tests/test_labelled_corpora.py reads local hf: label columns"),
     "textgan eval --run runs/text-XXXX": "",
     "textgan eval samples.txt --reference my_text.txt": "",
     "textgan eval --run runs/text-XXXX --temperatures 0.5,0.75,1,1.25 --json": "",
@@ -145,6 +153,9 @@ def make_files(root: Path) -> None:
     write_idx_labels(root / "data" / "fashion-mnist", np.arange(64) % 10, np.arange(16) % 10)
     write_idx_dir(root / "data" / "mnist", n_train=64, n_test=16)
     write_cifar(root / "data" / "cifar10")
+    # labelled text for --labels tsv: two classes taking turns
+    (root / "reviews.tsv").write_text("".join(f"{['good', 'bad'][i % 2]}\t{line}\n"
+                                              for i, line in enumerate(lines)))
 
 
 def substitute(command: str, root: Path) -> str:
@@ -186,6 +197,11 @@ def test_every_readme_command_runs(tmp_path):
         if argv[1:3] == ["sample", "-n"] and "--out" not in argv:
             assert len(done.stdout.splitlines()) == int(argv[3]), argv
     outputs = {" ".join(argv[:3]): done for argv, done in ran}
+    by_command = {" ".join(argv): done.stdout.splitlines() for argv, done in ran}
+    in_turn = by_command["textgan sample --run runs/questions -n 6"]
+    assert [line.split("\t")[0] for line in in_turn] == ["question", "statement"] * 3
+    assert len(by_command["textgan sample --run runs/questions -n 5 --label question"]) == 5
+    assert (tmp_path / "runs" / "reviews" / "checkpoints" / "step_00000002.pt").is_file()
     assert len(outputs["textgan sample --model"].stdout.splitlines()) == 50
     assert (tmp_path / "my-model" / "model.safetensors").is_file()
     assert (tmp_path / "grid.png").read_bytes().startswith(b"\x89PNG")
@@ -195,4 +211,4 @@ def test_every_readme_command_runs(tmp_path):
     assert (tmp_path / "classes.png").is_file() and (tmp_path / "trousers.png").is_file()
     assert "label_accuracy/Trouser" in outputs["textgan eval --run"].stderr  # the table
     assert list((tmp_path / "runs").glob("text-*/tensorboard"))
-    assert len(ran) + len(skipped) == len(HOW) and len(skipped) == 5
+    assert len(ran) + len(skipped) == len(HOW) and len(skipped) == 6

@@ -38,6 +38,17 @@ RESOLVED_PRESETS = {
         "model": {"dim": 64, "blocks": 5, "kernel_size": 5, "res_scale": 0.3, "noise_dim": 128,
                   "init": "paper"},
     },
+    ("text", "cpu-conditional"): {
+        # issue 15: the cpu recipe with the paper's AC critic on the labelled synthetic classes
+        "train": {"conditional": "ac", "ac_scale": 1.0, "ac_scale_g": 0.1, "ema_decay": 0.999,
+                  "steps": 3000, "batch_size": 32, "critic_iters": 1, "objective": "wgan-gp",
+                  "gp_lambda": 10.0, "lr": 0.001, "lr_critic": 0.003, "betas": [0.5, 0.9],
+                  "sample_every": 250, "eval_every": 250, "checkpoint_every": 500},
+        "data": {"corpus": "synthetic-classes", "labels": "none", "label_column": None,
+                 "seq_len": 32, "tokenizer": "char", "max_vocab": 2048, "max_lines": None},
+        "model": {"dim": 64, "blocks": 5, "kernel_size": 5, "res_scale": 0.3, "noise_dim": 128,
+                  "init": "paper"},
+    },
     ("image", "paper-mnist"): {
         "train": {"steps": 200000, "batch_size": 50, "critic_iters": 5, "objective": "wgan-gp",
                   "gp_lambda": 10.0, "clip": 0.01, "optimizer": "adam", "lr": 0.0001, "lr_critic": None,

@@ -178,12 +178,12 @@ class Mode(ABC):
         names = state.get("label_names") or []
         if not names or state.get("config", {}).get("train", {}).get("conditional",
                                                                      "none") == "none":
-            raise ConfigError(f"--label {label}: {path} is not a conditional model (train with "
-                              "--conditional ac or projection on labelled data)")
+            raise LabelChoiceError(f"--label {label}: {path} is not a conditional model (train "
+                                   "with --conditional ac or projection on labelled data)")
         if label not in names:
             shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
-            raise ConfigError(f"--label {label!r} is not a class of this model; its classes: "
-                              f"{shown}")
+            raise LabelChoiceError(f"--label {label!r} is not a class of this model; its "
+                                   f"classes: {shown}")
         return names.index(label)
 
     def check_checkpoint(self, state: dict[str, Any], path: Path) -> None:
@@ -199,12 +199,19 @@ class Mode(ABC):
             return self.run_config(state["config"])
 
 
+class LabelChoiceError(ConfigError):
+    """``--label`` names no class of the model (or the model has none): the user's choice, not a
+    damaged checkpoint, so :func:`checkpoint_content` lets it through as it is."""
+
+
 @contextmanager
 def checkpoint_content(path: Path, mode: str) -> Iterator[None]:
     """A checkpoint that loaded safely (``weights_only``) but does not hold what textgan writes
     (hand-made or damaged, or models its own config does not describe) → one line."""
     try:
         yield
+    except LabelChoiceError:
+        raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError,
             ConfigError) as err:
         first = str(err).splitlines()[0][:100] if str(err) else type(err).__name__

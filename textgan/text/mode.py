@@ -23,6 +23,7 @@ from textgan.text import presets as text_presets
 from textgan.text.models import (
     TextModelConfig,
     build_models,
+    checkpoint_classes,
     generator_from_checkpoint,
     generator_parameters,
 )
@@ -36,16 +37,27 @@ class CorpusBatches:
     """Random rows of the prepared training array as one-hot ``[B, L, V]`` float batches (a
     critic's input), or with ``as_ids`` as ``[B, L]`` int64 ids (a language model's).
 
+    With ``labels`` (one class id per row; ``num_classes`` classes) it is a labelled batch
+    source (:class:`~textgan.core.conditional.LabelledBatchSource`): ``next_labelled_batch``
+    draws the rows exactly as ``next_batch`` does (the same RNG draw) and adds their labels.
+    Without, ``num_classes`` is 0 and ``next_batch`` is what it always was.
+
     Rows are drawn with a seeded numpy Generator whose state is checkpointed (exact resume).
     From a memory-mapped corpus, rows are read with ``pread``: touching the memmap would map
     whole page-cache folios (up to 2 MB a row) into the process, so its resident size grew with
     the corpus (measured: +262 MB over 100 batches of a 256 MB file, +0.3 MB with pread).
     """
 
-    def __init__(self, ids: np.ndarray, vocab_size: int, seed: int, as_ids: bool = False) -> None:
+    def __init__(self, ids: np.ndarray, vocab_size: int, seed: int, as_ids: bool = False,
+                 labels: np.ndarray | None = None, num_classes: int = 0) -> None:
         if len(ids) == 0:
             raise ValueError("no training rows")
+        if (labels is None) != (num_classes == 0):
+            raise ValueError("labels and num_classes go together")
+        if labels is not None and len(labels) != len(ids):
+            raise ValueError(f"{len(labels)} labels for {len(ids)} rows")
         self.ids, self.vocab_size, self.as_ids = ids, vocab_size, as_ids
+        self.labels, self.num_classes = labels, num_classes
         self.rng = np.random.default_rng(seed)
         self._file = None
         if isinstance(ids, np.memmap) and ids.filename and hasattr(os, "pread"):
@@ -61,7 +73,20 @@ class CorpusBatches:
         return np.frombuffer(data, dtype=self.ids.dtype).reshape(len(index), -1)
 
     def next_batch(self, batch_size: int, device: torch.device) -> Tensor:
-        index = np.sort(self.rng.integers(0, len(self.ids), size=batch_size))
+        return self._batch(self._draw(batch_size), device)
+
+    def next_labelled_batch(self, batch_size: int, device: torch.device) -> tuple[Tensor, Tensor]:
+        """(the batch ``next_batch`` would have drawn, its rows' labels int64 ``[B]``)."""
+        if self.labels is None:
+            raise ValueError("this corpus has no labels")
+        index = self._draw(batch_size)
+        labels = torch.from_numpy(np.asarray(self.labels[index]).astype(np.int64))
+        return self._batch(index, device), labels.to(device, non_blocking=True)
+
+    def _draw(self, batch_size: int) -> np.ndarray:
+        return np.sort(self.rng.integers(0, len(self.ids), size=batch_size))
+
+    def _batch(self, index: np.ndarray, device: torch.device) -> Tensor:
         ids = torch.from_numpy(self.rows(index).astype(np.int64)).to(device, non_blocking=True)
         return ids if self.as_ids else F.one_hot(ids, self.vocab_size).float()
 
@@ -73,18 +98,35 @@ class CorpusBatches:
 
 
 def sample_hook(run: Run, sampler: Sampler, corpus: PreparedCorpus, every: int,
-                n: int = 64) -> Hook:
+                n: int = 64, class_names: list[str] | None = None) -> Hook:
     """Write ``n`` samples (the model's default decoding: a GAN's argmax, a language model's
-    draws at temperature 1) every ``every`` steps; on synthetic text also score them."""
+    draws at temperature 1) every ``every`` steps; on synthetic text also score them. A
+    conditional model (``class_names``) samples the classes in turn and writes ``label<TAB>text``
+    lines."""
     from textgan.text.evaluation import oracle_scores_for_rows
 
     def write(step: int) -> dict[str, float]:
         tokenizer = corpus.tokenizer
         rows = generate_ids(sampler.module, n, seed=SAMPLE_SEED).tolist()
-        run.write_samples(step, [tokenizer.decode(row, strip_pad=True) for row in rows])
+        lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
+        if class_names:
+            lines = labelled_lines(lines, cycled_names(n, class_names))
+        run.write_samples(step, lines)
         return oracle_scores_for_rows(rows, tokenizer, corpus.seq_len) if corpus.is_synthetic else {}
 
     return Hook(every, write)
+
+
+def cycled_names(n: int, class_names: list[str]) -> list[str]:
+    """The class names of ``n`` samples drawn with the default labels (the classes in turn)."""
+    return [class_names[i % len(class_names)] for i in range(n)]
+
+
+def labelled_lines(lines: list[str], labels: list[str]) -> list[str]:
+    """``label<TAB>text`` lines: a labelled samples file (``--labels tsv`` reads it back). A tab
+    inside a sample becomes a space, so the first tab always ends the label."""
+    return [f"{label}\t{line.replace(chr(9), ' ')}" for label, line in zip(labels, lines,
+                                                                          strict=True)]
 
 
 def heldout_nll_hook(sampler: Sampler, corpus: PreparedCorpus, every: int,
@@ -108,14 +150,20 @@ def heldout_nll_hook(sampler: Sampler, corpus: PreparedCorpus, every: int,
     return Hook(every, measure)
 
 
-def check_vocabulary(state: dict[str, Any], corpus: PreparedCorpus, path: Path) -> None:
-    """A checkpoint must have been trained on the same vocabulary as the corpus."""
+def check_vocabulary(state: dict[str, Any], corpus: PreparedCorpus, path: Path,
+                     class_names: list[str] | None = None) -> None:
+    """A checkpoint must have been trained on the same vocabulary as the corpus (and a
+    conditional one on the same classes)."""
     theirs = json.loads(state["tokenizer"])["vocab"]
     if theirs != corpus.vocab:
         raise CheckpointError(
             f"{path} was trained with another vocabulary ({len(theirs)} entries, this corpus has "
             f"{len(corpus.vocab)}); use the same corpus and settings, or start a new run"
         )
+    if class_names is not None and list(state.get("label_names") or []) != class_names:
+        raise CheckpointError(f"{path} was trained on other classes than this corpus has "
+                              f"({len(class_names)}: {', '.join(class_names[:5])}...); use the "
+                              "same labelled corpus, or start a new run")
 
 
 class TextMode(Mode):
@@ -126,6 +174,8 @@ class TextMode(Mode):
     model_config = TextModelConfig
     presets = text_presets.PRESETS
     has_likelihood_model = True  # --objective mle: the LSTM language model (text/lm.py)
+    labels_hint = ("label your text with --labels tsv (every line LABEL<TAB>TEXT), an hf: "
+                   "dataset with --label-column NAME, or train on --corpus synthetic-classes")
 
     def default_preset(self, data_settings: dict[str, Any]) -> str:
         return text_presets.default_preset(data_settings)
@@ -133,20 +183,34 @@ class TextMode(Mode):
     def build(self, config: RunConfig, run: Run, device: torch.device,
               progress: ProgressFn | None = None) -> ModeSetup:
         data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
+        if not data_cfg.label_settings() and (data_cfg.corpus or "").strip() != "synthetic-classes":
+            self.check_labels(config, 0)  # refuse --conditional before preparing unlabelled text
         corpus = load_corpus(data_cfg, progress=progress)
         if len(corpus.train) == 0:
             raise CorpusError(f"prepared corpus {corpus.dir} has no training lines")
+        self.check_labels(config, len(corpus.label_names))
+        conditional = train_cfg.conditional != "none"
+        class_names = list(corpus.label_names) if conditional else []
         likelihood = is_likelihood(train_cfg.objective)
         vocab_size = len(corpus.vocab)
         generator, critic = build_models(vocab_size, corpus.seq_len, model_cfg,
-                                         train_cfg.objective, corpus.tokenizer.pad_id)
+                                         train_cfg.objective, corpus.tokenizer.pad_id,
+                                         len(class_names), train_cfg.conditional)
         generator.to(device)
         sampler = Sampler(generator)
-        batches = CorpusBatches(corpus.train, vocab_size, train_cfg.seed, as_ids=likelihood)
-        hooks = [sample_hook(run, sampler, corpus, train_cfg.sample_every)] \
-            if train_cfg.sample_every else []
+        batches = CorpusBatches(corpus.train, vocab_size, train_cfg.seed, as_ids=likelihood,
+                                labels=corpus.train_labels, num_classes=len(corpus.label_names))
+        hooks = [sample_hook(run, sampler, corpus, train_cfg.sample_every,
+                             class_names=class_names)] if train_cfg.sample_every else []
         notes = [f"corpus: {corpus.dir} ({len(corpus.train):,} training lines, "
                  f"{len(corpus.valid):,} held-out, vocabulary {vocab_size})"]
+        if class_names:
+            counts = np.bincount(np.asarray(corpus.train_labels), minlength=len(class_names))
+            shown = ", ".join(f"{name} {count:,}" for name, count in
+                              zip(class_names[:10], counts[:10], strict=True))
+            more = f", ... ({len(class_names)} classes)" if len(class_names) > 10 else ""
+            notes.append(f"conditional ({train_cfg.conditional}) on {len(class_names)} classes: "
+                         f"{shown}{more}")
         if likelihood:
             size = sum(p.numel() for p in generator.parameters())
             gan = generator_parameters(vocab_size, corpus.seq_len, model_cfg)
@@ -156,7 +220,7 @@ class TextMode(Mode):
         if train_cfg.eval_every:
             from textgan.text.eval_hook import eval_hook
 
-            hook = eval_hook(sampler, corpus, train_cfg.eval_every)
+            hook = eval_hook(sampler, corpus, train_cfg.eval_every, class_names=class_names)
             if hook is None:
                 notes.append("in-training evaluation is off: the corpus has no held-out lines")
             else:
@@ -165,21 +229,33 @@ class TextMode(Mode):
                     hooks.append(heldout_nll_hook(sampler, corpus, train_cfg.eval_every))
         extra_state = {"tokenizer": corpus.tokenizer.to_json(), "corpus_dir": str(corpus.dir)}
         return ModeSetup(generator, critic, batches, sampler, hooks, best_metric="js4",
-                         extra_state=extra_state,
-                         check_state=lambda state, path: check_vocabulary(state, corpus, path),
+                         extra_state=extra_state, label_names=class_names,
+                         check_state=lambda state, path: check_vocabulary(
+                             state, corpus, path, class_names if conditional else None),
                          notes=notes)
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
                temperature: float | None, out: Path | None, device: torch.device,
                label: str | None = None) -> SampleResult:
         """Decoded samples (pad stripped); written to ``out`` if given. ``temperature`` None is
-        the model's default decoding (a GAN: argmax; a language model: temperature 1)."""
-        self.label_index(state, label, path)  # conditional sampling: not yet in this mode
+        the model's default decoding (a GAN: argmax; a language model: temperature 1).
+
+        A conditional model: ``label`` gives ``n`` samples of that class (plain lines); without
+        it the classes take turns and each line is ``label<TAB>text``, a labelled samples file
+        that ``--labels tsv`` reads."""
+        index = self.label_index(state, label, path)
         generator, tokenizer, _ = generator_from_checkpoint(state, device)
         lines = generate_text(generator, tokenizer, n, temperature=temperature,
-                              seed=seed, strip_pad=True)
+                              seed=seed, strip_pad=True, labels=index)
+        class_names = checkpoint_classes(state)
+        how = decoding(generator, temperature)
+        if class_names and index is None:
+            lines = labelled_lines(lines, cycled_names(n, class_names))
+            how += f"; the {len(class_names)} classes in turn, as label<TAB>text"
+        elif index is not None:
+            how += f"; class {label}"
         result = SampleResult(lines=lines, notes=[f"checkpoint: {path} (step {state.get('step')}),"
-                                                  f" {decoding(generator, temperature)}"])
+                                                  f" {how}"])
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

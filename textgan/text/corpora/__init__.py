@@ -4,6 +4,7 @@
 
 - ``synthetic`` (default when nothing is given): sentences of a known English-like grammar,
   generated on the fly, with an exact oracle (:mod:`textgan.eval.oracle`);
+- ``synthetic-classes``: the same grammar's questions and statements, labelled with their class;
 - ``billion_word``: the One Billion Word benchmark tarball, downloaded once and read in place;
 - ``files`` (or no name, with ``corpus_path``): local text/gzip files, a directory or a glob;
 - ``hf:NAME[/CONFIG][:SPLIT]``: a Hugging Face dataset, streamed;
@@ -12,7 +13,9 @@
 
 Every source has a filesystem-safe ``name`` (``billion_word``, ``synthetic`` or
 ``synthetic-s<seed>``, ``files-<8 hex>``, ``hf-<name>[-<8 hex>]``), lazy ``train_lines()`` /
-``valid_lines()`` iterators and ``describe()``.
+``valid_lines()`` iterators and ``describe()``. A labelled source (``labels="tsv"`` for files,
+``label_column`` for ``hf:``, ``synthetic-classes``) also yields (label, text) examples
+(:class:`~.base.LabelledSource`).
 """
 
 import glob
@@ -23,23 +26,29 @@ from textgan.errors import CorpusError
 from textgan.io.progress import ProgressFn
 from textgan.text.corpora.base import (
     CORPUS_CHOICES,
+    LabelledSource,
     Source,
     check_encoding_errors,
+    check_labels_setting,
     check_max_lines,
+    is_labelled,
 )
 from textgan.text.corpora.billion_word import BillionWordSource
 from textgan.text.corpora.files import GLOB_CHARS, FilesSource
 from textgan.text.corpora.grammar import GRAMMAR_VERSION
 from textgan.text.corpora.hf import HFSource
-from textgan.text.corpora.synthetic import SyntheticSource
+from textgan.text.corpora.synthetic import SyntheticClassesSource, SyntheticSource
 
 __all__ = [
     "GRAMMAR_VERSION",
     "BillionWordSource",
     "FilesSource",
     "HFSource",
+    "LabelledSource",
     "Source",
+    "SyntheticClassesSource",
     "SyntheticSource",
+    "is_labelled",
     "open_source",
 ]
 
@@ -54,29 +63,37 @@ def open_source(
     max_lines: int | None = None,
     encoding_errors: str = "strict",
     seed: int = 0,
+    labels: str = "none",
+    label_column: str | None = None,
 ) -> Source:
     """Open the corpus named by ``corpus`` / ``corpus_path`` (see the package docstring).
+    ``labels="tsv"`` (local files) or ``label_column`` (``hf:``) makes it a labelled source.
 
     Cheap checks (unknown name, missing path, ...) happen here; reading, downloading and the
     checks that need the data happen lazily when lines are iterated or described.
     """
     check_encoding_errors(encoding_errors)
     check_max_lines(max_lines)
+    check_labels_setting(labels)
     kind = corpus.strip() if corpus is not None else None
     if kind is None and corpus_path is None:
         kind = "synthetic"
+    _check_label_options(kind, labels, label_column)
     if kind is None or kind == "files":
         if corpus_path is None:
             raise CorpusError("--corpus files needs --corpus-path FILE, DIR or GLOB")
         return FilesSource(
-            corpus_path, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors
+            corpus_path, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors,
+            labels=labels,
         )
-    if kind == "synthetic":
+    if kind in ("synthetic", "synthetic-classes"):
         if corpus_path is not None or valid_path is not None:
             raise CorpusError(
-                "the synthetic corpus is generated, it takes no --corpus-path/--valid-path; "
+                f"the {kind} corpus is generated, it takes no --corpus-path/--valid-path; "
                 "drop them or use --corpus files"
             )
+        if kind == "synthetic-classes":
+            return SyntheticClassesSource(seed=seed, max_lines=max_lines)
         return SyntheticSource(seed=seed, max_lines=max_lines)
     if kind == "billion_word":
         if valid_path is not None:
@@ -97,16 +114,36 @@ def open_source(
             valid_files=valid_path,
             max_lines=max_lines,
             encoding_errors=encoding_errors,
+            label_column=label_column,
         )
     if _names_files(kind):
         if corpus_path is not None:
             raise CorpusError(f"--corpus {kind} is already a path; drop --corpus-path "
                               f"{corpus_path} (or give the path once, as --corpus-path)")
         return FilesSource(
-            kind, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors
+            kind, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors,
+            labels=labels,
         )
     raise CorpusError(f"unknown corpus {corpus!r}: neither a corpus name ({CORPUS_CHOICES}) nor "
                       "an existing file, directory or glob")
+
+
+def _check_label_options(kind: str | None, labels: str, label_column: str | None) -> None:
+    """--labels tsv is for local text files, --label-column for hf: datasets; the generated and
+    downloaded corpora have their own labels or none."""
+    hf = kind is not None and kind.startswith("hf:")
+    if label_column is not None and not hf:
+        raise CorpusError("--label-column names a column of an hf: dataset; label local text "
+                          "files with --labels tsv (lines LABEL<TAB>TEXT)")
+    if labels == "tsv":
+        if hf:
+            raise CorpusError("an hf: dataset takes its labels from a column: --label-column NAME "
+                              "(not --labels tsv)")
+        if kind in ("synthetic", "synthetic-classes", "billion_word"):
+            extra = " (--corpus synthetic-classes is the labelled synthetic corpus)" \
+                if kind == "synthetic" else ""
+            raise CorpusError(f"--labels tsv reads LABEL<TAB>TEXT text files; the {kind} corpus "
+                              f"is not one{extra}")
 
 
 def _names_files(spec: str) -> bool:

@@ -45,9 +45,10 @@ def capitalise(word: str) -> str:
     return word[:1].upper() + word[1:]
 
 
-@lru_cache(maxsize=1)
-def automaton() -> Automaton:
-    """The grammar's automaton (built once per process)."""
+@lru_cache(maxsize=4)
+def automaton(sentence_class: str | None = None) -> Automaton:
+    """The grammar's automaton (built once per process); ``sentence_class``: the automaton of
+    that sub-language (:data:`~textgan.text.corpora.grammar.SENTENCE_CLASSES`)."""
     classes = word_classes()
     # Thompson construction with weighted empty moves, then empty-move elimination.
     empty: list[list[tuple[float, int]]] = []
@@ -84,7 +85,7 @@ def automaton() -> Automaton:
         return end
 
     start = new_state()
-    accept = build(sentence_grammar(), start)
+    accept = build(sentence_grammar(sentence_class), start)
 
     @cache
     def closure(state: int) -> tuple[tuple[float, str | None, int], ...]:
@@ -143,9 +144,9 @@ def _pick(rng: random.Random, cumulative: tuple[float, ...]) -> int:
     return min(bisect.bisect_right(cumulative, rng.random() * cumulative[-1]), len(cumulative) - 1)
 
 
-def sample_sentence(rng: random.Random) -> str:
-    """One random sentence of the grammar."""
-    auto = automaton()
+def sample_sentence(rng: random.Random, sentence_class: str | None = None) -> str:
+    """One random sentence of the grammar (``sentence_class``: of that sub-language)."""
+    auto = automaton(sentence_class)
     words: list[str] = []
     state = 0
     while True:

@@ -18,7 +18,10 @@ from textgan.errors import CorpusError
 from textgan.io.files import is_gzip
 
 ENCODING_ERRORS = ("strict", "replace")
-CORPUS_CHOICES = "billion_word, synthetic, files (with --corpus-path), hf:NAME[/CONFIG][:SPLIT]"
+LABEL_SOURCES = ("none", "tsv")
+CORPUS_CHOICES = ("billion_word, synthetic, files (with --corpus-path), hf:NAME[/CONFIG][:SPLIT], "
+                  "synthetic-classes")
+MAX_CLASSES = 65_536  # label ids are stored as uint16 at most
 
 _READ_CHUNK = 1 << 20
 
@@ -41,6 +44,44 @@ class Source(Protocol):
     def describe(self) -> dict[str, Any]:
         """JSON-able provenance: kind, locations, checksums of the inputs, settings."""
         ...
+
+
+Example = tuple[str, str]
+"""A labelled line: (class label, text)."""
+
+
+@runtime_checkable
+class LabelledSource(Source, Protocol):
+    """A corpus whose lines carry class labels (``labelled`` is True). ``train_lines`` /
+    ``valid_lines`` are the texts of ``train_examples`` / ``valid_examples``."""
+
+    labelled: bool
+
+    def train_examples(self) -> Iterator[Example]:
+        """(label, text) of the training lines, in the order of :meth:`train_lines`."""
+        ...
+
+    def valid_examples(self) -> Iterator[Example]:
+        """(label, text) of the held-out lines."""
+        ...
+
+    def defined_labels(self) -> list[str] | None:
+        """The class names in label-id order when the source defines them (a dataset's
+        ClassLabel names, the synthetic classes); None: the sorted labels of the training lines.
+        Called after the training examples were read."""
+        ...
+
+
+def is_labelled(source: Any) -> bool:
+    """Whether ``source`` yields labelled examples (a :class:`LabelledSource` switched on)."""
+    return bool(getattr(source, "labelled", False))
+
+
+def check_labels_setting(value: str) -> str:
+    """Validate a ``labels`` setting (where a corpus's class labels come from)."""
+    if value not in LABEL_SOURCES:
+        raise CorpusError(f"unknown --labels {value!r}; use one of: {', '.join(LABEL_SOURCES)}")
+    return value
 
 
 def check_encoding_errors(value: str) -> str:
@@ -79,6 +120,12 @@ def decode_lines(raw_lines: Iterable[bytes], where: str, encoding_errors: str) -
     Splitting happens on bytes (not ``str.splitlines``) so that U+2028, form feeds etc. inside a
     sentence do not start new lines.
     """
+    return (text for _, text in decode_numbered_lines(raw_lines, where, encoding_errors))
+
+
+def decode_numbered_lines(raw_lines: Iterable[bytes], where: str,
+                          encoding_errors: str) -> Iterator[tuple[int, str]]:
+    """:func:`decode_lines` with each line's number in the input (1-based, blank lines counted)."""
     for lineno, raw in enumerate(raw_lines, start=1):
         try:
             text = raw.decode("utf-8", errors=encoding_errors)
@@ -90,7 +137,7 @@ def decode_lines(raw_lines: Iterable[bytes], where: str, encoding_errors: str) -
         if lineno == 1 and text.startswith("\ufeff"):
             text = text[1:]  # a UTF-8 byte-order mark is not part of the first sentence
         if text.strip():
-            yield text
+            yield lineno, text
 
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
@@ -111,6 +158,25 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
 def read_text_file(path: Path, encoding_errors: str = "strict") -> Iterator[str]:
     """Non-blank lines of a plain or gzip-compressed UTF-8 text file."""
     return decode_lines(split_lines(_file_chunks(path)), str(path), encoding_errors)
+
+
+def read_tsv_examples(path: Path, encoding_errors: str = "strict") -> Iterator[Example]:
+    """(label, text) of each non-blank ``LABEL<TAB>TEXT`` line of a text file (``--labels tsv``):
+    the label is what comes before the first tab, spaces around it dropped; the text is the rest,
+    as is. A line without a tab or with an empty label is a one-line error naming the file and
+    line; a line whose text is empty or whitespace is skipped, as blank lines are."""
+    lines = decode_numbered_lines(split_lines(_file_chunks(path)), str(path), encoding_errors)
+    for lineno, line in lines:
+        label, tab, text = line.partition("\t")
+        if not tab:
+            raise CorpusError(f"{path}: line {lineno}: no tab; with --labels tsv every line is "
+                              "LABEL<TAB>TEXT")
+        label = label.strip()
+        if not label:
+            raise CorpusError(f"{path}: line {lineno}: empty label before the tab; with --labels "
+                              "tsv every line is LABEL<TAB>TEXT")
+        if text.strip():
+            yield label, text
 
 
 def require_lines(lines: Iterable[str], what: str) -> Iterator[str]:

@@ -2,7 +2,8 @@
 
 One sentence a line. Held-out lines come from ``valid_path`` if given, otherwise every
 ``valid_every``-th non-blank line (0-based index ``i`` with ``i % valid_every == valid_every - 1``)
-is carved off, so train and valid are complementary and deterministic.
+is carved off, so train and valid are complementary and deterministic. With ``labels="tsv"``
+every line is ``LABEL<TAB>TEXT`` and the source is labelled (:func:`.base.read_tsv_examples`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from typing import Any
 from textgan.errors import CorpusError
 from textgan.io.files import file_digest
 from textgan.text.corpora.base import (
+    Example,
     cap,
     check_encoding_errors,
+    check_labels_setting,
     check_max_lines,
     fingerprint,
     read_text_file,
+    read_tsv_examples,
     require_lines,
 )
 
@@ -89,6 +93,7 @@ class FilesSource:
         valid_every: int = 100,
         max_lines: int | None = None,
         encoding_errors: str = "strict",
+        labels: str = "none",
     ) -> None:
         if valid_every < 2:
             raise CorpusError(f"valid_every must be at least 2 (got {valid_every})")
@@ -97,30 +102,61 @@ class FilesSource:
         self.valid_every = valid_every
         self.max_lines = check_max_lines(max_lines)
         self.encoding_errors = check_encoding_errors(encoding_errors)
+        self.labels = check_labels_setting(labels)
+        self.labelled = labels == "tsv"
         self.files = resolve_paths(corpus_path, "--corpus-path")
         self.valid_files = resolve_paths(valid_path, "--valid-path") if valid_path else None
         self.name = "files-" + fingerprint([*self.files, *(self.valid_files or [])])
 
-    def _lines(self, files: list[Path], spec: str) -> Iterator[str]:
-        def all_lines() -> Iterator[str]:
+    def _lines(self, files: list[Path], spec: str) -> Iterator[Any]:
+        """Lines of ``files``; labelled: (label, text) examples."""
+        def all_lines() -> Iterator[Any]:
             for path in files:
-                yield from read_text_file(path, self.encoding_errors)
+                if self.labelled:
+                    yield from read_tsv_examples(path, self.encoding_errors)
+                else:
+                    yield from read_text_file(path, self.encoding_errors)
 
         return require_lines(all_lines(), spec)
 
-    def train_lines(self) -> Iterator[str]:
-        """Training lines, capped at ``max_lines``."""
+    def _train(self) -> Iterator[Any]:
         lines = self._lines(self.files, self.corpus_path)
         if self.valid_files is not None:
             return cap(lines, self.max_lines)
         return carve(lines, every=self.valid_every, want_valid=False, max_lines=self.max_lines)
 
-    def valid_lines(self) -> Iterator[str]:
-        """Held-out lines: all of ``valid_path``, or the carved-off lines."""
+    def _valid(self) -> Iterator[Any]:
         if self.valid_files is not None:
             return self._lines(self.valid_files, str(self.valid_path))
         lines = self._lines(self.files, self.corpus_path)
         return carve(lines, every=self.valid_every, want_valid=True, max_lines=self.max_lines)
+
+    def train_lines(self) -> Iterator[str]:
+        """Training lines, capped at ``max_lines`` (labelled: the texts of the examples)."""
+        lines = self._train()
+        return (text for _, text in lines) if self.labelled else lines
+
+    def valid_lines(self) -> Iterator[str]:
+        """Held-out lines: all of ``valid_path``, or the carved-off lines."""
+        lines = self._valid()
+        return (text for _, text in lines) if self.labelled else lines
+
+    def train_examples(self) -> Iterator[Example]:
+        """Labelled training lines, (label, text)."""
+        self._need_labels()
+        return self._train()
+
+    def valid_examples(self) -> Iterator[Example]:
+        """Labelled held-out lines, (label, text)."""
+        self._need_labels()
+        return self._valid()
+
+    def defined_labels(self) -> None:
+        return None  # a tsv file defines no order: the sorted labels of the training lines
+
+    def _need_labels(self) -> None:
+        if not self.labelled:
+            raise CorpusError("these files are not labelled; read them with --labels tsv")
 
     def describe(self) -> dict[str, Any]:
         """Kind, files with sizes and sha256, and the settings that shape the lines."""
@@ -139,6 +175,7 @@ class FilesSource:
                 "valid_every": self.valid_every,
                 "max_lines": self.max_lines,
                 "encoding_errors": self.encoding_errors,
+                **({"labels": self.labels} if self.labelled else {}),
             },
         }
 

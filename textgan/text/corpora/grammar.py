@@ -181,8 +181,19 @@ def _np_pl(noun: str, p_adj: float = 0.2) -> Expr:
     )
 
 
-def sentence_grammar() -> Expr:
-    """One sentence of the language, with its final punctuation."""
+SENTENCE_CLASSES = ("question", "statement")
+"""The two labelled sub-languages of ``--corpus synthetic-classes``, in label-id order: sentences
+ending in "?" (yes/no and wh-questions) and those ending in "." (statements, maybe after a
+fronted adverb). They are disjoint, and together they are the whole language; the first word
+already tells them apart (no statement starts with an auxiliary or a wh-word)."""
+
+
+def sentence_grammar(sentence_class: str | None = None) -> Expr:
+    """One sentence of the language, with its final punctuation; ``sentence_class`` (one of
+    :data:`SENTENCE_CLASSES`): one sentence of that sub-language, with the same relative weights
+    of its options as in the whole grammar."""
+    if sentence_class is not None and sentence_class not in SENTENCE_CLASSES:
+        raise ValueError(f"unknown sentence class {sentence_class!r}; one of {SENTENCE_CLASSES}")
     subj_sg = A((6.0, _np_sg("anim_sg")), (3.0, W("name")), (2.0, W("pron_sg")))
     subj_pl = A((5.0, _np_pl("anim_pl")), (2.5, W("pron_pl")))
     subj_any = A((1.0, subj_sg), (1.0, subj_pl))
@@ -252,10 +263,11 @@ def sentence_grammar() -> Expr:
         (1.5, S(L("what"), W("do_sg"), subj_sg, W("vt_base"))),
         (1.0, S(L("what"), W("do_pl"), subj_pl, W("vt_base"))),
     )
-    return A(
-        (26.0, S(statement, L("."))),
-        (1.2, S(W("front"), L(","), statement, L("."))),
-        (4.0, S(yes_no, L("?"))),
-        (3.0, S(wh, L("?"))),
-    )
+    options = {
+        "statement": ((26.0, S(statement, L("."))), (1.2, S(W("front"), L(","), statement, L(".")))),
+        "question": ((4.0, S(yes_no, L("?"))), (3.0, S(wh, L("?")))),
+    }
+    if sentence_class is not None:
+        return A(*options[sentence_class])
+    return A(*options["statement"], *options["question"])
 

@@ -5,6 +5,9 @@ a packaged builder such as "json", "parquet", "csv" or "text" with ``data_files`
 ``--corpus-path``, and ``--valid-path`` for held-out files). Text comes from the "text" column,
 else the first string column; a value holding several lines yields each non-blank line.
 Held-out text is the "validation" split, else "test", else carved off as for local files.
+With ``label_column`` the source is labelled: each line gets its row's value in that column as
+its class label; a ClassLabel column's integers become its names, and those names (in their
+order) are the classes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from textgan.errors import CorpusError
 from textgan.io.files import file_digest
 from textgan.text.corpora.base import (
+    Example,
     cap,
     check_encoding_errors,
     check_max_lines,
@@ -75,6 +79,7 @@ class HFSource:
         encoding_errors: str = "strict",
         text_column: str | None = None,
         cache_dir: Path | None = None,
+        label_column: str | None = None,
     ) -> None:
         self.spec = spec
         self.path, self.config, self.split = parse_spec(spec)
@@ -83,6 +88,8 @@ class HFSource:
         # Values arrive already decoded by ``datasets``; the setting is kept for describe().
         self.encoding_errors = check_encoding_errors(encoding_errors)
         self.text_column = text_column
+        self.label_column = label_column
+        self.labelled = label_column is not None
         self.cache_dir = cache_dir
         if valid_files is not None and data_files is None:
             raise CorpusError("--valid-path with hf: also needs --corpus-path (the training files)")
@@ -101,6 +108,7 @@ class HFSource:
             self.name += "-" + fingerprint(self.local_files)
         self._splits: Any = None
         self._column: str | None = None
+        self._class_names: list[str] | None = None  # a ClassLabel label column's names
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -169,7 +177,8 @@ class HFSource:
             columns = {
                 k: "string" if isinstance(v, str) else type(v).__name__ for k, v in first.items()
             }
-        text = [name for name, dtype in columns.items() if dtype in ("string", "large_string")]
+        text = [name for name, dtype in columns.items()
+                if dtype in ("string", "large_string") and name != self.label_column]
         if self.text_column is not None:
             if self.text_column not in columns:
                 raise CorpusError(
@@ -187,10 +196,51 @@ class HFSource:
             )
         return self._column
 
-    def _lines(self, split_name: str) -> Iterator[str]:
+    def _check_label_column(self, split: Any, split_name: str) -> None:
+        """The label column exists; remember its ClassLabel names if it has them."""
+        features = getattr(split, "features", None)
+        if features is not None:
+            columns = list(features)
+        else:
+            first = next(iter(split), None)
+            columns = list(first) if first is not None else []
+        if self.label_column not in columns:
+            raise CorpusError(
+                f"dataset {self.spec!r} ({split_name}) has no label column "
+                f"{self.label_column!r}; columns: {', '.join(columns)}"
+            )
+        names = getattr(features[self.label_column], "names", None) if features else None
+        if names:
+            if self._class_names is not None and list(names) != self._class_names:
+                raise CorpusError(f"dataset {self.spec!r}: the label column's class names differ "
+                                  "between splits")
+            self._class_names = [str(name) for name in names]
+
+    def _label(self, value: Any, index: int, split_name: str) -> str:
+        """A row's label as text: a ClassLabel integer's name, else the value itself."""
+        where = f"dataset {self.spec!r} ({split_name}), row {index + 1}"
+        if value is None or not str(value).strip() or (isinstance(value, int) and value < 0
+                                                       and self._class_names is not None):
+            raise CorpusError(f"{where} has no label in column {self.label_column!r} "
+                              f"({value!r}); --label-column needs a label on every row")
+        if self._class_names is not None:
+            if not isinstance(value, int) or value >= len(self._class_names):
+                raise CorpusError(f"{where}: label {value!r} is not one of the column's "
+                                  f"{len(self._class_names)} classes")
+            return self._class_names[value]
+        if isinstance(value, (list, dict)):
+            raise CorpusError(f"{where}: the label column {self.label_column!r} holds "
+                              f"{type(value).__name__}s, not one label a row")
+        return str(value).strip()
+
+    def _rows(self, split_name: str) -> Iterator[tuple[str | None, str]]:
+        """(label or None, text line) of every non-blank line of the split's rows."""
         split = self._load()[split_name]
         column = self._column_of(split)
+        if self.labelled:
+            self._check_label_column(split, split_name)
         rows = iter(split)
+        index = -1
         while True:
             try:
                 row = next(rows)
@@ -201,31 +251,65 @@ class HFSource:
                     f"error while reading Hugging Face dataset {self.spec!r} ({split_name}): "
                     f"{_one_line(err)}"
                 ) from None
+            index += 1
             value = row.get(column)
             if not isinstance(value, str):
                 continue
+            label = (self._label(row.get(self.label_column), index, split_name)
+                     if self.labelled else None)
             for line in value.split("\n"):
                 line = line.removesuffix("\r")
                 if line.strip():
-                    yield line
+                    yield label, line
+
+    def _lines(self, split_name: str) -> Iterator[str]:
+        return (line for _, line in self._rows(split_name))
+
+    def _examples(self, split_name: str) -> Iterator[Example]:
+        return ((label, line) for label, line in self._rows(split_name))  # type: ignore[misc]
 
     # --- Source interface -------------------------------------------------------------------
 
-    def train_lines(self) -> Iterator[str]:
-        """Lines of the training split (minus carved-off lines if there is no held-out split)."""
+    def _train(self, read: Any) -> Iterator[Any]:
         train, valid = self._split_names()
-        lines = require_lines(self._lines(train), f"Hugging Face dataset {self.spec!r} ({train})")
+        lines = require_lines(read(train), f"Hugging Face dataset {self.spec!r} ({train})")
         if valid is not None:
             return cap(lines, self.max_lines)
         return carve(lines, every=self.valid_every, want_valid=False, max_lines=self.max_lines)
 
-    def valid_lines(self) -> Iterator[str]:
-        """Lines of the "validation" (or "test") split, or the carved-off training lines."""
+    def _valid(self, read: Any) -> Iterator[Any]:
         train, valid = self._split_names()
         if valid is not None:
-            return self._lines(valid)
-        lines = self._lines(train)
-        return carve(lines, every=self.valid_every, want_valid=True, max_lines=self.max_lines)
+            return read(valid)
+        return carve(read(train), every=self.valid_every, want_valid=True,
+                     max_lines=self.max_lines)
+
+    def train_lines(self) -> Iterator[str]:
+        """Lines of the training split (minus carved-off lines if there is no held-out split)."""
+        return self._train(self._lines)
+
+    def valid_lines(self) -> Iterator[str]:
+        """Lines of the "validation" (or "test") split, or the carved-off training lines."""
+        return self._valid(self._lines)
+
+    def train_examples(self) -> Iterator[Example]:
+        """(label, line) of :meth:`train_lines` (``label_column`` given)."""
+        self._need_labels()
+        return self._train(self._examples)
+
+    def valid_examples(self) -> Iterator[Example]:
+        """(label, line) of :meth:`valid_lines`."""
+        self._need_labels()
+        return self._valid(self._examples)
+
+    def defined_labels(self) -> list[str] | None:
+        """A ClassLabel column's names (the dataset's own ids); else None (sorted labels)."""
+        return self._class_names
+
+    def _need_labels(self) -> None:
+        if not self.labelled:
+            raise CorpusError(f"dataset {self.spec!r} is read without labels; name the label "
+                              "column with --label-column")
 
     def describe(self) -> dict[str, Any]:
         """Dataset, config, splits, text column, local files with sha256, and settings."""
@@ -240,6 +324,7 @@ class HFSource:
             if valid is not None
             else f"line i of {train} where i % {self.valid_every} == {self.valid_every - 1}",
             "text_column": self._column_of(self._load()[train]),
+            **({"label_column": self.label_column} if self.labelled else {}),
             "local_files": [
                 {"path": str(p.resolve()), "size": p.stat().st_size, "sha256": file_digest(p)}
                 for p in self.local_files

@@ -1,7 +1,9 @@
 """The synthetic corpus: sentences of a known English-like grammar, generated on the fly.
 
 The language is defined in :mod:`.grammar` and compiled in :mod:`.automaton`; its exact oracle
-(is a sample a sentence of the grammar?) is :mod:`textgan.eval.oracle`.
+(is a sample a sentence of the grammar?) is :mod:`textgan.eval.oracle`. ``synthetic-classes`` is
+the same language split into two labelled sub-languages, questions and statements, in equal
+numbers, whose class the oracle also judges exactly (:func:`textgan.eval.oracle.class_accuracy`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from textgan.errors import CorpusError
 from textgan.text.corpora.automaton import sample_sentence, vocabulary
 from textgan.text.corpora.base import check_max_lines
-from textgan.text.corpora.grammar import GRAMMAR_VERSION
+from textgan.text.corpora.grammar import GRAMMAR_VERSION, SENTENCE_CLASSES
 
 
 def generate(n: int, seed: int = 0, stream: str = "train") -> Iterator[str]:
@@ -22,6 +24,16 @@ def generate(n: int, seed: int = 0, stream: str = "train") -> Iterator[str]:
     rng = random.Random(f"textgan-synthetic-v{GRAMMAR_VERSION}:{seed}:{stream}")
     for _ in range(n):
         yield sample_sentence(rng)
+
+
+def generate_classes(n: int, seed: int = 0, stream: str = "train") -> Iterator[tuple[str, str]]:
+    """``n`` (class, sentence) pairs: line ``i`` is of class ``SENTENCE_CLASSES[i % 2]``, drawn
+    from that class's sub-grammar with its own RNG stream (deterministic, balanced classes)."""
+    rngs = [random.Random(f"textgan-synthetic-classes-v{GRAMMAR_VERSION}:{seed}:{stream}:{name}")
+            for name in SENTENCE_CLASSES]
+    for i in range(n):
+        k = i % len(SENTENCE_CLASSES)
+        yield SENTENCE_CLASSES[k], sample_sentence(rngs[k], SENTENCE_CLASSES[k])
 
 
 class SyntheticSource:
@@ -71,3 +83,35 @@ class SyntheticSource:
             "vocabulary_size": len(vocabulary()),
             "settings": {"max_lines": self.max_lines},
         }
+
+
+class SyntheticClassesSource(SyntheticSource):
+    """``synthetic-classes``: the grammar's questions and statements, labelled with their class,
+    half each (see :func:`generate_classes`). A labelled source: ``train_examples`` /
+    ``valid_examples`` yield (label, text); its classes are :data:`SENTENCE_CLASSES`, in order."""
+
+    labelled = True
+
+    def __init__(self, seed: int = 0, n_train: int = 200_000, n_valid: int = 5_000,
+                 max_lines: int | None = None) -> None:
+        super().__init__(seed, n_train, n_valid, max_lines)
+        self.name = self.name.replace("synthetic", "synthetic-classes", 1)
+
+    def defined_labels(self) -> list[str]:
+        return list(SENTENCE_CLASSES)
+
+    def train_examples(self) -> Iterator[tuple[str, str]]:
+        return generate_classes(self.n_train, self.seed, "train")
+
+    def valid_examples(self) -> Iterator[tuple[str, str]]:
+        return generate_classes(self.n_valid, self.seed, "valid")
+
+    def train_lines(self) -> Iterator[str]:
+        return (text for _, text in self.train_examples())
+
+    def valid_lines(self) -> Iterator[str]:
+        return (text for _, text in self.valid_examples())
+
+    def describe(self) -> dict[str, Any]:
+        """As the synthetic corpus's (kind ``synthetic``: its oracle applies), plus the classes."""
+        return super().describe() | {"classes": list(SENTENCE_CLASSES)}
