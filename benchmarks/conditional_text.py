@@ -37,10 +37,12 @@ from textgan.text.sampling import generate_text
 from textgan.training import resolve_config, start_training
 
 
-def train(method: str, budget: float, out: Path, data_dir: str, eval_every: int) -> Path:
+def train(method: str, budget: float, out: Path, data_dir: str, eval_every: int,
+          steps: int | None = None) -> Path:
     config = resolve_config("text", "cpu-conditional", None, {
         "train": {"conditional": method, "device": "cpu", "threads": 1,
-                  "eval_every": eval_every, "sample_every": eval_every},
+                  "eval_every": eval_every, "sample_every": eval_every,
+                  **({"steps": steps} if steps else {})},
         "data": {"data_dir": data_dir},
     })
     session = start_training(config, out=out)
@@ -80,6 +82,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=640)
     parser.add_argument("--per-class", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--steps", type=int, default=None, help="train this many steps instead "
+                        "of the preset's (a longer run, within --budget)")
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--out", default="runs/conditional-text")
     parser.add_argument("--json", default=None, help="also write the results here")
@@ -92,7 +96,7 @@ def main() -> None:
     for method in args.methods.split(","):
         run = Path(args.out) / method
         if not args.measure_only:
-            train(method, args.budget, run, args.data_dir, args.eval_every)
+            train(method, args.budget, run, args.data_dir, args.eval_every, args.steps)
         paths = sorted((run / "checkpoints").glob("step_*.pt"))
         for record in measure(paths[-1], 1, 0)["logged"]:  # type: ignore[union-attr]
             print(f"  step {record['step']:5d}: class accuracy {record['class_accuracy']:.3f} "

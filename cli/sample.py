@@ -45,7 +45,8 @@ def sample(
     for note in result.notes:
         say(note)
     if result.lines is not None and out is None:
-        for line in result.lines:
+        # a conditional model's classes in turn print as label<TAB>text; one --label: plain
+        for line in result.labelled_lines() if label is None else result.lines:
             echo(line)
     for path in result.files:
         say(f"wrote {path}")

@@ -115,6 +115,23 @@ def test_a_conditional_model_exports_and_samples_as_its_checkpoint(
     assert "bad\t" in (folder / "README.md").read_text()  # the card's samples name their class
 
 
+def test_the_python_api_generates_per_class(runs: dict[str, Path],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import textgan
+
+    model = textgan.load(runs["projection"])
+    assert model.label_names == ["bad", "good"]
+    in_turn = model.generate(4, seed=2)
+    _, out, _ = cli(capsys, "sample", "--run", str(runs["projection"]), "-n", "4", "--seed", "2")
+    # plain lines from the API; the CLI prefixes each with its class
+    assert [f"{name}\t{line}" for name, line in zip(["bad", "good"] * 2, in_turn,
+                                                      strict=True)] == out.splitlines()
+    good = model.generate(3, seed=2, label="good")
+    _, out, _ = cli(capsys, "sample", "--run", str(runs["projection"]), "-n", "3", "--seed", "2",
+                    "--label", "good")
+    assert good == out.splitlines() and all("\t" not in line for line in good)
+
+
 def test_conditional_needs_labels_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     plain = tmp_path / "plain.txt"
     plain.write_text("the cat sat .\na dog ran .\n" * 50)

@@ -217,10 +217,15 @@ class PhraseGenerator(nn.Module):
         self.register_buffer("ids", torch.as_tensor(np.stack(ids), dtype=torch.long))
         self.noise_dim, self.seq_len, self.vocab = 3, SEQ_LEN, len(corpus.vocab)
         self.dummy = nn.Parameter(torch.zeros(1))
+        self.num_classes = 2
 
     def forward(self, z: Tensor, *, labels: Tensor) -> Tensor:
         which = (z[:, 0] > 0).long() + 2 * (z[:, 1] > 0).long()
         return nn.functional.one_hot(self.ids[labels, which], self.vocab).float()
+
+    def logits(self, z: Tensor, *, labels: Tensor) -> Tensor:
+        """What text sampling decodes: arg-max is the chosen line (log of one-hot: -inf/0)."""
+        return self.forward(z, labels=labels).log()
 
 
 def test_a_conditional_generator_is_evaluated_per_class(labelled_corpus) -> None:
@@ -276,3 +281,22 @@ def test_evaluate_classes_adds_extra_metrics_and_refuses_unknown_classes() -> No
         evaluate_classes({"x": ["who ?"]}, lambda name: refs["q"], FAST, judge)
     with pytest.raises(TextganError, match="class 'q' has no samples"):
         evaluate_classes({"q": []}, refs.__getitem__, FAST)
+
+
+def test_synthetic_classes_samples_get_the_oracle_per_class(tmp_path: Path) -> None:
+    """On --reference synthetic-classes each class's samples are judged by the grammar's oracle
+    against THAT class: a question among the statements counts against them."""
+    from textgan.text.evaluation import evaluate_labelled_file
+
+    samples = tmp_path / "samples.tsv"
+    samples.write_text("question\tIs the dog big ?\nquestion\tThe dog runs .\n"
+                       "statement\tThe dog runs .\nstatement\tThe cat sleeps .\n"
+                       "statement\tDoes Mary run ?\nstatement\tzzz\n", encoding="utf-8")
+    report = evaluate_labelled_file(samples, "synthetic-classes", data_dir=str(tmp_path / "data"),
+                                    config=EvalConfig(words=False, lm=False))
+    per_class = report.classes.per_class
+    assert per_class["question"]["class_accuracy"] == pytest.approx(1 / 2)
+    assert per_class["statement"]["class_accuracy"] == pytest.approx(2 / 4)
+    assert per_class["question"]["class_end"] == pytest.approx(1 / 2)
+    assert per_class["statement"]["class_start"] == pytest.approx(2 / 4)
+    assert report.metrics["class_accuracy"] == pytest.approx(1 / 2)

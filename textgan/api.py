@@ -100,14 +100,22 @@ class TrainedModel:
                                      temperature=temperature, out=Path(out) if out else None,
                                      device=self.device, label=label)
 
-    def generate(self, n: int, temperature: float | None = None, seed: int | None = 0) -> list[str]:
+    def generate(self, n: int, temperature: float | None = None, seed: int | None = 0,
+                 label: str | None = None) -> list[str]:
         """``n`` decoded samples, pad stripped: argmax decoding when ``temperature`` is None (as
         ``textgan sample``), else sampled from softmax(logits / temperature). The same ``seed``
-        gives the same samples (None: a fresh random seed)."""
+        gives the same samples (None: a fresh random seed). A conditional model: all of class
+        ``label``, else its classes in turn (:attr:`label_names`; line i is of class
+        ``label_names[i % K]``)."""
         if self.mode != "text":
             raise ConfigError(f"generate() returns text; this is a {self.mode} model: use "
                               "sample(n, out=PATH)")
-        return list(self.sample(n, temperature=temperature, seed=seed).lines or [])
+        return list(self.sample(n, temperature=temperature, seed=seed, label=label).lines or [])
+
+    @property
+    def label_names(self) -> list[str]:
+        """A conditional model's classes, in label-id order (empty: not conditional)."""
+        return list(self._state.get("label_names") or [])
 
     def evaluate(self, reference: str | Path, *, n: int = 640, temperature: float | None = None,
                  seed: int = 0, config: Any = None, js_text: str = "valid",

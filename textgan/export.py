@@ -265,7 +265,7 @@ def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weigh
         if parts.sample_file:
             files[parts.sample_file] = (partial / parts.sample_file).read_bytes()
         else:
-            sample_lines = result.lines or []
+            sample_lines = result.labelled_lines()
         run_config = state["config"]
         config = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "library_name": "textgan",

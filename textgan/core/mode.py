@@ -80,8 +80,17 @@ class ModeSetup:
 @dataclass
 class SampleResult:
     lines: list[str] | None = None  # text modes: decoded samples
+    labels: list[str] | None = None  # a conditional text model: the class of each line
     files: list[Path] = field(default_factory=list)  # image/toy modes: written files
     notes: list[str] = field(default_factory=list)
+
+    def labelled_lines(self) -> list[str]:
+        """The lines as ``label<TAB>text`` when they have classes (what ``--labels tsv``
+        reads), else as they are."""
+        if self.labels is None:
+            return list(self.lines or [])
+        return [f"{label}\t{line}" for label, line in zip(self.labels, self.lines or [],
+                                                            strict=True)]
 
 
 @dataclass

@@ -47,10 +47,11 @@ from textgan.eval import (
     save_sweep,
 )
 from textgan.eval.classifier import ClassifierConfig
-from textgan.eval.oracle import oracle_scores
+from textgan.eval.oracle import SENTENCE_CLASSES, class_accuracy, class_markers, oracle_scores
 from textgan.eval.per_class import ClassEvaluation, LabelJudge, evaluate_classes
 from textgan.io.files import is_gzip
 from textgan.io.progress import ProgressFn
+from textgan.text.corpora import NAMED_CORPORA
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
 
 PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples
@@ -144,7 +145,7 @@ def resolve_reference(spec: str, data_dir: str = TextDataConfig.data_dir,
     path = Path(spec)
     if path.is_dir() and (path / "meta.json").is_file():
         return PreparedCorpus.open(path), False
-    if spec in ("synthetic", "billion_word") or spec.startswith("hf:"):
+    if spec in NAMED_CORPORA or spec.startswith("hf:"):
         cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len)
         return load_corpus(cfg, progress=progress), False
     cfg = TextDataConfig(corpus_path=spec, data_dir=data_dir, seq_len=seq_len,
@@ -395,8 +396,21 @@ class LabelledReference:
         if corpus is None or not corpus.is_synthetic or corpus.tokenizer.kind != "char":
             return {}
         pad = corpus.tokenizer.pad
-        return {k: float(v) for k, v in
-                oracle_scores([s.rstrip(pad) for s in samples], corpus.seq_len).items()}
+        lines = [s.rstrip(pad) for s in samples]
+        return {**{k: float(v) for k, v in oracle_scores(lines, corpus.seq_len).items()},
+                **class_oracle(name, lines, corpus.seq_len)}
+
+
+def class_oracle(name: str, lines: Sequence[str], seq_len: int) -> dict[str, float]:
+    """For the synthetic classes (``question``, ``statement``): the oracle's exact judgement of
+    samples generated for class ``name`` — ``class_accuracy`` (sentences of that class's
+    sub-language), ``class_start`` / ``class_end`` (its first word, its final mark) and their
+    label-blind chance levels (:mod:`textgan.eval.oracle`). Empty for any other class name."""
+    if name not in SENTENCE_CLASSES or not lines:
+        return {}
+    labels = [name] * len(lines)
+    scores = class_accuracy(lines, labels, seq_len) | class_markers(lines, labels, seq_len)
+    return {k: float(v) for k, v in scores.items() if not k.endswith(f"_{name}")}
 
 
 def class_reference(corpus: PreparedCorpus, labels: CorpusLabels, name: str,
@@ -502,7 +516,7 @@ def resolve_labelled_reference(spec: str, data_dir: str = TextDataConfig.data_di
     path = Path(spec)
     if path.is_dir() and (path / "meta.json").is_file():
         return labelled_corpus_reference(PreparedCorpus.open(path), js_text, classifier, spec)
-    if spec in ("synthetic", "billion_word") or spec.startswith("hf:"):
+    if spec in NAMED_CORPORA or spec.startswith("hf:"):
         cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len)
         return labelled_corpus_reference(load_corpus(cfg, progress=progress), js_text,
                                          classifier, spec)
@@ -547,38 +561,16 @@ def evaluate_labelled_file(samples_path: str | Path, reference: str, *,
 
 def generate_class_ids(generator: Any, labels: Any, *, temperature: float | None = None,
                        seed: int = 0, batch_size: int = 512) -> Any:
-    r"""Token ids ``[n, L]`` of a conditional text generator, row $i$ of class ``labels[i]``.
-
-    The contract of :mod:`textgan.core.conditional`: ``generator(z, labels=y)`` gives softmax
-    distributions ``[B, L, V]`` for noise $z$ ``[B, noise_dim]``. Decoding as
-    :func:`textgan.text.sampling.sample_from_noise`: argmax (``temperature`` None), else a draw
-    from $\mathrm{softmax}(\log p / T)$ at each position. Its own seeded ``torch.Generator``.
-
-    The seam: once ``textgan.text.sampling.generate_ids`` takes ``labels=``, this function is
-    ``generate_ids(generator, len(labels), labels=labels, temperature=..., seed=...)``.
-    """
+    r"""Token ids ``[n, L]`` of a conditional text generator, row $i$ of class ``labels[i]``
+    (the generator is called ``generator(z, labels=y)``, :mod:`textgan.core.conditional`);
+    decoded as ``textgan sample`` decodes, with its own seeded ``torch.Generator``."""
     import torch
 
-    if temperature is not None and temperature <= 0:
-        raise ValueError("temperature must be positive")
-    device = next(generator.parameters()).device
-    rng = torch.Generator(device=device)
-    rng.manual_seed(seed)
+    from textgan.text.sampling import generate_ids
+
     labels = torch.as_tensor(labels, dtype=torch.long)
-    out = []
-    with torch.no_grad():
-        for start in range(0, labels.shape[0], batch_size):
-            y = labels[start:start + batch_size].to(device)
-            z = torch.randn(y.shape[0], generator.noise_dim, device=device, generator=rng)
-            probs = generator(z, labels=y).float()
-            if temperature is None:
-                out.append(probs.argmax(-1).cpu())
-                continue
-            logits = probs.clamp_min(torch.finfo(probs.dtype).tiny).log() / temperature
-            draws = torch.multinomial(torch.softmax(logits, -1).view(-1, logits.shape[-1]), 1,
-                                      generator=rng)
-            out.append(draws.view(y.shape[0], -1).cpu())
-    return torch.cat(out) if out else torch.zeros(0, generator.seq_len, dtype=torch.long)
+    return generate_ids(generator, int(labels.shape[0]), temperature=temperature, seed=seed,
+                        batch_size=batch_size, labels=labels)
 
 
 def evaluate_conditional_generator(
@@ -617,7 +609,11 @@ def evaluate_conditional_generator(
         # judged from the ids: knows which rows were cut (any tokenizer)
         if not corpus.is_synthetic:
             return {}
-        return oracle_scores_for_rows(rows_of[name], tokenizer, corpus.seq_len)
+        scores = oracle_scores_for_rows(rows_of[name], tokenizer, corpus.seq_len)
+        if tokenizer.kind == "char":
+            scores |= class_oracle(name, [tokenizer.decode(row, strip_pad=True)
+                                          for row in rows_of[name]], corpus.seq_len)
+        return scores
 
     evaluation = evaluate_classes(by_class, ref.reference_of, config, ref.judge, oracle)
     return evaluation, by_class

@@ -249,16 +249,19 @@ class TextMode(Mode):
                               seed=seed, strip_pad=True, labels=index)
         class_names = checkpoint_classes(state)
         how = decoding(generator, temperature)
+        labels, written = None, lines
         if class_names and index is None:
-            lines = labelled_lines(lines, cycled_names(n, class_names))
+            labels = cycled_names(n, class_names)
+            written = labelled_lines(lines, labels)
             how += f"; the {len(class_names)} classes in turn, as label<TAB>text"
         elif index is not None:
+            labels = [class_names[index]] * n
             how += f"; class {label}"
-        result = SampleResult(lines=lines, notes=[f"checkpoint: {path} (step {state.get('step')}),"
-                                                  f" {how}"])
+        result = SampleResult(lines=lines, labels=labels,
+                              notes=[f"checkpoint: {path} (step {state.get('step')}), {how}"])
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            out.write_text("".join(line + "\n" for line in written), encoding="utf-8")
             result.files.append(out)
         return result
 

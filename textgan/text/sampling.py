@@ -30,7 +30,7 @@ def sample_from_noise(generator: nn.Module, n: int, *, temperature: float | None
     device = next(generator.parameters()).device
     z = torch.randn(n, generator.noise_dim, device=device, generator=rng)
     logits = (generator.logits(z) if labels is None
-              else generator.logits(z, labels.to(device))).float()
+              else generator.logits(z, labels=labels.to(device))).float()
     if temperature is None:
         return logits.argmax(-1)
     probs = torch.softmax(logits / temperature, dim=-1)

@@ -39,7 +39,11 @@ from textgan.text.corpora.grammar import GRAMMAR_VERSION
 from textgan.text.corpora.hf import HFSource
 from textgan.text.corpora.synthetic import SyntheticClassesSource, SyntheticSource
 
+# The corpora known by name (besides hf:DATASET and files), as --corpus and --reference take them.
+NAMED_CORPORA = ("synthetic", "synthetic-classes", "billion_word")
+
 __all__ = [
+    "NAMED_CORPORA",
     "GRAMMAR_VERSION",
     "BillionWordSource",
     "FilesSource",
