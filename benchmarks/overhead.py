@@ -1,12 +1,15 @@
 """What the generator EMA and in-training evaluation cost at the cpu preset (prints numbers).
 
     python benchmarks/overhead.py --steps 200 --threads 1
+    python benchmarks/overhead.py --steps 400 --penalties     # also the cheaper penalties
 
 Trains the cpu preset's network (DIM 64, batch 32, 1 critic step) on the synthetic corpus with
 and without ``ema_decay``, interleaving blocks of steps so both see the same machine load, and
 reports process-CPU seconds per step. Then times one in-training evaluation (640 samples, JS-1..4
 against the cached held-out statistics, as the eval hook does) and divides by the preset's
-``eval_every`` steps: the share of training time evaluation adds.
+``eval_every`` steps: the share of training time evaluation adds. With ``--penalties`` it also
+times, in the same interleaving, the preset with ``critic_batching = "joint-penalty"`` and with
+``penalty_every = 4`` (both with the EMA).
 """
 
 from __future__ import annotations
@@ -29,13 +32,13 @@ from textgan.text.sampling import generate_ids
 from textgan.training import resolve_config
 
 
-def trainer_for(corpus, ema_decay: float) -> Trainer:
+def trainer_for(corpus, ema_decay: float, **options) -> Trainer:
     preset = resolve_config("text", "cpu")
     seed_everything(0)
     generator, critic = build_models(len(corpus.vocab), corpus.seq_len,
                                      TextModelConfig(dim=preset.model.dim))
     cfg = TrainConfig(batch_size=preset.train.batch_size, critic_iters=preset.train.critic_iters,
-                      lr=preset.train.lr, lr_critic=preset.train.lr_critic, ema_decay=ema_decay)
+                      lr=preset.train.lr, lr_critic=preset.train.lr_critic, ema_decay=ema_decay, **options)
     return Trainer(generator, critic, CorpusBatches(corpus.train, len(corpus.vocab), 0), cfg,
                    torch.device("cpu"))
 
@@ -53,20 +56,27 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--penalties", action="store_true", help="also time joint-penalty and "
+                        "penalty_every 4")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="textgan-overhead-")
     corpus = load_corpus(TextDataConfig(corpus="synthetic", data_dir=data_dir))
-    plain, ema = trainer_for(corpus, 0.0), trainer_for(corpus, 0.999)
-    cpu_seconds(plain, 5), cpu_seconds(ema, 5)  # warm-up
-    spent = {"plain": 0.0, "ema": 0.0}
+    trainers = {"plain": trainer_for(corpus, 0.0), "ema": trainer_for(corpus, 0.999)}
+    if args.penalties:
+        trainers["joint-penalty"] = trainer_for(corpus, 0.999, critic_batching="joint-penalty")
+        trainers["penalty_every_4"] = trainer_for(corpus, 0.999, penalty_every=4)
+    for trainer in trainers.values():
+        cpu_seconds(trainer, 5)  # warm-up
+    spent = dict.fromkeys(trainers, 0.0)
     for _ in range(args.steps // args.block):
-        spent["plain"] += cpu_seconds(plain, args.block)
-        spent["ema"] += cpu_seconds(ema, args.block)
+        for name, trainer in trainers.items():
+            spent[name] += cpu_seconds(trainer, args.block)
     n = args.steps // args.block * args.block
     per_step = {k: v / n for k, v in spent.items()}
     # One evaluation as the hook does it (argmax ids, seeded by the step).
     reference = reference_for(corpus, "valid")
+    plain = trainers["plain"]
     evaluate_js(generate_ids(plain.generator, PAPER_SAMPLES, seed=1).numpy(), reference)
     start = time.process_time()
     for step in range(3):

@@ -43,7 +43,7 @@ MODEL_KEYS = ("dim", "blocks", "init")
 RECIPES: dict[str, dict] = {
     "paper": {"critic_iters": 10, "lr": 1e-4, "lr_critic": None},
     "critic5": {"critic_iters": 5, "lr": 1e-4, "lr_critic": None},  # the cpu preset until 2026-11
-    # the cpu preset (textgan/text/presets.py)
+    # the cpu preset before issue 12 (no moving average, constant rate)
     "cpu": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32},
     "cpu-bf16": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
                  "precision": "bf16"},
@@ -79,6 +79,25 @@ RECIPES: dict[str, dict] = {
                     "ema_decay": 0.999, "dim": 96},
     "cpu-ema-d96-slow": {"critic_iters": 1, "lr": 5e-4, "lr_critic": 1.5e-3, "batch_size": 32,
                          "ema_decay": 0.999, "dim": 96},
+    # The re-tune for an 1800-CPU-s budget: linear decay to 0 sized to the steps each recipe makes
+    # in 1800 CPU-s at one thread (about 0.075 s/step at batch 32, 0.12 at batch 64, 0.13 at DIM 96,
+    # 0.055 with the lazy penalty). cpu-ema-lin22k is the cpu preset (textgan/text/presets.py);
+    # b64-lin14k and lazy4-lin30k were measured against it (README); slow-lin22k, ema9995-lin22k
+    # and d96-slow-lin14k are not run yet.
+    "cpu-ema-lin22k": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
+                       "ema_decay": 0.999, "lr_schedule": "linear", "steps": 22000},
+    "cpu-ema-b64-lin14k": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 64,
+                           "ema_decay": 0.999, "lr_schedule": "linear", "steps": 14000},
+    "cpu-ema-slow-lin22k": {"critic_iters": 1, "lr": 5e-4, "lr_critic": 1.5e-3, "batch_size": 32,
+                            "ema_decay": 0.999, "lr_schedule": "linear", "steps": 22000},
+    "cpu-ema9995-lin22k": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
+                           "ema_decay": 0.9995, "lr_schedule": "linear", "steps": 22000},
+    "cpu-ema-lazy4-lin30k": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
+                             "ema_decay": 0.999, "penalty_every": 4, "lr_schedule": "linear",
+                             "steps": 30000},
+    "cpu-ema-d96-slow-lin14k": {"critic_iters": 1, "lr": 5e-4, "lr_critic": 1.5e-3,
+                                "batch_size": 32, "ema_decay": 0.999, "dim": 96,
+                                "lr_schedule": "linear", "steps": 14000},
 }
 
 

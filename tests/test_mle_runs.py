@@ -44,8 +44,9 @@ def corpus(tmp_path: Path) -> Path:
 
 def test_objective_brings_its_optimiser_and_user_settings_win() -> None:
     cfg = resolve_config("text", "cpu", None, {"train": {"objective": "mle"}}).train
-    assert (cfg.objective, cfg.optimizer, cfg.lr, cfg.betas) == ("mle", "adam", 2e-3, (0.9, 0.999))
-    assert cfg.batch_size == 32 and cfg.steps == 3000  # the preset's budget stays
+    assert (cfg.objective, cfg.optimizer, cfg.lr, cfg.betas, cfg.lr_schedule) == (
+        "mle", "adam", 2e-3, (0.9, 0.999), "constant")
+    assert cfg.batch_size == 32 and cfg.steps == 22000  # the preset's budget stays
     cfg = resolve_config("text", "cpu", None, {"train": {"objective": "mle", "lr": 5e-4}}).train
     assert cfg.lr == 5e-4
 

@@ -25,15 +25,22 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # preset (5 critic steps, lr 1e-4): 0.66, samples still runs of one letter. The paper code's
     # initialisation matters as much: 3e-4/1e-3 with PyTorch's default init reached only 0.67.
     # Samples and evaluations come from a moving average of the generator (ema_decay 0.999, with
-    # warm-up). Measured on Brown (benchmarks/recipes.py, DIM 64, one thread, JS-4 of 640 argmax
-    # samples, floor 0.229; seeds 0 / 1) at 100 · 200 · 300 · 500 · 700 · 900 CPU-s:
-    #   without: 0.814/0.820 · 0.645/0.655 · 0.619/0.627 · 0.559/0.598 · 0.599/0.614 · 0.687/0.608
-    #   with:    0.751/0.746 · 0.605/0.629 · 0.560/0.564 · 0.529/0.538 · 0.534/0.532 · 0.560/0.534
-    # so the run without it reaches at 900 s what the average reaches at 200 / 300 s. The raw
-    # generator of the same runs (equal steps) scored 0.04-0.09 worse than its average.
+    # warm-up), and both learning rates decay linearly to 0 at `steps` (22k: about 1700 CPU-s on
+    # one thread here). Chosen on Brown (benchmarks/recipes.py, DIM 64, one thread, JS-4 of 640
+    # argmax samples every 100 CPU-s, floor 0.229; seeds 0 / 1), JS-4 at 300 · 900 · 1800 CPU-s:
+    #   this, linear to 0 at 22k steps:  0.580/0.566 · 0.529/0.511 · 0.522/0.493 (best 0.520/0.490)
+    #   constant rate (previous preset): 0.543/0.550 · 0.587/0.548 (best 0.526/0.529; stopped)
+    #   the same without EMA (a session before): 0.619/0.627 · 0.687/0.608
+    #   lazy penalty (penalty_every 4): 0.811/0.807 at 300 s, 0.748/0.767 at 450 s (stopped)
+    #   batch 64, linear to 0 at 14k, seed 0: 0.631 at 300 s, 0.575 at 500 s (stopped)
+    # The preset reaches the old preset's 900-s value (0.687) at 200 s (both seeds); linear decay
+    # ends lower than the constant rate, which turns back up after 400-800 s (0.579/0.563 at
+    # 1300 s a session before). 2 x floor (0.458) is not reached in 1800 s. On the synthetic
+    # corpus (300 CPU-s, seeds 0 / 1) it matches the constant rate: 0.290/0.327 vs 0.298/0.328.
     "cpu": {
-        "train": {"steps": 3000, "batch_size": 32, "critic_iters": 1, "lr": 1e-3,
-                  "lr_critic": 3e-3, "ema_decay": 0.999, "sample_every": 250, "eval_every": 250},
+        "train": {"steps": 22000, "batch_size": 32, "critic_iters": 1, "lr": 1e-3,
+                  "lr_critic": 3e-3, "ema_decay": 0.999, "lr_schedule": "linear",
+                  "sample_every": 250, "eval_every": 250},
         "model": {"dim": 64},
     },
 }
