@@ -90,6 +90,19 @@ def oracle_scores(samples: Sequence[str], seq_len: int,
 
 
 
+def _checked_cut(samples: Sequence[str], labels: Sequence[str], seq_len: int,
+                 cut: Sequence[bool] | None) -> Sequence[bool]:
+    """Check that ``labels`` pair with ``samples`` and name synthetic classes; ``cut`` as given,
+    else which samples fill ``seq_len`` (as :func:`oracle_scores` guesses)."""
+    if len(samples) != len(labels):
+        raise ValueError(f"{len(samples)} samples but {len(labels)} labels")
+    unknown = sorted(set(labels) - set(SENTENCE_CLASSES))
+    if unknown:
+        raise ValueError(f"unknown class(es) {', '.join(map(repr, unknown))}: the synthetic "
+                         f"classes are {', '.join(SENTENCE_CLASSES)}")
+    return cut if cut is not None else [len(s) == seq_len for s in samples]
+
+
 def class_accuracy(samples: Sequence[str], labels: Sequence[str], seq_len: int,
                    cut: Sequence[bool] | None = None) -> dict[str, float]:
     r"""The synthetic classes' oracle: for samples generated for class names ``labels``
@@ -106,14 +119,7 @@ def class_accuracy(samples: Sequence[str], labels: Sequence[str], seq_len: int,
     ``grammar_accept_rate / 2`` (each accepted sample is in the asked-for class half of the time):
     that is the chance level to compare with. ``cut`` as in :func:`oracle_scores`.
     """
-    if len(samples) != len(labels):
-        raise ValueError(f"{len(samples)} samples but {len(labels)} labels")
-    unknown = sorted(set(labels) - set(SENTENCE_CLASSES))
-    if unknown:
-        raise ValueError(f"unknown class(es) {', '.join(map(repr, unknown))}: the synthetic "
-                         f"classes are {', '.join(SENTENCE_CLASSES)}")
-    if cut is None:
-        cut = [len(s) == seq_len for s in samples]
+    cut = _checked_cut(samples, labels, seq_len, cut)
     asked: dict[str, list[bool]] = {}
     for sample, label, was_cut in zip(samples, labels, cut, strict=True):
         asked.setdefault(label, []).append(
@@ -144,14 +150,7 @@ def class_markers(samples: Sequence[str], labels: Sequence[str], seq_len: int,
     and half its share of whole lines with either final mark (``class_end_chance``), also given.
     ``cut`` as in :func:`oracle_scores`.
     """
-    if len(samples) != len(labels):
-        raise ValueError(f"{len(samples)} samples but {len(labels)} labels")
-    unknown = sorted(set(labels) - set(SENTENCE_CLASSES))
-    if unknown:
-        raise ValueError(f"unknown class(es) {', '.join(map(repr, unknown))}: the synthetic "
-                         f"classes are {', '.join(SENTENCE_CLASSES)}")
-    if cut is None:
-        cut = [len(s) == seq_len for s in samples]
+    cut = _checked_cut(samples, labels, seq_len, cut)
     starts: dict[str, list[bool]] = {}
     ends: dict[str, list[bool]] = {}
     any_start = any_end = 0
