@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import time
+import queue as queue_module
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,21 @@ def _prepare(data_dir: str, corpus_path: str, queue: mp.Queue) -> None:
         queue.put(("ok", str(corpus.dir), np.asarray(corpus.train).sum().item()))
     except BaseException as err:  # reported to the parent, which asserts
         queue.put(("error", repr(err), 0))
+
+
+def _prepare_reporting_the_lock(data_dir: str, corpus_path: str, queue: mp.Queue) -> None:
+    """``_prepare`` whose lock tells the parent when it starts waiting and when it got the lock."""
+    from textgan.text import prepare
+
+    class ReportingLock(FileLock):
+        def acquire(self, *args, **kwargs):
+            queue.put(("waiting", "", 0))
+            held = super().acquire(*args, **kwargs)
+            queue.put(("acquired", "", 0))
+            return held
+
+    prepare.FileLock = ReportingLock
+    _prepare(data_dir, corpus_path, queue)
 
 
 def test_two_processes_prepare_the_same_corpus(tmp_path: Path):
@@ -54,11 +69,15 @@ def test_preparation_waits_for_the_lock_beside_the_prepared_dir(tmp_path: Path):
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     with FileLock(target.with_name(target.name + ".lock")):
-        child = ctx.Process(target=_prepare, args=(str(data), str(text), queue))
+        child = ctx.Process(target=_prepare_reporting_the_lock, args=(str(data), str(text), queue))
         child.start()
-        time.sleep(3.0)
-        assert not target.exists()  # the child waits for us before it starts preparing
+        assert queue.get(timeout=120)[0] == "waiting"  # the child has reached the lock
+        # It must block there: a lock that let it through would report within milliseconds.
+        with pytest.raises(queue_module.Empty):
+            queue.get(timeout=1.0)
+        assert not target.exists()
         assert not target.with_name(target.name + ".partial").exists()
+    assert queue.get(timeout=120)[0] == "acquired"
     status, directory, _ = queue.get(timeout=120)
     child.join(timeout=30)
     assert child.exitcode == 0 and status == "ok" and directory == str(target)
