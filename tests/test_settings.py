@@ -3,151 +3,52 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import pytest
 
-# Every preset's effective configuration, recorded from the code before presets were reduced to
-# their differences from the defaults. A setting added later may add keys; these values must stay.
-RESOLVED_PRESETS = {
-    ("text", "paper"): {
-        "train": {"steps": 200000, "batch_size": 64, "critic_iters": 10, "objective": "wgan-gp",
-                  "gp_lambda": 10.0, "clip": 0.01, "optimizer": "adam", "lr": 0.0001, "lr_critic": None,
-                  "betas": [0.5, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
-                  "device": "auto", "log_every": 1, "checkpoint_every": 1000, "sample_every": 100,
-                  "eval_every": 100, "keep_checkpoints": 3},
-        "data": {"corpus": None, "corpus_path": None, "valid_path": None, "data_dir": "data",
-                 "seq_len": 32, "pad": "`", "tokenizer": "char", "max_vocab": 2048, "vocab_size": 4000,
-                 "sp_model_type": "unigram", "sp_character_coverage": 1.0, "max_lines": 10000000,
-                 "encoding_errors": "strict"},
-        "model": {"dim": 512, "blocks": 5, "kernel_size": 5, "res_scale": 0.3, "noise_dim": 128,
-                  "init": "paper"},
-    },
-    ("text", "cpu"): {
-        # the moving average of the generator and linear decay over 22k steps (issue 12's
-        # measurements, in the preset's comment)
-        "train": {"ema_decay": 0.999, "lr_schedule": "linear",
-                  "steps": 22000, "batch_size": 32, "critic_iters": 1, "objective": "wgan-gp",
-                  "gp_lambda": 10.0, "clip": 0.01, "optimizer": "adam", "lr": 0.001, "lr_critic": 0.003,
-                  "betas": [0.5, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
-                  "device": "auto", "log_every": 1, "checkpoint_every": 500, "sample_every": 250,
-                  "eval_every": 250, "keep_checkpoints": 3},
-        "data": {"corpus": None, "corpus_path": None, "valid_path": None, "data_dir": "data",
-                 "seq_len": 32, "pad": "`", "tokenizer": "char", "max_vocab": 2048, "vocab_size": 4000,
-                 "sp_model_type": "unigram", "sp_character_coverage": 1.0, "max_lines": None,
-                 "encoding_errors": "strict"},
-        "model": {"dim": 64, "blocks": 5, "kernel_size": 5, "res_scale": 0.3, "noise_dim": 128,
-                  "init": "paper"},
-    },
-    ("text", "cpu-conditional"): {
-        # issue 15: the cpu recipe with the paper's AC critic on the labelled synthetic classes
-        "train": {"conditional": "ac", "ac_scale": 1.0, "ac_scale_g": 0.1, "ema_decay": 0.999,
-                  "steps": 3000, "batch_size": 32, "critic_iters": 1, "objective": "wgan-gp",
-                  "gp_lambda": 10.0, "lr": 0.001, "lr_critic": 0.003, "betas": [0.5, 0.9],
-                  "sample_every": 250, "eval_every": 250, "checkpoint_every": 500},
-        "data": {"corpus": "synthetic-classes", "labels": "none", "label_column": None,
-                 "seq_len": 32, "tokenizer": "char", "max_vocab": 2048, "max_lines": None},
-        "model": {"dim": 64, "blocks": 5, "kernel_size": 5, "res_scale": 0.3, "noise_dim": 128,
-                  "init": "paper"},
-    },
-    ("image", "paper-mnist"): {
-        "train": {"steps": 200000, "batch_size": 50, "critic_iters": 5, "objective": "wgan-gp",
-                  "gp_lambda": 10.0, "clip": 0.01, "optimizer": "adam", "lr": 0.0001, "lr_critic": None,
-                  "betas": [0.5, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
-                  "device": "auto", "log_every": 1, "checkpoint_every": 1000, "sample_every": 1000,
-                  "eval_every": 1000, "keep_checkpoints": 3},
-        "data": {"dataset": "mnist", "data_path": None, "data_dir": "data", "download": True,
-                 "grid_images": 64, "swd_images": 1000, "swd_projections": 128, "fid": False,
-                 "fid_images": 5000},
-        "model": {"arch": "dcgan", "dim": 64, "noise_dim": 128},
-    },
-    ("image", "paper-cifar10"): {
-        # the paper's CIFAR-10 code: linear decay to 0, generator batch 2 x 64
-        "train": {"lr_schedule": "linear", "gen_batch_multiple": 2,
-                  "steps": 100000, "batch_size": 64, "critic_iters": 5, "objective": "wgan-gp",
-                  "gp_lambda": 10.0, "clip": 0.01, "optimizer": "adam", "lr": 0.0002, "lr_critic": None,
-                  "betas": [0.0, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
-                  "device": "auto", "log_every": 1, "checkpoint_every": 1000, "sample_every": 1000,
-                  "eval_every": 1000, "keep_checkpoints": 3},
-        "data": {"dataset": "cifar10", "data_path": None, "data_dir": "data", "download": True,
-                 "grid_images": 64, "swd_images": 1000, "swd_projections": 128, "fid": False,
-                 "fid_images": 5000},
-        "model": {"arch": "resnet", "dim": 128, "noise_dim": 128},
-    },
-    ("image", "cpu"): {
-        "train": {"steps": 300, "batch_size": 50, "critic_iters": 5, "objective": "wgan-gp",
-                  "gp_lambda": 10.0, "clip": 0.01, "optimizer": "adam", "lr": 0.001, "lr_critic": None,
-                  "betas": [0.5, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
-                  "device": "auto", "log_every": 1, "checkpoint_every": 100, "sample_every": 50,
-                  "eval_every": 50, "keep_checkpoints": 3},
-        "data": {"dataset": "mnist", "data_path": None, "data_dir": "data", "download": True,
-                 "grid_images": 64, "swd_images": 1000, "swd_projections": 128, "fid": False,
-                 "fid_images": 5000},
-        "model": {"arch": "dcgan", "dim": 16, "noise_dim": 128},
-    },
-    # issue 15: the paper's supervised CIFAR-10 model (gan_cifar_resnet.py, ACGAN)
-    ("image", "paper-cifar10-conditional"): {
-        "train": {"conditional": "ac", "ac_scale": 1.0, "ac_scale_g": 0.1,
-                  "lr_schedule": "linear", "gen_batch_multiple": 2,
-                  "steps": 100000, "batch_size": 64, "critic_iters": 5, "objective": "wgan-gp",
-                  "gp_lambda": 10.0, "optimizer": "adam", "lr": 0.0002, "lr_critic": None,
-                  "betas": [0.0, 0.9], "checkpoint_every": 1000, "sample_every": 1000,
-                  "eval_every": 1000},
-        "data": {"dataset": "cifar10"},
-        "model": {"arch": "resnet", "dim": 128, "noise_dim": 128},
-    },
-    ("image", "cpu-fashion-conditional"): {
-        "train": {"conditional": "ac", "ac_scale": 1.0, "ac_scale_g": 1.0,
-                  "steps": 1000, "batch_size": 50, "critic_iters": 5, "objective": "wgan-gp",
-                  "gp_lambda": 10.0, "optimizer": "adam", "lr": 0.001, "lr_critic": None,
-                  "betas": [0.5, 0.9], "checkpoint_every": 250, "sample_every": 100,
-                  "eval_every": 100},
-        "data": {"dataset": "fashion-mnist", "label_accuracy_images": 100},
-        "model": {"arch": "dcgan", "dim": 16, "noise_dim": 128},
-    },
-    ("toy", "paper"): {
-        "train": {"steps": 100000, "batch_size": 256, "critic_iters": 5, "objective": "wgan-gp",
-                  "gp_lambda": 0.1, "clip": 0.01, "optimizer": "adam", "lr": 0.0001, "lr_critic": None,
-                  "betas": [0.5, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
-                  "device": "auto", "log_every": 1, "checkpoint_every": 5000, "sample_every": 5000,
-                  "eval_every": 500, "keep_checkpoints": 3},
-        "data": {"dataset": "8gaussians", "plot_points": 1000, "eval_points": 2560},
-        "model": {"dim": 512, "hidden_layers": 3, "noise_dim": 2, "fixed_generator": False},
-    },
-    ("toy", "cpu"): {
-        "train": {"steps": 1000, "batch_size": 256, "critic_iters": 5, "objective": "wgan-gp",
-                  "gp_lambda": 1.0, "clip": 0.01, "optimizer": "adam", "lr": 0.001, "lr_critic": None,
-                  "betas": [0.5, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
-                  "device": "auto", "log_every": 1, "checkpoint_every": 500, "sample_every": 250,
-                  "eval_every": 100, "keep_checkpoints": 3},
-        "data": {"dataset": "8gaussians", "plot_points": 1000, "eval_points": 2560},
-        "model": {"dim": 128, "hidden_layers": 3, "noise_dim": 2, "fixed_generator": False},
-    },
-    ("toy", "figure1"): {
-        "train": {"steps": 300, "batch_size": 256, "critic_iters": 5, "objective": "wgan-gp",
-                  "gp_lambda": 0.1, "clip": 0.01, "optimizer": "adam", "lr": 0.0001, "lr_critic": None,
-                  "betas": [0.5, 0.9], "precision": "fp32", "critic_batching": "separate", "seed": 0,
-                  "device": "auto", "log_every": 1, "checkpoint_every": 300, "sample_every": 100,
-                  "eval_every": 50, "keep_checkpoints": 3},
-        "data": {"dataset": "8gaussians", "plot_points": 1000, "eval_points": 2560},
-        "model": {"dim": 512, "hidden_layers": 3, "noise_dim": 2, "fixed_generator": True},
-    },
-}
+
+def _changed_keys(resolved: dict, committed: dict) -> list[str]:
+    """``name [section] key: committed -> resolved`` for every value that differs."""
+    out = []
+    for name in sorted(resolved.keys() | committed.keys()):
+        new, old = resolved.get(name, {}), committed.get(name, {})
+        for section in sorted(new.keys() | old.keys()):
+            a, b = new.get(section, {}), old.get(section, {})
+            if not (isinstance(a, dict) and isinstance(b, dict)):  # the mode's and preset's names
+                a, b = {"": a}, {"": b}
+            for key in sorted(a.keys() | b.keys()):
+                if a.get(key, "<absent>") != b.get(key, "<absent>"):
+                    out.append(f"{name} [{section}] {key}: {b.get(key, '<absent>')!r} -> "
+                               f"{a.get(key, '<absent>')!r}")
+    return out
 
 
-@pytest.mark.parametrize("mode,preset", list(RESOLVED_PRESETS))
-def test_presets_resolve_as_recorded(mode, preset):
-    from textgan.training import resolve_config
+def test_presets_resolve_as_committed():
+    """Each preset's whole effective configuration equals the committed snapshot: a changed default
+    or preset is a reviewed diff of tests/snapshots/resolved_presets.json, never a silent change."""
+    from helpers.presets_snapshot import SNAPSHOT, render, resolved_presets
 
-    resolved = resolve_config(mode, preset).to_dict()
-    for section, values in RESOLVED_PRESETS[mode, preset].items():
-        assert {k: resolved[section][k] for k in values} == values, section
+    resolved = json.loads(render(resolved_presets()))  # the JSON view: tuples become lists
+    changed = _changed_keys(resolved, json.loads(SNAPSHOT.read_text()))
+    assert not changed, (
+        "presets differ from tests/snapshots/resolved_presets.json (if intended, run "
+        "`python tests/helpers/presets_snapshot.py` and commit the diff):\n" + "\n".join(changed))
 
 
-def test_every_preset_is_recorded():
+def test_snapshot_comparison_names_a_changed_default():
+    old = {"text/cpu": {"train": {"lr": 0.001, "steps": 3}}}
+    new = {"text/cpu": {"train": {"lr": 0.002, "steps": 3, "extra": 1}}}
+    assert _changed_keys(new, old) == ["text/cpu [train] extra: '<absent>' -> 1",
+                                       "text/cpu [train] lr: 0.001 -> 0.002"]
+    assert _changed_keys(old, old) == []
+
+
+def _all_presets() -> list[tuple[str, str]]:
     from textgan.modes import MODES
 
-    assert {(m, p) for m in MODES for p in MODES[m].presets} == set(RESOLVED_PRESETS)
+    return [(m, p) for m in sorted(MODES) for p in sorted(MODES[m].presets)]
 
 
 def _defaults(config_type):
@@ -168,7 +69,7 @@ def test_no_preset_restates_a_default():
                 assert not restated, f"{mode} preset {name} restates {section} defaults {restated}"
 
 
-@pytest.mark.parametrize("mode,preset", list(RESOLVED_PRESETS))
+@pytest.mark.parametrize("mode,preset", _all_presets())
 def test_config_toml_round_trips(tmp_path, mode, preset):
     """config.toml as a run writes it reads back as the same configuration, also as --config."""
     from textgan.core.run import Run
