@@ -442,7 +442,7 @@ def test_an_exported_folder_names_its_data_by_base_name_and_sha256(tmp_path_fact
     code, by_model, err = cli(capsys, "sample", "--model", str(moved), "-n", "4", "--seed", "3")
     assert code == 0 and by_model.splitlines() == model.generate(4, seed=3), err
 
-    # saved again from the folder (no corpus here): the same names, sha256 and evaluation
+    # saved again from the folder (no corpus at hand): the same names, sha256 and evaluation
     again = model.save_pretrained(tmp_path / "again")
     config_again = json.loads((again / "config.json").read_text())
     for key in ("corpus", "corpus_sha256", "held_out", "held_out_sha256", "run_config"):
@@ -518,3 +518,26 @@ def test_base_name_and_local_paths(spec, name, local):
     assert (base_name(spec), is_local_path(spec)) == (name, local)
     assert without_local_paths({"a": [spec, 3], "b": "hf:wikitext"}) == \
         {"a": [name if local else spec, 3], "b": "hf:wikitext"}
+
+
+@pytest.mark.parametrize(("data", "identity", "shared"), [
+    ({}, {"corpus": "synthetic"}, {}),
+    ({"corpus": "hf:wikitext/wikitext-2-raw-v1:train"},
+     {"corpus": "hf:wikitext/wikitext-2-raw-v1:train"}, {}),
+    ({"corpus": "hf:/srv/me/my-dataset"}, {"corpus": "hf:my-dataset"}, {"corpus": "hf:my-dataset"}),
+    ({"corpus": "hf:text", "corpus_path": "/srv/me/*.txt"}, {"corpus": "hf:text (*.txt)"},
+     {"corpus_path": "*.txt"}),
+    ({"corpus": "billion_word", "corpus_path": "/srv/me/1bw.tar.gz"},
+     {"corpus": "billion_word (1bw.tar.gz)"}, {"corpus_path": "1bw.tar.gz"}),
+    ({"corpus": "files", "corpus_path": "/srv/me/texts/", "valid_path": "/srv/me/v.txt"},
+     {"corpus": "texts", "held_out": "v.txt"}, {"corpus_path": "texts", "valid_path": "v.txt"}),
+    ({"corpus": "/srv/me/train.txt"}, {"corpus": "train.txt"}, {"corpus": "train.txt"}),
+])
+def test_a_text_folder_names_its_corpus(data, identity, shared):
+    """Without the prepared corpus (and the files absent) a folder names the data, no sha256."""
+    from textgan.text.model_files import corpus_identity, shareable_data
+
+    data = {"corpus": None, "corpus_path": None, "valid_path": None, "data_dir": "/srv/me/data",
+            "seq_len": 12} | data
+    assert corpus_identity(data, None) == identity
+    assert shareable_data(data) == data | {"data_dir": "data"} | shared

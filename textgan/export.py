@@ -466,10 +466,12 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
         'model = textgan.TrainedModel.from_pretrained("user/my-textgan-model")  # download, load',
         "```", "",
         "## Files", "",
-        f"`{CONFIG_FILE}` (architecture, training summary, evaluation, the run's configuration "
-        f"and the sha256 of every file, checked when loading), `{WEIGHTS_FILE}` "
+        f"`{CONFIG_FILE}` (architecture, training summary, how it was evaluated, the run's "
+        f"configuration and the sha256 of every file, checked when loading), `{WEIGHTS_FILE}` "
         f"(safetensors: {', '.join(config['weights']['modules'])}; no pickle anywhere)"
-        + "".join(f", `{name}`" for name in config["files"] if name != WEIGHTS_FILE) + ".",
+        + "".join(f", `{name}`" + (" (every metric of the evaluation)" if name == EVALUATION_FILE
+                                   else "")
+                  for name in config["files"] if name != WEIGHTS_FILE) + ".",
         "",
     ]
     return "\n".join(lines)

@@ -105,8 +105,8 @@ class ExportParts:
     # The model card's samples: how many, and the file they go to (None: text lines in the card)
     sample_count: int = 10
     sample_file: str | None = None
-    # The run configuration as the folder records it: no path or directory of this machine
-    # (None: the checkpoint's, which has none)
+    # The run configuration as the folder records it: no path or directory of the machine it
+    # was made on (None: the checkpoint's; either way, absolute paths are cut to base names)
     run_config: dict[str, Any] | None = None
 
 

@@ -363,8 +363,8 @@ class ImageMode(Mode):
                             columns=columns, scale=GRID_SCALE)
         return SampleResult(files=[target], notes=notes)
 
-    # model folders (textgan export): the generator is all that sampling needs; where this
-    # machine keeps the images is not the folder's business (the data set's name says what)
+    # model folders (textgan export): the generator is all that sampling needs; where the
+    # training machine keeps the images is not the folder's business (the data set's name says what)
     def export_parts(self, state: dict[str, Any]) -> ExportParts:
         data = state["config"]["data"]
         shared = {**data, "data_path": None, "data_dir": ImageDataConfig().data_dir}

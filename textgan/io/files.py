@@ -11,7 +11,7 @@ from textgan.io.progress import ProgressFn
 
 GZIP_MAGIC = b"\x1f\x8b"
 _HASH_CHUNK = 1 << 22
-# "/...", "~...", "C:\\..." or "C:/...", "\\\\server\\share": a path that only means something here
+# "/...", "~...", "C:\\..." or "C:/...", "\\\\server\\share": a path that means something on one machine only
 _LOCAL_PATH = re.compile(r"^(/|~|[A-Za-z]:[\\/]|\\\\)")
 
 

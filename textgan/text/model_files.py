@@ -21,7 +21,7 @@ import torch
 
 from textgan.core.mode import ExportParts
 from textgan.errors import CheckpointError
-from textgan.io.files import base_name
+from textgan.io.files import base_name, is_local_path
 from textgan.text.sentencepiece import MODEL_FILE, without_paths
 
 VOCAB_FILE = "vocab.json"
@@ -29,7 +29,7 @@ VOCAB_FILE = "vocab.json"
 
 def export_parts(state: dict[str, Any]) -> ExportParts:
     """The generator's weights and the tokenizer's files of a text checkpoint, with the
-    training text named by base name and sha256 and no path of this machine."""
+    training text named by base name and sha256 and no path of the machine it was on."""
     tokenizer = json.loads(state["tokenizer"])
     files: dict[str, bytes] = {}
     if tokenizer.get("kind") == "sentencepiece":
@@ -53,13 +53,15 @@ def _named(corpus: str | None) -> bool:
 
 
 def _corpus_name(corpus: str) -> str:
-    # hf: accepts a local dataset directory too
-    return "hf:" + base_name(corpus[3:]) if corpus.startswith("hf:") else corpus
+    # hf: takes a local dataset directory too (hf:NAME/CONFIG is a Hub name: kept)
+    if corpus.startswith("hf:") and is_local_path(corpus[3:]):
+        return "hf:" + base_name(corpus[3:])
+    return corpus
 
 
 def shareable_data(data: dict[str, Any]) -> dict[str, Any]:
-    """The data settings with every path replaced by its base name and ``data_dir`` (where this
-    machine prepares corpora) by its default."""
+    """The data settings with every path replaced by its base name and ``data_dir`` (where the
+    training machine prepares corpora) by its default."""
     from textgan.text.prepare import TextDataConfig
 
     corpus = data.get("corpus")
@@ -86,7 +88,7 @@ def _prepared_meta(state: dict[str, Any]) -> dict[str, Any] | None:
 
 def _files_digest(listed: Any, spec: str | None) -> dict[str, Any]:
     """sha256 facts of training or held-out files: from the prepared corpus's list (each file's
-    sha256, recorded when it was read), else of ``spec`` itself when it is a file here."""
+    sha256, recorded when it was read), else of ``spec`` itself when that file exists."""
     if isinstance(listed, list) and listed and all("sha256" in f for f in listed):
         if len(listed) == 1:
             return {"sha256": listed[0]["sha256"]}
