@@ -30,9 +30,11 @@ def export_command(
 
     OUT gets config.json (architecture, tokenizer kind, seq_len, training summary, sha256 of
     every file), model.safetensors (the generator: its moving average where kept), the tokenizer
-    (vocab.json; sentencepiece.model for SentencePiece runs) and README.md, laid out as
-    huggingface_hub's ModelHubMixin folders. Use it with `textgan sample --model OUT`,
-    `textgan eval --model OUT --reference ...` or `textgan.load(OUT)` in Python.
+    (vocab.json; sentencepiece.model for SentencePiece runs), evaluation.json (every metric) and
+    README.md (a model card with a table of the main metrics), laid out as huggingface_hub's
+    ModelHubMixin folders. The training data is named by base name and sha256: OUT holds no
+    absolute path or directory of the machine it was made on. Use it with `textgan sample
+    --model OUT`, `textgan eval --model OUT --reference ...` or `textgan.load(OUT)` in Python.
     """
     from textgan.api import load
 

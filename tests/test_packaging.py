@@ -8,6 +8,7 @@ The wheels are built through hatchling's PEP 517 hooks (what pip calls), in-proc
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -72,3 +73,47 @@ def test_editable_install_points_at_the_checkout(tmp_path, monkeypatch) -> None:
     # No copies of the sources (they would go stale): one .pth naming the checkout, and metadata.
     assert [n for n in names if not n.startswith(f"{DIST_INFO}/")] == ["_textgan.pth"]
     assert wheel.read("_textgan.pth").decode().splitlines() == [str(ROOT)]
+
+
+def test_wheel_ships_the_bench_reference_and_bench_times_it(tmp_path, monkeypatch) -> None:
+    """`textgan bench` times the reference implementation from an install without the
+    repository: the module is in the wheel, and the bench finds it there."""
+    wheel = build("build_wheel", tmp_path, monkeypatch)
+    assert "textgan/bench_reference.py" in wheel.namelist()
+    site = tmp_path / "site"
+    wheel.extractall(site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # -I: no user site, no PYTHONPATH, no cwd on sys.path; only the unpacked wheel and the venv's
+    # site-packages (torch and the other dependencies; the editable .pth is dropped below)
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1]]; "
+        "sys.path[:] = [p for p in sys.path if p != sys.argv[2]]; "
+        "import json, textgan.bench as b, textgan.bench_reference as r; "
+        "res = b.run_bench(b.BenchConfig(dim=4, batch_size=2, critic_iters=1, seq_len=4, "
+        "vocab=5, blocks=1, repeats=1, warmup=0, threads=1, matmul_size=16)); "
+        "print(json.dumps({'bench': b.__file__, 'ref': r.__file__, "
+        "'impls': sorted(res['implementations']), 'notes': res['notes'], "
+        "'ref_s': res['implementations']['reference']['s_per_gen_iter'], "
+        "'ref_gflop': res['implementations']['reference']['gflop_per_gen_iter']}))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-I", "-c", code, str(site), str(ROOT)],
+                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["bench"] == str(site / "textgan" / "bench.py")
+    assert out["ref"] == str(site / "textgan" / "bench_reference.py")
+    assert out["impls"] == ["reference", "textgan"]
+    assert out["notes"] == []
+    assert out["ref_s"] > 0 and out["ref_gflop"] > 0
+
+
+def test_checkout_reference_script_runs_the_packaged_reference() -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "reference_wgan_gp.py"),
+                           "--dim", "4", "--batch-size", "2", "--critic-iters", "1", "--seq-len",
+                           "4", "--vocab", "5", "--repeats", "1"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("reference: ") and "per generator iteration" in done.stdout

@@ -15,13 +15,12 @@ gathered like a prepared corpus. Reported per implementation:
 
 and once: ``matmul_peak_gflops``, an ``n × n`` matmul in the benchmark's precision on the same
 device (median over rounds), so achieved GFLOP/s can be read as a fraction of what the hardware
-delivers for dense matmuls. The reference implementation lives in
-``benchmarks/reference_wgan_gp.py`` (a source checkout); without it only textgan is timed.
+delivers for dense matmuls. The reference implementation is :mod:`textgan.bench_reference`
+(part of the package, so an installed textgan times it too).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import resource
 import statistics
@@ -42,7 +41,6 @@ from textgan.config import setting
 from textgan.device import resolve_device
 from textgan.errors import ConfigError
 
-REFERENCE_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "reference_wgan_gp.py"
 SYNTHETIC_ROWS = 4096
 
 
@@ -64,8 +62,8 @@ class BenchConfig:
     repeats: int = setting(5, "Timed generator iterations per implementation.", flag=True)
     warmup: int = setting(1, "Untimed iterations first.", flag=True)
     threads: int | None = setting(None, "torch intra-op threads [default: torch's].", flag=True)
-    reference: bool = setting(True, "Also time benchmarks/reference_wgan_gp.py (fp32) in the same "
-                              "run.", flag=True)
+    reference: bool = setting(True, "Also time the plain reference implementation "
+                              "(textgan.bench_reference, fp32) in the same run.", flag=True)
     variants: list[str] = setting([], "Also time textgan with this change, in the same run: bf16, "
                                   "fp32, joint, separate, bf16-joint (repeatable).", flag="variant")
     matmul_size: int = setting(1024, "n of the n × n matmul that measures the peak.")
@@ -194,15 +192,6 @@ def bf16_native(device: torch.device) -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def _load_reference() -> Any | None:
-    if not REFERENCE_PATH.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("textgan_bench_reference", REFERENCE_PATH)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def _textgan_step(cfg: BenchConfig, ids: np.ndarray, device: torch.device,
                   overrides: dict[str, str]) -> Callable[[], Any]:
     from textgan.core.trainer import TrainConfig, Trainer
@@ -222,9 +211,10 @@ def _textgan_step(cfg: BenchConfig, ids: np.ndarray, device: torch.device,
     return trainer.train_step
 
 
-def _reference_step(module: Any, cfg: BenchConfig, ids: np.ndarray,
-                    device: torch.device) -> Callable[[], Any]:
-    ref = module.ReferenceWGANGP(ids, cfg.vocab, dim=cfg.dim, blocks=cfg.blocks,
+def _reference_step(cfg: BenchConfig, ids: np.ndarray, device: torch.device) -> Callable[[], Any]:
+    from textgan.bench_reference import ReferenceWGANGP
+
+    ref = ReferenceWGANGP(ids, cfg.vocab, dim=cfg.dim, blocks=cfg.blocks,
                                  batch_size=cfg.batch_size, critic_iters=cfg.critic_iters,
                                  seed=cfg.seed, device=device)
     return ref.step
@@ -251,12 +241,8 @@ def run_bench(cfg: BenchConfig, progress: Callable[[str], None] | None = None) -
         steps[f"textgan-{variant}"] = _textgan_step(cfg, ids, device, overrides)
         precisions[f"textgan-{variant}"] = overrides.get("precision", cfg.precision)
     if cfg.reference:
-        module = _load_reference()
-        if module is None:
-            notes.append(f"reference implementation not found at {REFERENCE_PATH}: not timed")
-        else:
-            steps["reference"] = _reference_step(module, cfg, ids, device)
-            precisions["reference"] = "fp32"
+        steps["reference"] = _reference_step(cfg, ids, device)
+        precisions["reference"] = "fp32"
     if "bf16" in precisions.values() and not bf16_native(device):
         notes.append(f"this {device.type} has no native bf16 matmul support (no AVX512-BF16/AMX): "
                      "bf16 runs emulated and is expected to be slower than fp32")

@@ -6,15 +6,20 @@ out, so it can be pushed to the Hugging Face Hub as is and downloaded again
 (:meth:`textgan.api.TrainedModel.push_to_hub` / ``from_pretrained``)::
 
     config.json        what the model is: mode, architecture, tokenizer kind, seq_len, a training
-                       summary, the evaluation, the run's whole configuration, and the sha256 of
-                       every other file listed in it (so a changed or damaged file is refused)
+                       summary, how it was evaluated, the run's whole configuration, and the
+                       sha256 of every other file listed in it (so a changed or damaged file is
+                       refused)
+    evaluation.json    the card's evaluation, every metric (``textgan eval --json``'s keys)
     model.safetensors  the weights, ``<module>.<parameter>`` (``generator.input.weight``, ...);
                        the generator is its moving average where the run kept one
     vocab.json         text: the tokenizer (with ``sentencepiece.model`` for SentencePiece runs)
     samples.png        image and toy: the model card's samples
     README.md          the model card
 
-Only safetensors, JSON, text and PNG: no pickle, so reading a folder cannot run code. Reading
+Only safetensors, JSON, text and PNG: no pickle, so reading a folder cannot run code. A folder
+holds no path or directory of the machine it was made on: the training data is named by base
+name and sha256 (each mode's :meth:`~textgan.core.mode.Mode.export_parts`), and any absolute path
+left in the run configuration is cut to its base name. Reading
 one rebuilds a checkpoint-shaped dict (``mode``, ``config``, ``step`` and what the mode's
 :meth:`~textgan.core.mode.Mode.import_parts` adds), which the mode samples exactly as it samples
 the checkpoint the folder was exported from. Each mode decides what its folder holds
@@ -35,12 +40,14 @@ from typing import Any
 
 from textgan._version import __version__
 from textgan.errors import CheckpointError, ConfigError, TextganError
+from textgan.io.files import base_name, is_local_path
 
 FORMAT = "textgan-model"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
+EVALUATION_FILE = "evaluation.json"
 DEFAULT_EVAL_SAMPLES = 640  # the paper's count; about 7 s for the cpu preset's model on a CPU
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # no directories, no hidden files
 
@@ -127,6 +134,14 @@ def read_model_folder(path: str | Path) -> ModelFolder:
                                   f"{CONFIG_FILE}: it was changed or damaged; export it again")
         contents[name] = data
     weights = _load_weights(contents.pop(WEIGHTS_FILE), path / WEIGHTS_FILE)
+    evaluation = config.get("evaluation")
+    if isinstance(evaluation, dict) and evaluation.get("file") in contents:
+        # in memory the evaluation is whole again, as folders before evaluation.json kept it
+        try:
+            evaluation["metrics"] = json.loads(contents.pop(evaluation["file"]))
+        except ValueError:
+            raise CheckpointError(f"{path / evaluation['file']} is not JSON; export it again") \
+                from None
     mode = get_mode(config.get("mode"))
     with folder_content(path):
         state = {"mode": mode.name, "config": config["run_config"],
@@ -243,16 +258,24 @@ def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weigh
                          "the last logged evaluation")
     evaluation = evaluation or logged_evaluation(run_dir, step)
     if evaluation is None and previous and previous.get("evaluation"):
-        evaluation = previous["evaluation"]["metrics"], previous["evaluation"]["how"]
+        evaluation = previous["evaluation"].get("metrics") or {}, previous["evaluation"]["how"]
     metrics, how = evaluation or ({}, "none: the run logged no evaluation, and "
                                   + ("none could be run here" if evaluate else
                                      "none was run for the export (--no-eval)"))
     files = {WEIGHTS_FILE: save_safetensors(_flat_weights(parts.weights),
                                             metadata={"format": "pt", "library": "textgan"})}
     for name, data in parts.files.items():
-        if not _PLAIN_NAME.match(name) or name in (CONFIG_FILE, CARD_FILE, WEIGHTS_FILE):
+        if not _PLAIN_NAME.match(name) or name in (CONFIG_FILE, CARD_FILE, WEIGHTS_FILE,
+                                                   EVALUATION_FILE):
             raise TextganError(f"a {mode.name} model folder cannot hold a file named {name!r}")
         files[name] = data
+    if metrics:
+        files[EVALUATION_FILE] = (json.dumps(metrics, indent=1) + "\n").encode("utf-8")
+    summary = without_local_paths(parts.summary)
+    if previous and previous.get("corpus") == summary.get("corpus"):
+        # a folder exported again: its corpus's sha256 came from a corpus no longer at hand
+        summary = {**{k: v for k, v in previous.items() if k in _CORPUS_FACTS}, **summary}
+    run_config = without_local_paths(parts.run_config or state["config"])
     partial, replaced = _atomic_folder(out, force)
     try:
         for name, data in files.items():
@@ -266,28 +289,27 @@ def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weigh
             files[parts.sample_file] = (partial / parts.sample_file).read_bytes()
         else:
             sample_lines = result.labelled_lines()
-        run_config = state["config"]
         config = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "library_name": "textgan",
             "textgan_version": __version__, "mode": mode.name,
             "architecture": run_config.get("model", {}),
-            **parts.summary,
+            **summary,
             "training": {"step": step, "steps": run_config["train"]["steps"],
                          "preset": run_config.get("preset"),
                          "objective": run_config["train"].get("objective"),
                          "seed": run_config["train"].get("seed"),
-                         "trained_on": parts.summary.get("corpus") or parts.summary.get("dataset")},
+                         "trained_on": summary.get("corpus") or summary.get("dataset")},
             "weights": {"file": WEIGHTS_FILE, "generator": weights_note,
                         "modules": sorted(parts.weights)},
-            "evaluation": {"how": how, "metrics": metrics},
+            "evaluation": {"how": how, "file": EVALUATION_FILE if metrics else None},
             **({"label_names": list(state["label_names"])} if state.get("label_names") else {}),
             "files": {name: _sha256(data) for name, data in sorted(files.items())},
             "run_config": run_config,
         }
         (partial / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
-        (partial / CARD_FILE).write_text(model_card(config, sample_lines, parts.sample_file),
-                                         encoding="utf-8")
+        (partial / CARD_FILE).write_text(model_card(config, sample_lines, parts.sample_file,
+                                                    metrics), encoding="utf-8")
         if replaced is not None:
             old = out.with_name(out.name + ".replaced")
             shutil.rmtree(old, ignore_errors=True)
@@ -304,6 +326,21 @@ def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weigh
     return ExportResult(out, how, notes)
 
 
+_CORPUS_FACTS = ("corpus_sha256", "corpus_files", "held_out", "held_out_sha256", "held_out_files")
+
+
+def without_local_paths(value: Any) -> Any:
+    """``value`` (JSON-like) with every absolute or home-relative path cut to its base name: a
+    model folder names files, never the directories of the machine it was made on."""
+    if isinstance(value, str):
+        return base_name(value) if is_local_path(value) else value
+    if isinstance(value, dict):
+        return {k: without_local_paths(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_local_paths(v) for v in value]
+    return value
+
+
 def _fence(text: str) -> str:
     """A Markdown code fence longer than any run of backticks in ``text`` (samples may have
     backticks: the character tokenizer's pad)."""
@@ -311,8 +348,48 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: str | None) -> str:
-    """The README.md of a model folder (the Hub shows it as the model's page)."""
+# The card's table: (metric key, what it is), shown where the evaluation has the key, each beside
+# its real-data counterpart (``<key>_real`` or ``<key>_floor``: the same statistic of real data).
+CARD_METRICS: tuple[tuple[str, str], ...] = (
+    ("js4", "JS-4 (character 4-grams; lower is closer)"),
+    ("lm_forward_bpc", "LM forward, bits per character (samples under a real-text LM)"),
+    ("lm_reverse_bpc", "LM reverse, bits per character (real text under a samples LM)"),
+    *((f"texygen_bleu{n}", f"BLEU-{n} (Texygen)") for n in range(2, 6)),
+    *((f"texygen_self_bleu{n}", f"Self-BLEU-{n} (Texygen; lower is more diverse)")
+      for n in range(2, 6)),
+    ("label_accuracy", "label accuracy (conditional)"),
+    ("swd", "sliced Wasserstein distance (lower is closer)"),
+    ("fid", "FID"),
+    ("inception_score", "Inception score"),
+)
+_REAL_SUFFIXES = ("_real", "_floor")
+_COUNTS = ("n_samples", "n_real")
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "–"
+    return "n/a" if value != value else f"{value:.4g}"  # NaN: not computable on these samples
+
+
+def metrics_table(metrics: dict[str, Any], real: str = "real data") -> list[str]:
+    """The card's evaluation as Markdown table lines: :data:`CARD_METRICS` that ``metrics`` has
+    (an evaluation with none of them: its every key), each beside its real counterpart."""
+    rows = [(key, label) for key, label in CARD_METRICS if key in metrics]
+    if not rows:
+        rows = [(key, key) for key in metrics
+                if not key.endswith(_REAL_SUFFIXES) and key not in _COUNTS and "/" not in key]
+    lines = [f"| metric | model | {real} |", "|---|---:|---:|"]
+    for key, label in rows:
+        counterpart = next((metrics[key + s] for s in _REAL_SUFFIXES if key + s in metrics), None)
+        lines.append(f"| {label} | {_number(metrics[key])} | {_number(counterpart)} |")
+    return lines
+
+
+def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: str | None,
+               metrics: dict[str, Any] | None = None) -> str:
+    """The README.md of a model folder (the Hub shows it as the model's page); ``metrics``:
+    the evaluation (all of it is in ``evaluation.json``; the card shows a table)."""
     mode, training, arch = config["mode"], config["training"], config["architecture"]
     run = config["run_config"]
     tags = ["textgan", "gan", mode] + (["text-generation"] if mode == "text" else [])
@@ -337,9 +414,11 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
     facts = {"trained on": what, "mode": mode, "steps": training["step"],
              "preset": training["preset"], "objective": training["objective"],
              "seed": training["seed"]}
-    for key in ("tokenizer", "seq_len", "vocab_size", "dataset"):
+    for key in ("corpus_sha256", "corpus_files", "held_out", "held_out_sha256", "held_out_files",
+                "tokenizer", "seq_len", "vocab_size", "dataset"):
         if key in config:
-            facts[key.replace("_", " ")] = config[key]
+            facts[key.replace("_", " ")] = (f"`{config[key]}`" if key.endswith("sha256")
+                                            else config[key])
     facts.update({f"model.{k}": v for k, v in arch.items()})
     for key in ("batch_size", "critic_iters", "lr", "lr_critic", "ema_decay"):
         if key in run.get("train", {}):
@@ -347,8 +426,14 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
     lines += [f"| {k} | {v} |" for k, v in facts.items()]
     evaluation = config["evaluation"]
     lines += ["", "## Evaluation", "", f"How: {evaluation['how']}.", ""]
-    if evaluation["metrics"]:
-        lines += ["```json", json.dumps(evaluation["metrics"], indent=1), "```"]
+    if metrics:
+        real = {"text": "real text", "image": "real images"}.get(mode, "real data")
+        samples_n = metrics.get("n_samples")
+        lines += metrics_table(metrics, real)
+        counted = f"{int(samples_n)} samples; " if isinstance(samples_n, (int, float)) else ""
+        lines += ["", f"{counted}{real}: the same statistic of real data in place of samples, what "
+                  "a perfect model would score. Every metric "
+                  f"({len(metrics)}): [`{EVALUATION_FILE}`]({EVALUATION_FILE})."]
     lines += ["", "## Samples", ""]
     if sample_file:
         lines += [f"![samples, seed 0]({sample_file})"]
@@ -381,10 +466,12 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
         'model = textgan.TrainedModel.from_pretrained("user/my-textgan-model")  # download, load',
         "```", "",
         "## Files", "",
-        f"`{CONFIG_FILE}` (architecture, training summary, evaluation, the run's configuration "
-        f"and the sha256 of every file, checked when loading), `{WEIGHTS_FILE}` "
+        f"`{CONFIG_FILE}` (architecture, training summary, how it was evaluated, the run's "
+        f"configuration and the sha256 of every file, checked when loading), `{WEIGHTS_FILE}` "
         f"(safetensors: {', '.join(config['weights']['modules'])}; no pickle anywhere)"
-        + "".join(f", `{name}`" for name in config["files"] if name != WEIGHTS_FILE) + ".",
+        + "".join(f", `{name}`" + (" (every metric of the evaluation)" if name == EVALUATION_FILE
+                                   else "")
+                  for name in config["files"] if name != WEIGHTS_FILE) + ".",
         "",
     ]
     return "\n".join(lines)

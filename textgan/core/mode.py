@@ -96,8 +96,8 @@ class SampleResult:
 @dataclass
 class ExportParts:
     """What a shareable model folder (``textgan export``, :mod:`textgan.export`) holds for a
-    mode's checkpoint besides the run configuration: the weights of each module :meth:`Mode.sample`
-    needs, other files it needs (a tokenizer) and facts for ``config.json``."""
+    mode's checkpoint: the weights of each module :meth:`Mode.sample` needs, other files it needs
+    (a tokenizer), facts for ``config.json`` and the run configuration without local paths."""
 
     weights: dict[str, dict[str, torch.Tensor]]  # module name ("generator", ...) -> state dict
     files: dict[str, bytes] = field(default_factory=dict)  # file name -> content
@@ -105,6 +105,9 @@ class ExportParts:
     # The model card's samples: how many, and the file they go to (None: text lines in the card)
     sample_count: int = 10
     sample_file: str | None = None
+    # The run configuration as the folder records it: no path or directory of the machine it
+    # was made on (None: the checkpoint's; either way, absolute paths are cut to base names)
+    run_config: dict[str, Any] | None = None
 
 
 class Mode(ABC):

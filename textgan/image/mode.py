@@ -363,11 +363,14 @@ class ImageMode(Mode):
                             columns=columns, scale=GRID_SCALE)
         return SampleResult(files=[target], notes=notes)
 
-    # model folders (textgan export): the generator is all that sampling needs
+    # model folders (textgan export): the generator is all that sampling needs; where the
+    # training machine keeps the images is not the folder's business (the data set's name says what)
     def export_parts(self, state: dict[str, Any]) -> ExportParts:
-        return ExportParts({"generator": state["generator"]},
-                           summary={"dataset": state["config"]["data"]["dataset"]},
-                           sample_count=64, sample_file="samples.png")
+        data = state["config"]["data"]
+        shared = {**data, "data_path": None, "data_dir": ImageDataConfig().data_dir}
+        return ExportParts({"generator": state["generator"]}, summary={"dataset": data["dataset"]},
+                           sample_count=64, sample_file="samples.png",
+                           run_config={**state["config"], "data": shared})
 
     def import_parts(self, weights: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         return {"generator": weights["generator"]}

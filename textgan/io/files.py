@@ -1,14 +1,29 @@
-"""Small file facts: a digest with progress, and whether a file is gzip-compressed."""
+"""Small file facts: a digest with progress, whether a file is gzip-compressed, and the parts of
+a path that say nothing about the machine it is on."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from textgan.io.progress import ProgressFn
 
 GZIP_MAGIC = b"\x1f\x8b"
 _HASH_CHUNK = 1 << 22
+# "/...", "~...", "C:\\..." or "C:/...", "\\\\server\\share": a path that means something on one machine only
+_LOCAL_PATH = re.compile(r"^(/|~|[A-Za-z]:[\\/]|\\\\)")
+
+
+def base_name(spec: str) -> str:
+    """The last part of a file, directory or glob path, POSIX or Windows
+    (``/home/me/texts/*.txt`` → ``*.txt``, ``C:\\data\\train.txt`` → ``train.txt``)."""
+    return re.split(r"[\\/]", spec.rstrip("/\\"))[-1] or spec
+
+
+def is_local_path(text: str) -> bool:
+    """``text`` is an absolute or home-relative path (it names a place on one machine)."""
+    return bool(_LOCAL_PATH.match(text))
 
 
 def is_gzip(path: str | Path) -> bool:

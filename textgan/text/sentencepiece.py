@@ -57,6 +57,73 @@ def _training_error(err: Exception, vocab_size: int) -> CorpusError:
                        "--vocab-size")
 
 
+# Protocol-buffer field numbers (sentencepiece_model.proto): ModelProto.trainer_spec, and the
+# TrainerSpec fields that name files of the machine the model was trained on.
+_TRAINER_SPEC = 2
+_TRAINER_PATH_FIELDS = {1, 2}  # input (the training sample's path), model_prefix
+
+
+def _proto_fields(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
+    """A protobuf message as (field number, wire type, encoded key and value, the payload of a
+    length-delimited field)."""
+
+    def varint(at: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            byte = data[at]
+            value |= (byte & 0x7F) << shift
+            at += 1
+            shift += 7
+            if byte < 0x80:
+                return value, at
+
+    fields, at = [], 0
+    while at < len(data):
+        start = at
+        key, at = varint(at)
+        number, wire = key >> 3, key & 7
+        payload = b""
+        if wire == 0:
+            _, at = varint(at)
+        elif wire == 1:
+            at += 8
+        elif wire == 5:
+            at += 4
+        elif wire == 2:
+            size, at = varint(at)
+            payload, at = data[at:at + size], at + size
+        else:
+            raise CorpusError(f"the SentencePiece model is damaged (protobuf wire type {wire})")
+        if at > len(data):
+            raise CorpusError("the SentencePiece model is damaged (truncated)")
+        fields.append((number, wire, data[start:at], payload))
+    return fields
+
+
+def _varint_bytes(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def without_paths(model_proto: bytes) -> bytes:
+    """The model with its trainer spec's file names (the training sample's path, the model
+    prefix) removed, every other byte kept: what a model shared with others holds. Encoding and
+    decoding never read those fields."""
+    out = bytearray()
+    for number, wire, encoded, payload in _proto_fields(model_proto):
+        if number == _TRAINER_SPEC and wire == 2:
+            kept = b"".join(part for field, _, part, _ in _proto_fields(payload)
+                            if field not in _TRAINER_PATH_FIELDS)
+            out += _varint_bytes(_TRAINER_SPEC << 3 | 2) + _varint_bytes(len(kept)) + kept
+        else:
+            out += encoded
+    return bytes(out)
+
+
 class SentencePieceTokenizer:
     """id → piece table backed by a SentencePiece model; ``vocab[0]`` unk, ``vocab[1]`` pad."""
 
