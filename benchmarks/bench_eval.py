@@ -15,7 +15,7 @@ Steps, each in a fresh subprocess so its peak RSS (resource.getrusage, ru_maxrss
             (skipped if nltk is not installed). Lines of 10-39 words (about EMNLP News length),
             cut to --bleu-chars characters.
 Wall times depend on what else runs on the machine; each step also reports its process CPU time
-and the 1-minute load average. Targets (2 cores): refstats 10M <= 60 s and <= 2 GB; score 10k
+and the 1-minute load average. Targets: refstats 10M <= 60 s and <= 2 GB; score 10k
 <= 2 s; KN-6 fit on 1M <= 60 s. Writes ``<out>/<name>.json``: one entry per step.
 """
 

@@ -18,7 +18,7 @@ average, the two classes in turn, and reports the oracle's class accuracy
 
 ``accepted_in_class`` = class accuracy / grammar_accept_rate: the share of the grammatical samples
 that are of their class (50% by chance, 100% if the label is always obeyed). Whole sentences come
-late on a CPU, so the earlier exact signs of class are reported too
+late on a CPU, so the exact signs of class that come first are reported too
 (:func:`textgan.eval.oracle.class_markers`): the first word (``class_start``) and the final mark
 (``class_end``), each with its label-blind chance level. ``--measure-only`` measures the newest
 checkpoints of runs trained before under ``--runs`` (every kept checkpoint: ``--all-checkpoints``).
@@ -107,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
                    help="Steps between in-training evaluations (0: off).")
     p.add_argument("--data-dir", default="data", help="Where the corpus is prepared.")
     p.add_argument("--runs", type=Path, default=None,
-                   help="Keep the runs here [default: a temporary directory].")
+                   help="Keep the runs in this directory [default: a temporary directory].")
     p.add_argument("--measure-only", action="store_true",
                    help="Do not train: measure the runs already under --runs.")
     p.add_argument("--all-checkpoints", action="store_true",

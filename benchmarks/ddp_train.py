@@ -51,7 +51,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=5, help="Timed steps (after one untimed).")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N [default: auto].")
     p.add_argument("--run", default=None,
-                   help="Keep the run here (new) [default: a temporary directory].")
+                   help="Keep the run in this directory (new) [default: a temporary directory].")
     return p
 
 

@@ -119,7 +119,7 @@ def parser() -> argparse.ArgumentParser:
                    help="Draw both runs' quality-diversity curves with textgan report (under "
                         "--runs) [default: on].")
     p.add_argument("--runs", type=Path, default=None,
-                   help="Keep the two runs and the report here (new) [default: a temporary "
+                   help="Keep the two runs and the report in this directory (new) [default: a temporary "
                         "directory].")
     return p
 

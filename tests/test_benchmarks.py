@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from textgan.benchmarking import Budget, evaluation_grid, script_command, seeds
+from textgan.benchmarking import Budget, script_command, seeds
 from textgan.results import PROVENANCE_FIELDS, read_result, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,10 +252,7 @@ def test_wall_budget_and_bad_budgets() -> None:
         Budget(-1)
 
 
-def test_evaluation_grid_and_seeds() -> None:
-    assert evaluation_grid(240, 30) == [0, 30, 60, 90, 120, 150, 180, 210, 240]
-    assert evaluation_grid(1, 0.3) == [0, 0.3, 0.6, 0.9]
-    assert evaluation_grid(5, 0) == [0.0]
+def test_seeds() -> None:
     assert seeds(3, 2) == [3, 4]
     with pytest.raises(ValueError):
         seeds(0, 0)

@@ -79,15 +79,6 @@ class Budget:
             self._paused_wall += time.perf_counter() - wall
 
 
-def evaluation_grid(budget: float, every: float) -> list[float]:
-    """The budget-seconds at which :func:`train_within` evaluates: 0, every, 2·every, … up to
-    the budget (the last point is the step that spends it)."""
-    if every <= 0:
-        return [0.0]
-    n = int(budget // every + 1e-9)
-    return [round(k * every, 9) for k in range(n + 1)]
-
-
 @dataclass
 class BudgetRun:
     """A run trained by :func:`train_within`: its session, what it spent, its evaluations."""
@@ -119,7 +110,7 @@ def train_within(config: Any, budget: Budget, *, out: str | Path,
 
     session = start_training(config, out=out, dist=dist)
     points: list[dict[str, Any]] = []
-    budget.restart()  # the run is built: from here on its time is training
+    budget.restart()  # the run is built: what follows is training
     next_eval = 0.0
 
     def record() -> None:
