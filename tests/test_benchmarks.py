@@ -227,19 +227,54 @@ def test_scripts_run_nothing_at_import() -> None:
 # --- the harness ---------------------------------------------------------------------------------
 
 
-def test_budget_counts_cpu_time_and_excludes_paused_time() -> None:
-    budget = Budget(0.05, "cpu")
+class FakeClock:
+    """Stands in for time.process_time: advanced by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_budget_counts_cpu_time_and_excludes_paused_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(time, "process_time", clock)
+    budget = Budget(5.0, "cpu")
+    clock.now += 3.0
     with budget.paused():
-        end = time.process_time() + 0.1
-        while time.process_time() < end:
-            pass
-    assert budget.cpu_seconds() < 0.05 and not budget.exhausted()
-    end = time.process_time() + 0.06
-    while time.process_time() < end:
-        pass
-    assert budget.exhausted()
+        clock.now += 10.0  # an evaluation
+    assert budget.cpu_seconds() == 3.0 and budget.elapsed() == 3.0 and not budget.exhausted()
+    clock.now += 2.0
+    assert budget.exhausted() and budget.cpu_seconds() == 5.0
+    budget.restart()
+    assert budget.cpu_seconds() == 0.0 and not budget.exhausted()
     assert Budget(100, "cpu", max_steps=3).exhausted(step=3)
     assert not Budget(100, "cpu", max_steps=3).exhausted(step=2)
+
+
+def test_train_within_stops_at_the_budget_and_evaluates_at_both_ends(
+        tmp_path: Path, corpus: dict[str, Path]) -> None:
+    from textgan.benchmarking import configure, train_within
+
+    seen = []
+
+    def evaluate(session: Any) -> dict[str, Any]:
+        seen.append(session.trainer.step)
+        return {"params": sum(p.numel() for p in session.setup.generator.parameters())}
+
+    config = configure("cpu", train={"device": "cpu", "eval_every": 0, "sample_every": 0,
+                                     "batch_size": 4},
+                       data={"corpus": str(corpus["train"]), "valid_path": str(corpus["valid"]),
+                             "data_dir": str(corpus["data"])}, model={"dim": 8})
+    done = train_within(config, Budget(1e9, "cpu", max_steps=3), out=tmp_path / "run",
+                        evaluate=evaluate)
+    assert done.steps == 3 and seen == [0, 3]
+    assert [p["step"] for p in done.points] == [0, 3] and done.points[0]["cpu_s"] == 0.0
+    assert done.points[1]["params"] == done.points[0]["params"] > 0
+    assert done.run_dir == tmp_path / "run"
+    # the stop is checkpointed, as by Ctrl-C
+    assert (tmp_path / "run" / "checkpoints" / "step_00000003.pt").is_file()
 
 
 def test_wall_budget_and_bad_budgets() -> None:
