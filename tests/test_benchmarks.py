@@ -277,10 +277,14 @@ def test_train_within_stops_at_the_budget_and_evaluates_at_both_ends(
     assert (tmp_path / "run" / "checkpoints" / "step_00000003.pt").is_file()
 
 
-def test_wall_budget_and_bad_budgets() -> None:
-    budget = Budget(0.02, "wall")
-    time.sleep(0.03)  # sleeping spends wall-clock time and next to no CPU time
-    assert budget.exhausted() and budget.cpu_seconds() < 0.02
+def test_wall_budget_and_bad_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu, wall = FakeClock(), FakeClock()
+    monkeypatch.setattr(time, "process_time", cpu)
+    monkeypatch.setattr(time, "perf_counter", wall)
+    budget = Budget(2.0, "wall")
+    wall.now += 2.5  # waiting: wall-clock time passes, no CPU time
+    assert budget.exhausted() and budget.wall_seconds() == 2.5 and budget.cpu_seconds() == 0.0
+    monkeypatch.undo()
     with pytest.raises(ValueError, match="unknown clock"):
         Budget(1, "gpu")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="0 seconds or more"):
