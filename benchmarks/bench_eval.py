@@ -1,12 +1,13 @@
-"""Benchmark for textgan.eval (prints numbers; no assertions).
+"""How fast, and in how much memory, does textgan.eval score samples against a large reference?
 
-    python benchmarks/bench_eval.py                 # 10M reference lines, all steps
-    python benchmarks/bench_eval.py --lines 1000000 --json
-    python benchmarks/bench_eval.py --steps bleu       # Texygen BLEU only (no reference build)
+    python benchmarks/bench_eval.py --name bench-eval        # 10M reference lines, all steps
+    python benchmarks/bench_eval.py --lines 1000000
+    python benchmarks/bench_eval.py --steps bleu              # Texygen BLEU only (no reference)
 
 Steps, each in a fresh subprocess so its peak RSS (resource.getrusage, ru_maxrss) is its own:
   refstats  char n-gram statistics (orders 1..4) of N lines x 32 chars, incl. loading the ids
-  score     JS-1..4 of 10k sample strings against the cached statistics (load + score)
+  refset    the reference set of those N lines (JS tables, KN LMs, real-vs-real floors), saved
+  score     JS-1..4 of 10k sample strings against the saved reference (load + score)
   kn        interpolated modified Kneser-Ney LM, order 6, fit on 1M lines
   bleu      Texygen BLEU-2..5 of 10k samples against a 10k-line reference, and Self-BLEU-2..5 of
             the 10k samples (textgan.eval.bleu); NLTK's sentence_bleu loop (what Texygen runs) on
@@ -14,8 +15,8 @@ Steps, each in a fresh subprocess so its peak RSS (resource.getrusage, ru_maxrss
             (skipped if nltk is not installed). Lines of 10-39 words (about EMNLP News length),
             cut to --bleu-chars characters.
 Wall times depend on what else runs on the machine; each step also reports its process CPU time
-and the 1-minute load average.
-Targets (2 cores): refstats 10M <= 60 s and <= 2 GB; score 10k <= 2 s; KN-6 fit on 1M <= 60 s.
+and the 1-minute load average. Targets: refstats 10M <= 60 s and <= 2 GB; score 10k
+<= 2 s; KN-6 fit on 1M <= 60 s. Writes ``<out>/<name>.json``: one entry per step.
 """
 
 from __future__ import annotations
@@ -213,8 +214,15 @@ def _child(step: str, args: argparse.Namespace) -> dict:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+QUESTION = ("How fast, and in how much memory, does textgan.eval build reference statistics, "
+            "score samples, fit a Kneser-Ney LM and compute (Self-)BLEU?")
+
+
+def parser() -> argparse.ArgumentParser:
+    from textgan.benchmarking import add_arguments
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(ap, "bench-eval")
     ap.add_argument("--lines", type=int, default=10_000_000, help="reference lines (32 chars)")
     ap.add_argument("--samples", type=int, default=10_000, help="samples to score")
     ap.add_argument("--kn-lines", type=int, default=1_000_000, help="lines for the KN-6 fit")
@@ -223,13 +231,18 @@ def main() -> None:
     ap.add_argument("--nltk-samples", type=int, default=20,
                     help="samples NLTK's loop scores (timed, then extrapolated)")
     ap.add_argument("--steps", default="refstats,refset,score,kn,bleu")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print one JSON object at the end")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--data", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--vocab", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--refdir", default=None, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    return ap
+
+
+def main(argv: list[str] | None = None) -> None:
+    from textgan.benchmarking import write_benchmark_result
+
+    args = parser().parse_args(argv)
     if args._child:
         print(json.dumps(_child(args._child, args)))
         return
@@ -272,7 +285,14 @@ def main() -> None:
                 print(json.dumps(res, indent=1))
     if args.json:
         print(json.dumps(results))
+    table = [{"step": step, **{k: v for k, v in res.items()
+                               if k.endswith("seconds") or k == "peak_rss_mb"}}
+             for step, res in results.items() if isinstance(res, dict)]
+    path = write_benchmark_result(args, QUESTION, results, script=__file__, argv=argv,
+                                  table=table)
+    if not args.json:
+        print(f"result: {path}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

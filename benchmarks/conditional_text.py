@@ -1,13 +1,15 @@
-"""Class-conditional text on the synthetic grammar's two classes (questions, statements): how
-often a sample is a sentence of the class it was generated for (prints numbers; no assertions).
+"""Does a class-conditional text GAN write sentences of the class it is asked for?
 
-    python benchmarks/conditional_text.py --budget 330 --methods ac --data-dir /tmp/data
+    python benchmarks/conditional_text.py --budget 330 --methods ac,projection \\
+        --name conditional-text
 
-Each method trains the ``cpu-conditional`` preset (``--conditional`` set per method) from seed 0
-for its 3000 steps or until it has used ``--budget`` seconds of process CPU time (one thread; the
-in-training evaluations are counted), then draws ``--samples`` argmax samples of its moving average, the two
-classes in turn, and reports the oracle's class accuracy (:func:`textgan.eval.oracle.
-class_accuracy`) with two reference points computed from the same samples:
+On the synthetic grammar's two classes (questions and statements, ``--corpus
+synthetic-classes``), each method trains the ``cpu-conditional`` preset (``--conditional`` set
+per method) from ``--seed`` for its steps (``--steps``, default the preset's) or until it has
+used ``--budget`` seconds of process CPU time (one thread; the in-training evaluations every
+``--eval-every`` steps are counted), then draws ``--samples`` argmax samples of its moving
+average, the two classes in turn, and reports the oracle's class accuracy
+(:func:`textgan.eval.oracle.class_accuracy`) with two reference points from the same samples:
 
 - ``chance``: ``grammar_accept_rate / 2``, what a generator that ignores its label scores with
   samples as grammatical as these (a grammatical sample is in the asked-for class half of the
@@ -16,44 +18,58 @@ class_accuracy`) with two reference points computed from the same samples:
 
 ``accepted_in_class`` = class accuracy / grammar_accept_rate: the share of the grammatical samples
 that are of their class (50% by chance, 100% if the label is always obeyed). Whole sentences come
-late on a CPU, so the earlier exact signs of class are reported too
+late on a CPU, so the exact signs of class that come first are reported too
 (:func:`textgan.eval.oracle.class_markers`): the first word (``class_start``) and the final mark
 (``class_end``), each with its label-blind chance level. ``--measure-only`` measures the newest
-checkpoints of runs trained before (every checkpoint kept: ``--all-checkpoints``).
+checkpoints of runs trained before under ``--runs`` (every kept checkpoint: ``--all-checkpoints``).
+
+Writes ``<out>/<name>.json``: ``results.methods.<method>`` (one entry per measured checkpoint,
+with the class accuracies logged during training) and one table row per measurement.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
+import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
+import torch
+
+from textgan.benchmarking import (
+    Budget,
+    add_arguments,
+    add_budget_arguments,
+    configure,
+    train_within,
+    write_benchmark_result,
+)
 from textgan.core.checkpoint import load_checkpoint
 from textgan.core.ema import sampling_state
 from textgan.eval.oracle import class_accuracy, class_markers, oracle_scores
 from textgan.text.models import generator_from_checkpoint
 from textgan.text.sampling import generate_text
-from textgan.training import resolve_config, start_training
+
+QUESTION = ("How often is a sample of a class-conditional text GAN a sentence (or starts and "
+            "ends like one) of the class it was generated for, against label-blind chance?")
+TABLE_KEYS = ("class_accuracy", "chance", "swapped", "grammar_accept_rate", "class_start",
+              "class_start_chance", "class_end", "class_end_chance", "distinct_samples")
 
 
-def train(method: str, budget: float, out: Path, data_dir: str, eval_every: int,
-          steps: int | None = None) -> Path:
-    config = resolve_config("text", "cpu-conditional", None, {
-        "train": {"conditional": method, "device": "cpu", "threads": 1,
-                  "eval_every": eval_every, "sample_every": eval_every,
-                  **({"steps": steps} if steps else {})},
-        "data": {"data_dir": data_dir},
-    })
-    session = start_training(config, out=out)
-    started = time.process_time()
-    for _ in session.events(should_stop=lambda: time.process_time() - started >= budget):
-        pass
-    print(f"{method}: {session.trainer.step} steps in {time.process_time() - started:.0f} CPU-s")
-    return out
+def train(method: str, args: argparse.Namespace, out: Path) -> None:
+    config = configure("cpu-conditional", train={
+        "conditional": method, "device": "cpu", "threads": args.threads, "seed": args.seed,
+        "eval_every": args.eval_every, "sample_every": args.eval_every, "steps": args.steps},
+        data={"data_dir": args.data_dir, "max_lines": args.max_lines},
+        model={"dim": args.dim})
+    done = train_within(config, Budget(args.budget, args.clock), out=out)
+    print(f"{method}: {done.steps} steps in {done.cpu_seconds:.0f} CPU-s", flush=True)
 
 
-def measure(path: Path, n: int, per_class: int) -> dict[str, object]:
+def measure(path: Path, n: int, per_class: int) -> dict[str, Any]:
+    """The class accuracies of ``n`` argmax samples of checkpoint ``path``'s moving average."""
     run = path.parent.parent
     state = sampling_state(load_checkpoint(path))
     generator, tokenizer, config = generator_from_checkpoint(state, "cpu")
@@ -75,57 +91,62 @@ def measure(path: Path, n: int, per_class: int) -> dict[str, object]:
                        .splitlines() if "class_accuracy" in line]}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--methods", default="ac,projection")
-    parser.add_argument("--budget", type=float, default=300.0, help="CPU seconds per method")
-    parser.add_argument("--samples", type=int, default=640)
-    parser.add_argument("--per-class", type=int, default=8)
-    parser.add_argument("--eval-every", type=int, default=250)
-    parser.add_argument("--steps", type=int, default=None, help="train this many steps instead "
-                        "of the preset's (a longer run, within --budget)")
-    parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--out", default="runs/conditional-text")
-    parser.add_argument("--json", default=None, help="also write the results here")
-    parser.add_argument("--measure-only", action="store_true",
-                        help="do not train: measure the runs already under --out")
-    parser.add_argument("--all-checkpoints", action="store_true",
-                        help="measure every kept checkpoint, not only the newest")
-    args = parser.parse_args()
-    results: dict[str, list[dict[str, object]]] = {}
-    for method in args.methods.split(","):
-        run = Path(args.out) / method
-        if not args.measure_only:
-            train(method, args.budget, run, args.data_dir, args.eval_every, args.steps)
-        paths = sorted((run / "checkpoints").glob("step_*.pt"))
-        for record in measure(paths[-1], 1, 0)["logged"]:  # type: ignore[union-attr]
-            print(f"  step {record['step']:5d}: class accuracy {record['class_accuracy']:.3f} "
-                  f"(question {record['class_accuracy_question']:.3f}, statement "
-                  f"{record['class_accuracy_statement']:.3f}), accept "
-                  f"{record['grammar_accept_rate']:.3f}, js4 {record['js4']:.3f}")
-        results[method] = []
-        for path in paths if args.all_checkpoints else paths[-1:]:
-            result = measure(path, args.samples, args.per_class)
-            results[method].append(result)
-            print(f"{method} at step {result['step']}, {args.samples} argmax samples: class "
-                  f"accuracy {result['class_accuracy']:.3f} (question "
-                  f"{result['class_accuracy_question']:.3f}, statement "
-                  f"{result['class_accuracy_statement']:.3f}); grammar accept "
-                  f"{result['grammar_accept_rate']:.3f}, chance {result['chance']:.3f}, swapped "
-                  f"{result['swapped']:.3f}, accepted in class {result['accepted_in_class']:.3f}")
-            print(f"  first word of its class {result['class_start']:.3f} (question "
-                  f"{result['class_start_question']:.3f}, statement "
-                  f"{result['class_start_statement']:.3f}; label-blind "
-                  f"{result['class_start_chance']:.3f}); final mark {result['class_end']:.3f} "
-                  f"(question {result['class_end_question']:.3f}, statement "
-                  f"{result['class_end_statement']:.3f}; label-blind "
-                  f"{result['class_end_chance']:.3f}); distinct {result['distinct_samples']:.0f}")
-            for name, lines in result["examples"].items():  # type: ignore[union-attr]
-                for line in lines:
-                    print(f"  {name}\t{line}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(p, "conditional-text")
+    add_budget_arguments(p, 300.0)
+    p.add_argument("--methods", default="ac,projection", help="Comma-separated: ac, projection.")
+    p.add_argument("--steps", type=int, default=None,
+                   help="Train this many steps [default: the preset's], within --budget.")
+    p.add_argument("--dim", type=int, default=None, help="Model width [default: the preset's].")
+    p.add_argument("--max-lines", type=int, default=None,
+                   help="Training lines of the corpus [default: all].")
+    p.add_argument("--samples", type=int, default=640, help="Samples per measurement.")
+    p.add_argument("--per-class", type=int, default=8, help="Example lines kept per class.")
+    p.add_argument("--eval-every", type=int, default=250,
+                   help="Steps between in-training evaluations (0: off).")
+    p.add_argument("--data-dir", default="data", help="Where the corpus is prepared.")
+    p.add_argument("--runs", type=Path, default=None,
+                   help="Keep the runs in this directory [default: a temporary directory].")
+    p.add_argument("--measure-only", action="store_true",
+                   help="Do not train: measure the runs already under --runs.")
+    p.add_argument("--all-checkpoints", action="store_true",
+                   help="Measure every kept checkpoint, not only the newest.")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.measure_only and args.runs is None:
+        raise SystemExit("--measure-only needs --runs DIR (the runs to measure)")
+    torch.set_num_threads(args.threads)
+    methods: dict[str, list[dict[str, Any]]] = {}
+    table = []
+    with tempfile.TemporaryDirectory(prefix="textgan-conditional-") as tmp:
+        runs = args.runs or Path(tmp)
+        for method in args.methods.split(","):
+            run = runs / method
+            if not args.measure_only:
+                train(method, args, run)
+            paths = sorted((run / "checkpoints").glob("step_*.pt"))
+            if not paths:
+                raise SystemExit(f"no checkpoint in {run}")
+            methods[method] = []
+            for path in paths if args.all_checkpoints else paths[-1:]:
+                result = measure(path, args.samples, args.per_class)
+                methods[method].append(result)
+                table.append({"method": method, "step": result["step"],
+                              **{k: result[k] for k in TABLE_KEYS}})
+                print(f"{method} at step {result['step']}: class accuracy "
+                      f"{result['class_accuracy']:.3f} (chance {result['chance']:.3f}); first "
+                      f"word {result['class_start']:.3f} (label-blind "
+                      f"{result['class_start_chance']:.3f}); final mark "
+                      f"{result['class_end']:.3f} (label-blind {result['class_end_chance']:.3f})")
+    path = write_benchmark_result(args, QUESTION, {"corpus": "synthetic-classes",
+                                                   "methods": methods},
+                                  script=__file__, argv=argv, table=table)
+    print(f"result: {path}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

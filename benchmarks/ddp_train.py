@@ -1,86 +1,97 @@
-"""Data-parallel text GAN training under torchrun (prints numbers; a runnable example of
-textgan.core.distributed).
+"""How fast is data-parallel training under torchrun, and do the ranks stay identical?
 
-    torchrun --standalone --nproc-per-node 2 benchmarks/ddp_train.py --dim 64 --steps 5
+    torchrun --standalone --nproc-per-node 2 benchmarks/ddp_train.py --steps 20 --name ddp
     torchrun --nnodes 2 --nproc-per-node 8 --rdzv-endpoint HOST:29500 benchmarks/ddp_train.py ...
+    python benchmarks/ddp_train.py --steps 20        # one process: the baseline
 
-Each rank trains on its share of every global batch (``--batch-size`` per rank; synthetic ids,
-or ``--prepared DIR`` for a prepared corpus), with its own noise seed; gradients are averaged
-after every backward. Rank 0 alone prints and writes the checkpoint (``--out``). At the end every
-rank checks that its parameters equal rank 0's.
+Every rank joins the torchrun job (``textgan.training.join_torchrun``) and starts the same run
+through ``textgan.training.start_training``, as ``torchrun ... -m textgan.cli.main train`` does:
+the cpu preset (``--dim`` wide, ``--batch-size`` per rank, ``--critic-iters``) on ``--corpus``;
+each rank trains on its share of every global batch with its own noise seed, gradients are
+averaged after every backward, and rank 0 alone writes the run. After one untimed step it times
+``--steps`` steps (wall-clock, the median) and checks that every rank's parameters equal rank
+0's. Rank 0 writes ``<out>/<name>.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import statistics
+import sys
+import tempfile
 import time
-from pathlib import Path
+from typing import Any
 
-import numpy as np
 import torch
 
-from textgan.core.checkpoint import save_checkpoint
-from textgan.core.distributed import RankShare, init_from_env, rank_seed, shutdown
-from textgan.core.trainer import TrainConfig, Trainer, seed_everything
-from textgan.text.mode import CorpusBatches
-from textgan.text.models import TextModelConfig, build_models
+from textgan.benchmarking import (
+    add_arguments,
+    add_corpus_arguments,
+    configure,
+    corpus_label,
+    data_settings,
+    write_benchmark_result,
+)
+from textgan.core.distributed import shutdown
+from textgan.training import join_torchrun, start_training
+
+QUESTION = ("How many seconds does a data-parallel generator iteration take under torchrun "
+            "(samples per second), and do all ranks end with identical parameters?")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dim", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=32, help="per rank")
-    parser.add_argument("--critic-iters", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--vocab", type=int, default=100)
-    parser.add_argument("--seq-len", type=int, default=32)
-    parser.add_argument("--prepared", default=None, help="a prepared corpus directory")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads per rank")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--out", default=None, help="rank 0 writes the final checkpoint here")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(p, "ddp")
+    add_corpus_arguments(p)
+    p.add_argument("--dim", type=int, default=None, help="Model width [default: the preset's].")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="Batch per rank [default: the preset's].")
+    p.add_argument("--critic-iters", type=int, default=None,
+                   help="Critic steps per generator step [default: the preset's].")
+    p.add_argument("--steps", type=int, default=5, help="Timed steps (after one untimed).")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N [default: auto].")
+    p.add_argument("--run", default=None,
+                   help="Keep the run in this directory (new) [default: a temporary directory].")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
-    ctx = init_from_env(args.device)
-    rank, world, device = ctx.rank, ctx.world_size, ctx.device
-
-    if args.prepared:
-        from textgan.text.prepare import PreparedCorpus
-
-        corpus = PreparedCorpus.open(args.prepared)
-        ids, vocab, seq_len = corpus.train, len(corpus.vocab), corpus.seq_len
-    else:
-        ids = np.random.default_rng(args.seed).integers(0, args.vocab, (20_000, args.seq_len),
-                                                        dtype=np.uint8)
-        vocab, seq_len = args.vocab, args.seq_len
-    seed_everything(args.seed)
-    G, D = build_models(vocab, seq_len, TextModelConfig(dim=args.dim))
-    # Same data seed on every rank + RankShare: rank r keeps rows [r·B, (r+1)·B) of each global
-    # batch. Noise and interpolation weights come from a per-rank seed.
-    data = CorpusBatches(ids, vocab, args.seed)
-    source = RankShare(data, rank, world)
-    seed_everything(rank_seed(args.seed, rank))
-    cfg = TrainConfig(batch_size=args.batch_size, critic_iters=args.critic_iters, seed=args.seed)
-    trainer = Trainer(G, D, source, cfg, device, dist=ctx)
-    trainer.train_step()  # warm-up
-    times = []
-    for _ in range(args.steps):
-        start = time.perf_counter()
-        stats = trainer.train_step()
-        times.append(time.perf_counter() - start)
-    identical = ctx.all_equal(G) and ctx.all_equal(D)
-    if trainer.is_main:
-        s = float(np.median(times))
-        print(json.dumps({"world_size": world, "threads_per_rank": args.threads, "dim": args.dim,
-                          "global_batch": args.batch_size * world, "s_per_gen_iter": s,
-                          "samples_per_s": args.batch_size * world / s,
-                          "ranks_identical": identical,
-                          "critic_loss": float(stats["critic_loss"])}), flush=True)
-        if args.out:
-            save_checkpoint(Path(args.out), trainer.state_dict())
-    shutdown()
+    ctx = join_torchrun()
+    try:
+        config = configure("cpu", train={
+            "steps": args.steps + 1, "seed": args.seed, "device": args.device, "threads": args.threads,
+            "batch_size": args.batch_size, "critic_iters": args.critic_iters,
+            "eval_every": 0, "sample_every": 0, "checkpoint_every": 10**9},
+            data=data_settings(args), model={"dim": args.dim})
+        with tempfile.TemporaryDirectory(prefix="textgan-ddp-") as tmp:
+            # Every rank names the same directory: rank 0's choice is shared by start_training.
+            session = start_training(config, out=args.run or f"{tmp}/run", dist=ctx)
+            times = []
+            started = time.perf_counter()
+            for _ in session.events():  # fit checks at the end that all ranks are identical
+                times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+            trainer = session.trainer
+            identical = all(ctx.all_equal(m) for m in trainer.models().values())
+        if ctx.is_main:
+            world, batch = ctx.world_size, session.config.train.batch_size
+            s = statistics.median(times[1:]) if len(times) > 1 else times[0]
+            results: dict[str, Any] = {
+                "corpus": corpus_label(args), "world_size": world,
+                "threads_per_rank": args.threads, "dim": session.config.model.dim,
+                "batch_per_rank": batch, "global_batch": batch * world,
+                "critic_iters": session.config.train.critic_iters, "timed_steps": len(times) - 1,
+                "s_per_gen_iter": round(s, 5), "samples_per_s": round(batch * world / s, 2),
+                "ranks_identical": identical}
+            path = write_benchmark_result(args, QUESTION, results, script=__file__, argv=argv)
+            print(f"{world} rank(s): {s:.4f} s per generator iteration, "
+                  f"{results['samples_per_s']:.0f} samples/s, identical: {identical}\n"
+                  f"result: {path}")
+    finally:
+        shutdown()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

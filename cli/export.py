@@ -18,7 +18,7 @@ def export_command(
     checkpoint: str = typer.Option(None, help="best: the run's best.pt (kept when in-training "
                                    "evaluation is on), or a checkpoint file of the run."),
     eval_samples: int = typer.Option(640, help="Samples the model card's evaluation scores "
-                                     "(text runs whose corpus is here)."),
+                                     "(text runs whose corpus is on disk)."),
     *,
     evaluate: bool = typer.Option(True, "--eval/--no-eval", help="Evaluate for the model card "
                                   "(--no-eval: show the run's last logged evaluation)."),

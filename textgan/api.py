@@ -132,7 +132,7 @@ class TrainedModel:
         return its path.
 
         ``evaluate``: evaluate ``eval_samples`` samples (default 640) for the model card when the
-        training corpus is here (text); otherwise the card shows the run's last logged
+        training corpus is on disk (text); otherwise the card shows the run's last logged
         evaluation. ``force`` replaces an existing model folder.
         """
         return self.export(directory, evaluate=evaluate, eval_samples=eval_samples,

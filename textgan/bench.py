@@ -46,7 +46,7 @@ SYNTHETIC_ROWS = 4096
 
 @dataclass
 class BenchConfig:
-    """What to time (defaults: the issue's DIM 128 / batch 64 / 10 critic steps target)."""
+    """What to time (defaults: DIM 128, batch 64, 10 critic steps)."""
 
     dim: int = setting(128, "Channels of the generator and critic (paper: 512).", flag=True)
     batch_size: int = setting(64, "Batch size.", flag=True)

@@ -230,7 +230,7 @@ def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weigh
     """Write the model folder of ``state`` (a checkpoint whose ``generator`` is the one to share)
     to ``out``. ``source``: where ``state`` came from (for messages); ``weights_note``: which
     generator that is; ``run_dir``: its run (for the logged evaluation); ``evaluate``: evaluate
-    ``eval_samples`` samples for the card when the mode can (text, with its corpus here);
+    ``eval_samples`` samples for the card when the mode can (text, with its corpus on disk);
     ``previous``: the ``config.json`` of the folder ``state`` was read from (its evaluation is
     kept when there is nothing newer)."""
     import torch

@@ -49,7 +49,7 @@ class TensorBoardSink:
         from torch.utils.tensorboard import SummaryWriter
 
         self.logdir = Path(logdir)
-        # purge_step hides events at or after it that an earlier session wrote past the checkpoint
+        # purge_step hides events at or after it that an interrupted process wrote past the checkpoint
         # a resumed run restarts from (they are redone, as metrics.jsonl's are).
         self.writer = SummaryWriter(log_dir=str(self.logdir), purge_step=purge_step, flush_secs=10)
 

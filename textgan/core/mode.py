@@ -154,7 +154,7 @@ class Mode(ABC):
     def evaluate_export(self, state: dict[str, Any], path: Path, n: int,
                         device: torch.device) -> tuple[dict[str, float], str] | None:
         """For the model card: metrics of ``n`` samples of ``state`` and a sentence saying how
-        they were computed; None when this mode has no such evaluation here (the card then
+        they were computed; None when this mode has no such evaluation, or it cannot run (the card then
         shows the run's last logged metrics)."""
         return None
 

@@ -219,10 +219,10 @@ OBJECTIVE_DEFAULTS: dict[str, dict[str, object]] = {
     # β2 = 0.999 the default), one discriminator step per generator step.
     "gan": {"optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999], "critic_iters": 1},
     # A character LSTM language model: Adam with its usual β = (0.9, 0.999) and rate 2e-3
-    # (char-rnn's), no warm-up needed at this size. See textgan/text/lm.py. Measured on Brown
-    # (cpu preset, 45 CPU-s, one thread; held-out nats/char): 1e-3 1.632, 2e-3 1.527, 4e-3 1.511;
-    # 2e-3 kept as the safer rate for long runs without a schedule, so it keeps a constant rate
-    # where a preset decays the GAN's (the cpu preset's decay was tuned for the GAN).
+    # (char-rnn's), no warm-up needed at this size. See textgan/text/lm.py. 2e-3 rather than the
+    # slightly better 4e-3 as the safer rate for long runs without a schedule, so it keeps a
+    # constant rate where a preset decays the GAN's (the cpu preset's decay is tuned for the GAN).
+    # measured: docs/results/gan-vs-mle-brown.json
     "mle": {"optimizer": "adam", "lr": 2e-3, "betas": [0.9, 0.999], "lr_schedule": "constant"},
 }
 

@@ -66,10 +66,9 @@ class TrainConfig:
         "interpolates in one pass (same math, other floating-point summation order).", flag=True)
     seed: int = setting(0, "Random seed.", flag=True)
     device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N.", flag=True)
-    # Measured on 2 cores (cpu preset, DIM 64, batch 32): 2 threads 0.056-0.068 s/step, 1 thread
-    # 0.074-0.081, 2 torchrun ranks x 1 thread 0.104-0.108 (see README, Speed and scaling).
+    # measured: docs/results/threads.json
     threads: int = setting(0, "CPU threads for torch's operators (0: torch's default, one per "
-                           "core: the fastest measured on a 2-core machine).", flag=True)
+                           "core).", flag=True)
     log_every: int = setting(1, "Steps between metrics.jsonl records.")
     checkpoint_every: int = setting(500, "Steps between checkpoints.", flag=True)
     sample_every: int = setting(100, "Steps between sample files (0: off).", flag=True)

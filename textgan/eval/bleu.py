@@ -27,7 +27,7 @@ Texygen's default "fast" mode keeps only the first 500 reference lines (Self-BLE
 samples); these functions always use all lines, as its full mode (``is_fast=False``) does.
 Texygen tokenises with ``nltk.word_tokenize``; callers here pass whitespace tokens
 (:func:`textgan.eval.words.tokenize`), which agree with it on already-tokenised text such as
-Billion Word (NLTK's tokenizer data cannot be downloaded here).
+Billion Word (and need no NLTK tokenizer data, which is a separate download).
 
 Speed: NLTK's loop costs O(hypotheses x references). Here ``M_k`` is computed once for all
 hypotheses (per distinct n-gram, the max count over the reference lines), so each hypothesis

@@ -45,9 +45,8 @@ PRESETS["paper-cifar10-conditional"] = {
 }
 # The cpu preset on Fashion-MNIST's ten classes with AC conditioning (the dcgan generator takes
 # the label at its input), the generator's AC weight raised from the paper's 0.1 to 1 (AC-GAN's
-# own): measured (1 thread, 0.32 s/step), the separate classifier's label accuracy of the samples
-# at step 300 is 0.17 with 0.1 and 0.82 with 1 (SWD 0.048 vs 0.051); with 1 it is 0.92 at step
-# 500 and 0.95 by step 750, SWD 0.025.
+# own): with 0.1 the samples barely follow their labels within the cpu budget.
+# measured: docs/results/fashion-conditional.json
 PRESETS["cpu-fashion-conditional"] = {
     # as cpu, but 1000 steps; samples and evaluations at the default 100 steps
     "train": {"steps": 1000, "batch_size": 50, "critic_iters": 5, "lr": 1e-3,
