@@ -259,3 +259,17 @@ def test_meta_is_written_last(tmp_path):
     meta = json.loads((prepared.directory / "meta.json").read_text())
     assert meta["train_images"] == 2 and meta["fingerprint"] == FolderSource(
         tmp_path / "imgs", 0.0).fingerprint()
+
+
+def test_folder_model_exports_and_samples(tmp_path):
+    rng = np.random.default_rng(11)
+    make_folder(tmp_path / "imgs", rng, classes=("a",), per_class=6, size=(20, 20))
+    data = {**TINY["data"], "data_path": str(tmp_path / "imgs"), "data_dir": str(tmp_path / "d"),
+            "held_out": 0.0, "swd_images": 0, "channels": 1}
+    overrides = {**TINY, "data": data, "train": {**TINY["train"], "steps": 1}}
+    list(start_training(resolve_config("image", "cpu", None, overrides),
+                        out=tmp_path / "run").events())
+    assert run(["export", str(tmp_path / "run"), str(tmp_path / "model"), "--no-eval"]) == 0
+    assert run(["sample", "--model", str(tmp_path / "model"), "-n", "4", "--out",
+                str(tmp_path / "s.png")]) == 0
+    assert Image.open(tmp_path / "s.png").mode in ("L", "RGB", "RGBA")

@@ -13,6 +13,7 @@ generated with label $k$.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -452,9 +453,15 @@ class ImageMode(Mode):
 
     # model folders (textgan export): the generator is all that sampling needs
     def export_parts(self, state: dict[str, Any]) -> ExportParts:
+        # an encoded image set's channels and size are not in its config: kept beside the weights
+        files = ({"image_shape.json": json.dumps(state["image_shape"]).encode()}
+                 if "image_shape" in state else {})
         return ExportParts({"generator": state["generator"]},
-                           summary={"dataset": state["config"]["data"]["dataset"]},
+                           summary={"dataset": state["config"]["data"]["dataset"]}, files=files,
                            sample_count=64, sample_file="samples.png")
 
     def import_parts(self, weights: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        return {"generator": weights["generator"]}
+        parts = {"generator": weights["generator"]}
+        if "image_shape.json" in files:
+            parts["image_shape"] = json.loads(files["image_shape.json"])
+        return parts
