@@ -419,7 +419,8 @@ class ImageMode(Mode):
             hooks.append(Hook(train_cfg.eval_every, grader))
         return ModeSetup(generator, critic, batches, sampler, hooks, best_metric="swd",
                          notes=notes, label_names=list(images.label_names) if num_classes else [],
-                         extra_state={"image_shape": [spec.channels, spec.size, spec.size]})
+                         extra_state=({"image_shape": [spec.channels, spec.size, spec.size]}
+                                      if data_cfg.dataset in ENCODED_DATASETS else {}))
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
                temperature: float | None, out: Path | None, device: torch.device,
