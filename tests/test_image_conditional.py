@@ -234,8 +234,11 @@ def test_labels_flow_end_to_end_through_a_tiny_conditional_run(tmp_path, recorde
     assert "conditional (ac) on 10 classes: T-shirt/top, Trouser" in err
     assert "label accuracy: 100 images per class graded by a separate classifier" in err
     # per iteration: 2 critic steps on the real batch's labels (classes 3 and 7 only), then the
-    # generator step on 2 × 4 uniform labels over all ten classes
-    assert [len(y) for y in recorded_labels] == [4, 4, 8] * 4
+    # generator step on 2 × 4 uniform labels over all ten classes; every 2 steps the critic loss
+    # probe's fixed fakes (256, the classes in turn)
+    assert [len(y) for y in recorded_labels] == ([4, 4, 8] * 2 + [256]) * 2
+    assert recorded_labels[6].tolist() == [i % 10 for i in range(256)]
+    recorded_labels[:] = [y for y in recorded_labels if len(y) != 256]
     critic_side = torch.cat([y for y in recorded_labels if len(y) == 4])
     assert set(critic_side.tolist()) <= {3, 7}
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

@@ -9,6 +9,7 @@ from torch import nn
 from textgan.config import apply_overrides
 from textgan.core.objectives import (
     GAN_OBJECTIVES,
+    LSGAN,
     OBJECTIVE_DEFAULTS,
     OBJECTIVES,
     WGANGP,
@@ -114,6 +115,23 @@ def test_standard_gan_losses_on_known_logits():
         assert StandardGAN().generator_loss(critic, x).item() == pytest.approx(softplus(-a))
 
 
+def test_lsgan_losses_against_a_hand_computation():
+    class Scores(nn.Module):  # D(x) = the first feature of each sample
+        def forward(self, x):
+            return x[:, 0].double()
+
+    real = torch.tensor([[1.5, 0.0], [0.5, 9.0]], dtype=torch.double)
+    fake = torch.tensor([[-1.0, 2.0], [2.0, 0.0], [0.0, 0.0]], dtype=torch.double)
+    loss, stats = LSGAN().critic_loss(Scores(), real, fake)
+    # ½((0.5² + 0.5²)/2 + (1 + 4 + 0)/3) = ½(0.25 + 5/3)
+    assert loss.item() == pytest.approx(0.5 * (0.25 + 5.0 / 3.0), rel=1e-12)
+    assert stats["critic_loss"].item() == loss.item()
+    # ((−2)² + 1² + (−1)²)/3 = 2
+    assert LSGAN().generator_loss(Scores(), fake).item() == pytest.approx(2.0, rel=1e-12)
+    lsgan = resolve_config("image", "cpu", None, {"train": {"objective": "lsgan"}}).train
+    assert (lsgan.optimizer, lsgan.lr, lsgan.critic_iters) == ("rmsprop", 1e-4, 1)
+
+
 def test_make_objective_by_name():
     assert isinstance(make_objective("wgan-gp", gp_lambda=3.0), WGANGP)
     one_sided = make_objective("wgan-gp-one-sided")
@@ -179,7 +197,7 @@ def test_trainer_runs_each_objective_with_its_optimiser(name):
     model_cfg = ToyModelConfig(dim=8, hidden_layers=1)
     trainer = Trainer(ToyGenerator(model_cfg), ToyCritic(model_cfg), _Points(), cfg,
                       torch.device("cpu"))
-    expected = torch.optim.RMSprop if name == "wgan-clip" else torch.optim.Adam
+    expected = torch.optim.RMSprop if name in ("wgan-clip", "lsgan") else torch.optim.Adam
     assert isinstance(trainer.opt_d, expected) and isinstance(trainer.opt_g, expected)
     stats = trainer.train_step()
     assert all(math.isfinite(float(v)) for v in stats.values())

@@ -234,3 +234,22 @@ def test_saved_sweeps_are_drawn_in_one_figure(tmp_path):
     # no sweep anywhere: no figure
     assert not any(p.name == "quality_diversity.png"
                    for p in write_report([c.dir], tmp_path / "out3").images)
+
+
+def test_critic_loss_curves_training_vs_held_out(tmp_path):
+    run = Run(tmp_path / "run")
+    run.write_config({"mode": "image", "preset": "cpu", "train": {"steps": 40}, "data": {},
+                      "model": {}})
+    for step in range(1, 41):
+        record = {"step": step, "critic_loss": -1.0 / step}
+        if step % 10 == 0:
+            record |= {"swd": 1.0 / step, "train_critic_loss": -0.1 * step,
+                       "valid_critic_loss": 0.05 * step}
+        run.log_metrics(record)
+    report = write_report([run.dir], tmp_path / "out")
+    names = {p.name for p in report.images}
+    assert "critic_loss_curves.png" in names
+    assert not {"metric_train_critic_loss.png", "metric_valid_critic_loss.png"} & names
+    check_png(tmp_path / "out" / "critic_loss_curves.png")
+    plain = write_report([fake_run(tmp_path / "plain").dir], tmp_path / "out2")
+    assert "critic_loss_curves.png" not in {p.name for p in plain.images}

@@ -194,7 +194,29 @@ class StandardGAN(Objective):
         return nn.functional.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
 
 
-GAN_OBJECTIVES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan")
+@dataclass
+class LSGAN(Objective):
+    r"""Least-squares GAN (Mao et al. 2017) with targets $a = 0$ (fake), $b = 1$ (real) for the
+    critic and $c = 1$ for the generator, as the paper's ``gan_64x64.py`` baseline computes it:
+
+    $L_D = \tfrac12\big(\mathbb{E}[(D(x) - 1)^2] + \mathbb{E}[D(\tilde x)^2]\big)$,
+    $L_G = \mathbb{E}[(D(G(z)) - 1)^2]$ (no ½ on $L_G$ there).
+    """
+
+    name: str = "lsgan"
+
+    def critic_loss(self, critic: nn.Module, real: Tensor, fake: Tensor,
+                    critic_step: int = 0) -> tuple[Tensor, dict]:
+        d_real = _fp32(critic(real))
+        d_fake = _fp32(critic(fake))
+        loss = (((d_real - 1.0) ** 2).mean() + (d_fake**2).mean()) / 2.0
+        return loss, {"critic_loss": loss.detach()}
+
+    def generator_loss(self, critic: nn.Module, fake: Tensor) -> Tensor:
+        return ((_fp32(critic(fake)) - 1.0) ** 2).mean()
+
+
+GAN_OBJECTIVES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "lsgan")
 # Trained without a critic, by maximum likelihood (textgan.core.likelihood; modes that have a
 # likelihood model build it instead of a generator and a critic).
 LIKELIHOOD_OBJECTIVES = ("mle",)
@@ -218,6 +240,9 @@ OBJECTIVE_DEFAULTS: dict[str, dict[str, object]] = {
     # DCGAN (Radford et al. 2016; the paper's gan_mnist.py "dcgan" mode): Adam(2e-4, β1 = 0.5,
     # β2 = 0.999 the default), one discriminator step per generator step.
     "gan": {"optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999], "critic_iters": 1},
+    # LSGAN (the paper's Appendix E, and its gan_64x64.py): RMSProp(1e-4), one critic step per
+    # generator step.
+    "lsgan": {"optimizer": "rmsprop", "lr": 1e-4, "critic_iters": 1},
     # A character LSTM language model: Adam with its usual β = (0.9, 0.999) and rate 2e-3
     # (char-rnn's), no warm-up needed at this size. See textgan/text/lm.py. 2e-3 rather than the
     # slightly better 4e-3 as the safer rate for long runs without a schedule, so it keeps a
@@ -246,6 +271,8 @@ def make_objective(name: str, gp_lambda: float = 10.0, clip: float = 0.01, *,
         return WGANClip(clip=clip)
     if name == "gan":
         return StandardGAN()
+    if name == "lsgan":
+        return LSGAN()
     from textgan.errors import ConfigError
 
     if is_likelihood(name):

@@ -47,8 +47,9 @@ class TrainConfig:
     batch_size: int = setting(64, "Batch size per process (paper: 64); under torchrun every rank "
                               "draws this many, so a step sees ranks × batch size samples.", flag=True)
     critic_iters: int = setting(10, "Critic steps per generator step (paper: 10).", flag=True)
-    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "mle"] = setting(
-        "wgan-gp", "wgan-gp, wgan-gp-one-sided, wgan-clip or gan; or mle: the maximum-likelihood "
+    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "lsgan", "mle"] = setting(
+        "wgan-gp", "wgan-gp, wgan-gp-one-sided, wgan-clip, gan or lsgan; or mle: the "
+        "maximum-likelihood "
         "baseline, a language model without critic (text mode). Brings that objective's "
         "optimiser settings unless given.", flag=True)
     gp_lambda: float = setting(10.0, "Penalty weight λ (paper: 10).", flag=True)

@@ -53,6 +53,8 @@ class DatasetSpec:
     dequantize: bool = False
     # Class names in label-id order (CIFAR-10: replaced by batches.meta's when it has them).
     label_names: tuple[str, ...] = ()
+    # [-1, 1] data: x ↦ x / pixel_scale − 1 (CIFAR-10's code: 128; the 64×64 code's 2(x/255 − ½))
+    pixel_scale: float = 128.0
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -94,6 +96,48 @@ DATASETS: dict[str, DatasetSpec] = {
 CIFAR_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR_TEST_BATCH = "test_batch"
 CIFAR_META = "batches.meta"
+
+
+# Encoded images of any size, prepared by textgan.image.folder at --image-size (folder: PNG/JPEG/
+# WebP files; lsun: an LMDB database; imagenet64: the paper's train_64x64/valid_64x64 folders).
+ENCODED_DATASETS = ("folder", "lsun", "imagenet64")
+
+
+def encoded_spec(name: str, channels: int, size: int,
+                 label_names: tuple[str, ...] = ()) -> DatasetSpec:
+    """The spec of a prepared encoded image set: pixels scaled as the paper's gan_64x64.py,
+    $2(x/255 - 1/2)$, tanh output."""
+    return DatasetSpec(name, channels, size, (-1.0, 1.0), mirrors=(), files=(),
+                       label_names=label_names, pixel_scale=127.5)
+
+
+def load_encoded(dataset: str, data_path: str | None, data_dir: str, size: int, channels: int,
+                 held_out: float, progress: ProgressFn | None = None) -> ImageSet:
+    """A folder of images, an LMDB database or the 64×64 ImageNet folders, prepared once under
+    ``data_dir`` (:func:`textgan.image.folder.prepare_images`)."""
+    from textgan.image import folder
+
+    if not data_path:
+        what = {"folder": "a directory of PNG, JPEG or WebP images",
+                "lsun": "LSUN's <category>_train_lmdb database",
+                "imagenet64": "the directory holding train_64x64/ and valid_64x64/"}[dataset]
+        raise CorpusError(f"--dataset {dataset} needs --data-path: {what}")
+    source: folder.ImageSource
+    if dataset == "folder":
+        source = folder.FolderSource(data_path, held_out)
+    elif dataset == "lsun":
+        source = folder.LMDBSource(data_path, held_out)
+    else:
+        source = folder.SmallImageNetSource(data_path)
+    prepared = folder.prepare_images(source, data_dir, size, channels, held_out, progress)
+    meta = prepared.meta
+    spec = encoded_spec(dataset, int(meta["channels"]), int(meta["size"]), prepared.label_names)
+    how = "prepared now" if prepared.prepared_now else "prepared earlier"
+    notes = [f"{dataset} images {how} in {prepared.directory}"]
+    return ImageSet(spec, prepared.train, prepared.test if len(prepared.test) else None,
+                    meta["source"]["path"], notes, train_labels=prepared.train_labels,
+                    test_labels=prepared.test_labels if len(prepared.test) else None,
+                    label_names=prepared.label_names).validate_labels()
 
 
 def dataset_spec(name: str) -> DatasetSpec:

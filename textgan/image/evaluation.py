@@ -22,8 +22,7 @@ from textgan.core.mode import Sampler, checkpoint_content
 from textgan.core.run import Run, resolve_checkpoint
 from textgan.device import resolve_device
 from textgan.image.classifier import load_or_train_classifier
-from textgan.image.data import load_images
-from textgan.image.mode import ImageMode, LabelAccuracyHook, SWDHook
+from textgan.image.mode import ImageMode, LabelAccuracyHook, SWDHook, open_images
 from textgan.image.models import build_image_models
 
 
@@ -59,8 +58,7 @@ def evaluate_image_run(run: str | Path, *, n: int, seed: int = 0, device: str = 
         config = mode.config_from_checkpoint(state, path)
         names = list(state.get("label_names") or [])
         conditional = config.train.conditional != "none"
-        spec_images = load_images(config.data.dataset, config.data.data_path, config.data.data_dir,
-                                  config.data.download, labels=conditional)
+        spec_images = open_images(config.data, labels=conditional)
         spec = spec_images.spec
         generator, _ = build_image_models(spec.channels, spec.size, spec.value_range,
                                           config.model, len(names) if conditional else 0,

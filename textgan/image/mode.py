@@ -13,10 +13,11 @@ generated with label $k$.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from torch import Tensor, nn
 
 from textgan.config import setting
 from textgan.core.conditional import cycled_labels
+from textgan.core.critic_loss import CRITIC_LOSS_SAMPLES, CriticLossHook, fixed_rows
 from textgan.core.loop import Hook
 from textgan.core.mode import (
     ExportParts,
@@ -41,7 +43,15 @@ from textgan.errors import ConfigError
 from textgan.eval.swd import random_directions, sliced_wasserstein
 from textgan.image import presets as image_presets
 from textgan.image.classifier import TrainedClassifier, load_or_train_classifier
-from textgan.image.data import DatasetSpec, ImageSet, dataset_spec, load_images
+from textgan.image.data import (
+    ENCODED_DATASETS,
+    DatasetSpec,
+    ImageSet,
+    dataset_spec,
+    encoded_spec,
+    load_encoded,
+    load_images,
+)
 from textgan.image.grid import to_uint8, write_grid
 from textgan.image.models import ImageModelConfig, build_image_models
 from textgan.io.progress import ProgressFn
@@ -49,6 +59,7 @@ from textgan.io.progress import ProgressFn
 SAMPLE_SEED = 1234  # grids show one fixed set of z improving over training
 SWD_SEED = 4321  # fixed real subset, noise and projections: values are comparable across steps
 LABEL_SEED = 5678  # fixed noise for the per-class label accuracy
+MAX_IMAGES_STREAM = 9157  # --max-images: the subset's own RNG stream, apart from training's
 GRID_SCALE = 2  # 28- and 32-pixel images are drawn at twice their size in the PNG grids
 
 
@@ -56,11 +67,22 @@ GRID_SCALE = 2  # 28- and 32-pixel images are drawn at twice their size in the P
 class ImageDataConfig:
     """Which images, where they are, and the in-training image metrics."""
 
-    dataset: Literal["mnist", "fashion-mnist", "cifar10"] = setting(
-        "mnist", "mnist, fashion-mnist or cifar10.", flag=True)
+    dataset: Literal["mnist", "fashion-mnist", "cifar10", "folder", "lsun", "imagenet64"] = setting(
+        "mnist", "mnist, fashion-mnist, cifar10; or folder (PNG/JPEG/WebP files), lsun (an LMDB "
+        "database), imagenet64 (train_64x64/ and valid_64x64/ PNG folders), each read from "
+        "--data-path and prepared once under --data-dir.", flag=True)
     data_path: str | None = setting(None, "A directory with the data set's files (idx[.gz], "
-                                    "CIFAR-10 batches or tarball) instead of a download.",
+                                    "CIFAR-10 batches or tarball) instead of a download; for "
+                                    "folder, lsun and imagenet64 the images themselves.",
                                     flag=True)
+    image_size: int = setting(64, "folder, lsun, imagenet64: the side images are resized (shorter "
+                              "side) and centre-cropped to: 32, 64 or 128.", flag=True)
+    channels: int = setting(0, "folder, lsun, imagenet64: 1 (grey), 3 (RGB) or 0 (grey when "
+                            "every image is grey, else RGB).", flag=True)
+    held_out: float = setting(0.05, "folder and lsun: the fraction of images held out, chosen by "
+                              "a hash of each image's name (imagenet64 keeps valid_64x64/).")
+    max_images: int = setting(0, "Train on a seeded random subset of this many training images "
+                              "(0: all of them).", flag=True)
     data_dir: str = setting("data", "Where data sets are looked for (<data-dir>/<dataset>/) and "
                             "downloaded.", flag=True)
     download: bool = setting(True, "Download the data set when it is not found.")
@@ -77,6 +99,10 @@ class ImageDataConfig:
         "<data-dir>/<dataset>/) (0: off).")
 
     def validate(self) -> None:
+        if not 0.0 <= self.held_out < 1.0:
+            raise ConfigError(f"data.held_out must be in [0, 1), got {self.held_out}")
+        if self.max_images < 0:
+            raise ConfigError(f"data.max_images must be 0 (all) or positive, got {self.max_images}")
         for name in ("grid_images", "swd_projections", "fid_images"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"data.{name} must be at least 1, got {getattr(self, name)}")
@@ -91,14 +117,67 @@ class ImageDataConfig:
 def scale_images(images: Tensor, spec: DatasetSpec, rng: np.random.Generator | None = None
                  ) -> Tensor:
     r"""uint8 → floats in the data set's range: $x/255$ for [0, 1] data; for CIFAR-10 the paper's
-    $2(x/256 - 0.5) + u$, $u \sim U[0, 1/128)$ drawn from ``rng`` (no noise without it)."""
+    $2(x/256 - 0.5) + u$, $u \sim U[0, 1/128)$ drawn from ``rng`` (no noise without it); for
+    encoded image sets (folders, LSUN, 64×64 ImageNet) the paper's $2(x/255 - 0.5)$."""
     x = images.float()
     if spec.value_range == (0.0, 1.0):
         return x / 255.0
-    x = x / 128.0 - 1.0
+    x = x / spec.pixel_scale - 1.0
     if spec.dequantize and rng is not None:
         x = x + torch.from_numpy(rng.random(x.shape, dtype=np.float32)) / 128.0
     return x
+
+
+def open_images(cfg: ImageDataConfig, progress: ProgressFn | None = None,
+                labels: bool = False) -> ImageSet:
+    """The run's images: a published data set, or encoded images prepared at ``image_size``."""
+    if cfg.dataset in ENCODED_DATASETS:
+        return load_encoded(cfg.dataset, cfg.data_path, cfg.data_dir, cfg.image_size,
+                            cfg.channels, cfg.held_out, progress)
+    return load_images(cfg.dataset, cfg.data_path, cfg.data_dir, cfg.download, progress,
+                       labels=labels)
+
+
+def spec_for(cfg: ImageDataConfig, state: dict[str, Any]) -> DatasetSpec:
+    """A checkpoint's data spec: an encoded set's channels and size are in its ``image_shape``."""
+    if cfg.dataset in ENCODED_DATASETS:
+        channels, size = state["image_shape"][0], state["image_shape"][1]
+        return encoded_spec(cfg.dataset, int(channels), int(size))
+    return dataset_spec(cfg.dataset)
+
+
+def subset_training(images: ImageSet, n: int, seed: int) -> ImageSet:
+    """The image set with only ``n`` of its training images, drawn without replacement by an RNG
+    of its own seeded from ``seed`` (so the choice is fixed for a run and its resumes)."""
+    if n >= len(images.train):
+        return images
+    rows = np.sort(np.random.default_rng([seed, MAX_IMAGES_STREAM]).choice(
+        len(images.train), size=n, replace=False))
+    labels = images.train_labels[rows] if images.train_labels is not None else None
+    notes = [*images.notes, f"training on a seeded subset of {n:,} of the {len(images.train):,} "
+             "training images"]
+    return replace(images, train=np.ascontiguousarray(images.train[rows]), train_labels=labels,
+                   notes=notes)
+
+
+def critic_loss_hook(generator: nn.Module, critic: nn.Module, images: ImageSet, num_classes: int,
+                     seed: int, device: torch.device) -> CriticLossHook | None:
+    """``train_critic_loss`` / ``valid_critic_loss`` on fixed training and held-out images (None
+    without held-out images)."""
+    if images.test is None or not len(images.test):
+        return None
+    rows = {split: fixed_rows(len(array), CRITIC_LOSS_SAMPLES, seed, i)
+            for i, (split, array) in enumerate((("train", images.train), ("test", images.test)))}
+    real = {split: scale_images(torch.from_numpy(np.asarray(array[rows[split]])), images.spec)
+            for split, array in (("train", images.train), ("test", images.test))}
+    labels: dict[str, Tensor | None] = {"train": None, "test": None}
+    if num_classes:
+        for split, array in (("train", images.train_labels), ("test", images.test_labels)):
+            if array is None:
+                return None
+            labels[split] = torch.from_numpy(np.asarray(array)[rows[split]].astype(np.int64))
+    return CriticLossHook(generator, critic, real["train"], real["test"], seed, device,
+                          labels["train"], labels["test"])
 
 
 class ImageBatches:
@@ -269,7 +348,7 @@ class ImageMode(Mode):
     presets = image_presets.PRESETS
     labels_hint = ("MNIST, Fashion-MNIST and CIFAR-10 have them in their published files: put "
                    "train-labels-idx1-ubyte[.gz] next to the idx images (CIFAR-10: python batches "
-                   "with their 'labels')")
+                   "with their 'labels'); an image folder: one subfolder per class, named after it")
 
     def build(self, config: RunConfig, run: Run, device: torch.device,
               progress: ProgressFn | None = None) -> ModeSetup:
@@ -280,9 +359,10 @@ class ImageMode(Mode):
 
             check_fidelity()  # before loading anything: a missing extra is a one-line error now
         conditional = train_cfg.conditional != "none"
-        images = load_images(data_cfg.dataset, data_cfg.data_path, data_cfg.data_dir,
-                             data_cfg.download, progress, labels=conditional)
+        images = open_images(data_cfg, progress, labels=conditional)
         self.check_labels(config, images.num_classes)  # before any model is built
+        if data_cfg.max_images:
+            images = subset_training(images, data_cfg.max_images, train_cfg.seed)
         spec = images.spec
         num_classes = images.num_classes if conditional else 0
         generator, critic = build_image_models(spec.channels, spec.size, spec.value_range,
@@ -322,6 +402,13 @@ class ImageMode(Mode):
                          f"untrained generator {swd()['swd']:.4f}, real-vs-real floor "
                          f"{swd.real_floor(images.train):.4f}")
             hooks.append(Hook(train_cfg.eval_every, swd))
+        if train_cfg.eval_every:
+            probe = critic_loss_hook(generator, critic, images, num_classes, train_cfg.seed,
+                                     device)
+            if probe is None:
+                notes.append("valid_critic_loss is off: the images have no held-out split")
+            else:
+                hooks.append(Hook(train_cfg.eval_every, probe))
         if train_cfg.eval_every and data_cfg.fid:
             hooks.append(Hook(train_cfg.eval_every,
                               _fid_hook(sampler, images, data_cfg.fid_images, device)))
@@ -331,7 +418,9 @@ class ImageMode(Mode):
             notes += grader.classifier.notes + [grader.describe()]
             hooks.append(Hook(train_cfg.eval_every, grader))
         return ModeSetup(generator, critic, batches, sampler, hooks, best_metric="swd",
-                         notes=notes, label_names=list(images.label_names) if num_classes else [])
+                         notes=notes, label_names=list(images.label_names) if num_classes else [],
+                         extra_state=({"image_shape": [spec.channels, spec.size, spec.size]}
+                                      if data_cfg.dataset in ENCODED_DATASETS else {}))
 
     def sample(self, state: dict[str, Any], path: Path, n: int, *, seed: int | None,
                temperature: float | None, out: Path | None, device: torch.device,
@@ -341,7 +430,7 @@ class ImageMode(Mode):
         rounded up to fill the rows)."""
         index = self.label_index(state, label, path)
         config = self.config_from_checkpoint(state, path)
-        spec = dataset_spec(config.data.dataset)
+        spec = spec_for(config.data, state)
         names = list(state.get("label_names") or [])
         num_classes = len(names) if config.train.conditional != "none" else 0
         generator, _ = build_image_models(spec.channels, spec.size, spec.value_range, config.model,
@@ -368,9 +457,15 @@ class ImageMode(Mode):
     def export_parts(self, state: dict[str, Any]) -> ExportParts:
         data = state["config"]["data"]
         shared = {**data, "data_path": None, "data_dir": ImageDataConfig().data_dir}
+        # an encoded image set's channels and size are not in its config: kept beside the weights
+        files = ({"image_shape.json": json.dumps(state["image_shape"]).encode()}
+                 if "image_shape" in state else {})
         return ExportParts({"generator": state["generator"]}, summary={"dataset": data["dataset"]},
-                           sample_count=64, sample_file="samples.png",
+                           files=files, sample_count=64, sample_file="samples.png",
                            run_config={**state["config"], "data": shared})
 
     def import_parts(self, weights: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        return {"generator": weights["generator"]}
+        parts = {"generator": weights["generator"]}
+        if "image_shape.json" in files:
+            parts["image_shape"] = json.loads(files["image_shape.json"])
+        return parts

@@ -3,7 +3,9 @@
 Each plot is drawn only when its keys are in the log: critic loss, Wasserstein estimate
 ``E[D(x)] - E[D(G(z))]``, gradient penalty, critic gradient norm on the interpolates (target 1),
 generator loss, JS-1..4 with the real-vs-real floor (``js{n}`` and ``js{n}_floor``), steps per
-second (``1 / sec_per_step``), and one plot for every other numeric metric. Noisy curves are drawn
+second (``1 / sec_per_step``), the negative critic loss beside the sample score and on fixed
+training vs held-out batches (``train_critic_loss``, ``valid_critic_loss``: Figure 5 of the
+paper), and one plot for every other numeric metric. Noisy curves are drawn
 raw (faint) with a moving average on top; several runs share the axes, one colour each. Runs with
 a saved temperature sweep (``eval/sweep.json``) get one quality-diversity figure, a curve each.
 """
@@ -33,7 +35,10 @@ CURVES: list[tuple[str, str, str, str]] = [
     ("nll", "Training cross-entropy (maximum likelihood)", "nll", "nats / position"),
     ("valid_nll", "Held-out cross-entropy (maximum likelihood)", "valid_nll", "nats / position"),
 ]
-SPECIAL_KEYS = {"step", "sec_per_step"} | {c[2] for c in CURVES} \
+# The sample scores drawn beside the negative critic loss (lower is better for each).
+SCORE_KEYS = ("swd", "js4", "fid")
+SPECIAL_KEYS = {"step", "sec_per_step", "train_critic_loss", "valid_critic_loss"} \
+    | {c[2] for c in CURVES} \
     | {f"js{n}" for n in JS_ORDERS} | {f"js{n}_floor" for n in JS_ORDERS}
 
 
@@ -176,6 +181,59 @@ def _sweep_figure(runs: Sequence[RunData], path: Path) -> Path | None:
                                   colors=[cycle_color(i) for i, _, _ in swept])
 
 
+def critic_loss_figure(runs: Sequence[RunData], path: Path) -> Path | None:
+    """The paper's Figure 5: (a) the negative critic loss $-L_D$ over training with the sample
+    score (SWD, JS-4 or FID: the first logged) on a second axis; (b) the negative critic loss on
+    a fixed training batch (solid) and a fixed held-out batch (dashed), without the penalty — a
+    widening gap is the critic fitting its training images."""
+    has_b = any(r.has("valid_critic_loss") for r in runs)
+    if not any(r.has("critic_loss") for r in runs) and not has_b:
+        return None
+    fig = new_figure(figsize=(11, 3.8) if has_b else (6.5, 3.8))
+    axes = fig.subplots(1, 2 if has_b else 1)
+    ax_a = axes[0] if has_b else axes
+    score_ax = None
+    for i, run in enumerate(runs):
+        color = cycle_color(i)
+        steps, values = run.series("critic_loss")
+        if len(steps):
+            _draw_curve(ax_a, steps, -values, color, f"{run.label}: −critic loss")
+        key = next((k for k in SCORE_KEYS if run.has(k)), None)
+        if key is not None:
+            score_ax = score_ax or ax_a.twinx()
+            steps, values = run.series(key)
+            score_ax.plot(steps, values, color=color, linestyle=":", marker="s", markersize=3,
+                          linewidth=1.2, label=f"{run.label}: {key}")
+            score_ax.set_ylabel("sample score (dotted; lower is better)")
+    ax_a.set_title("(a) negative critic loss and sample score", fontsize=10)
+    ax_a.set_xlabel("generator step")
+    ax_a.set_ylabel("−L_D")
+    ax_a.grid(alpha=0.3)
+    handles = ax_a.get_legend_handles_labels()
+    if score_ax is not None:
+        more = score_ax.get_legend_handles_labels()
+        handles = (handles[0] + more[0], handles[1] + more[1])
+    ax_a.legend(*handles, fontsize=7)
+    if has_b:
+        ax_b = axes[1]
+        for i, run in enumerate(runs):
+            color = cycle_color(i)
+            for key, style, what in (("train_critic_loss", "-", "training"),
+                                     ("valid_critic_loss", "--", "held-out")):
+                steps, values = run.series(key)
+                if len(steps):
+                    ax_b.plot(steps, -values, color=color, linestyle=style, linewidth=1.4,
+                              marker="o" if len(steps) <= 20 else None, markersize=3,
+                              label=f"{run.label}: {what}")
+        ax_b.set_title("(b) negative critic loss, training vs held-out images", fontsize=10)
+        ax_b.set_xlabel("generator step")
+        ax_b.set_ylabel("E[D(x)] − E[D(G(z))]")
+        ax_b.grid(alpha=0.3)
+        ax_b.legend(fontsize=7)
+    fig.tight_layout()
+    return save_png(fig, path, dpi=100)
+
+
 def render_plots(runs: Sequence[RunData], out: Path) -> list[tuple[str, Path]]:
     """Every plot the logs allow, written into ``out``, as (caption, PNG path)."""
     plots: list[tuple[str, Path]] = []
@@ -183,6 +241,10 @@ def render_plots(runs: Sequence[RunData], out: Path) -> list[tuple[str, Path]]:
         hline = 1.0 if key == "grad_norm" else None
         if (p := _curve_figure(runs, key, title, ylabel, out / f"{stem}.png", hline=hline)):
             plots.append((title, p))
+    if any(r.has("valid_critic_loss") for r in runs) and (
+            p := critic_loss_figure(runs, out / "critic_loss_curves.png")):
+        plots.append(("Negative critic loss with the sample score, and on fixed training vs "
+                      "held-out batches (overfitting shows as a gap)", p))
     if (p := _js_figure(runs, out / "js.png")):
         plots.append(("JS-1..4 with the real-vs-real floor", p))
     if (p := _sweep_figure(runs, out / "quality_diversity.png")):

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
+from textgan.core.critic_loss import CRITIC_LOSS_SAMPLES, CriticLossHook, fixed_rows
 from textgan.core.loop import Hook
 from textgan.core.mode import ExportParts, Mode, ModeSetup, RunConfig, Sampler, SampleResult
 from textgan.core.objectives import is_likelihood
@@ -95,6 +96,24 @@ class CorpusBatches:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.bit_generator.state = state["bit_generator"]
+
+
+def text_critic_loss_hook(generator: nn.Module, critic: nn.Module, corpus: PreparedCorpus,
+                          vocab_size: int, seed: int, device: torch.device,
+                          conditional: bool) -> CriticLossHook:
+    """``train_critic_loss`` / ``valid_critic_loss`` on fixed training and held-out lines
+    (one-hot, as the critic sees real text)."""
+    real, labels = {}, {}
+    for which, (split, ids, row_labels) in enumerate((
+            ("train", corpus.train, corpus.train_labels),
+            ("valid", corpus.valid, corpus.valid_labels))):
+        rows = fixed_rows(len(ids), CRITIC_LOSS_SAMPLES, seed, which)
+        real[split] = F.one_hot(torch.from_numpy(np.asarray(ids[rows]).astype(np.int64)),
+                                vocab_size).float()
+        labels[split] = (torch.from_numpy(np.asarray(row_labels)[rows].astype(np.int64))
+                         if conditional and row_labels is not None else None)
+    return CriticLossHook(generator, critic, real["train"], real["valid"], seed, device,
+                          labels["train"], labels["valid"])
 
 
 def sample_hook(run: Run, sampler: Sampler, corpus: PreparedCorpus, every: int,
@@ -227,6 +246,9 @@ class TextMode(Mode):
                 hooks.append(hook)
                 if likelihood:
                     hooks.append(heldout_nll_hook(sampler, corpus, train_cfg.eval_every))
+        if train_cfg.eval_every and critic is not None and len(corpus.valid):
+            hooks.append(Hook(train_cfg.eval_every, text_critic_loss_hook(
+                generator, critic, corpus, vocab_size, train_cfg.seed, device, conditional)))
         extra_state = {"tokenizer": corpus.tokenizer.to_json(), "corpus_dir": str(corpus.dir)}
         return ModeSetup(generator, critic, batches, sampler, hooks, best_metric="js4",
                          extra_state=extra_state, label_names=class_names,
