@@ -92,7 +92,7 @@ def _table(metrics: dict[str, float], title: str = "evaluation",
 
 @app.command("eval")
 @with_flags(flags_for("eval", EvalConfig) + flags_for("reference", ReferenceConfig)
-            + flags_for("data", TextDataConfig, only=("seq_len", "data_dir"))
+            + flags_for("data", TextDataConfig, only=("seq_len", "data_dir", "encoding_errors"))
             + flags_for("train", TrainConfig, only=("device",)))
 def eval_command(
     settings: dict[str, dict[str, Any]],
@@ -131,7 +131,9 @@ def eval_command(
     JS-1..4 (as in the paper's code) with real-vs-real floors, Kneser-Ney LM cross-entropies,
     word-level precision/recall, memorisation, distinct-n, BLEU and Self-BLEU.
 
-    --seq-len and --data-dir apply when a reference text file is prepared.
+    --seq-len, --data-dir and --encoding-errors apply when a reference text file is prepared.
+    Character statistics (JS-n, LM bits/char, memorisation) cut lines to --seq-len, as the
+    paper's code does; word-level metrics (BLEU, Self-BLEU, ...) read whole lines.
     """
     from textgan.text.evaluation import evaluate_file, evaluate_run
 
@@ -150,7 +152,7 @@ def eval_command(
         report = _evaluate_model(model, samples_file, run, reference, checkpoint=checkpoint,
                                  raw=raw, temps=temps, n=samples or PAPER_SAMPLES,
                                  temperature=temperature, config=config, js_text=js_text,
-                                 data_dir=data.data_dir, device=device)
+                                 data=data, device=device)
     elif run is not None and _is_image_run(run):  # SWD; per-class label accuracy if conditional
         report = _evaluate_image_run(run, samples_file, temps, n=samples or PAPER_SAMPLES,
                                      seed=config.seed, device=device, checkpoint=checkpoint,
@@ -175,7 +177,7 @@ def eval_command(
             raise ConfigError("--temperatures needs --run (samples are generated per temperature)")
         report = evaluate_file(samples_file, reference, data_dir=data.data_dir,
                                seq_len=data.seq_len, limit=samples or None, config=config,
-                               js_text=js_text)
+                               js_text=js_text, encoding_errors=data.encoding_errors)
     if as_json:
         out: dict[str, Any] = dict(report.metrics)
         if report.classes is not None:
@@ -211,7 +213,7 @@ def eval_command(
 def _evaluate_model(model: str, samples_file: str | None, run: str | None, reference: str | None,
                     *, checkpoint: str | None, raw: bool, temps: list[float] | None, n: int,
                     temperature: float | None, config: EvalConfig, js_text: Any,
-                    data_dir: str, device: str) -> Any:
+                    data: TextDataConfig, device: str) -> Any:
     """``--model DIR``: samples of an exported model folder against ``--reference``."""
     from textgan.api import load
     from textgan.export import is_model_folder
@@ -230,9 +232,9 @@ def _evaluate_model(model: str, samples_file: str | None, run: str | None, refer
         raise ConfigError(f"--model {model} is not a model folder (textgan export writes one)")
     trained = load(model, device=device)
     samples = trained.generate(n, temperature=temperature, seed=config.seed)
-    report = evaluate_texts(samples, reference, data_dir=data_dir,
+    report = evaluate_texts(samples, reference, data_dir=data.data_dir,
                             seq_len=int(trained.config["data"]["seq_len"]), config=config,
-                            js_text=js_text)
+                            js_text=js_text, encoding_errors=data.encoding_errors)
     note = (f"model {model} (step {trained.step}): {n} "
             f"{'argmax' if temperature is None else f'T={temperature:g}'} samples, seed "
             f"{config.seed}, against {reference}")

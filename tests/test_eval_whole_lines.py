@@ -223,3 +223,15 @@ def test_eval_errors_name_the_reference_flag(texts, tmp_path, capfd):
         err = capfd.readouterr().err
         assert needle in err and "--corpus-path" not in err, err
         assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_eval_takes_the_encoding_flag_its_error_names(texts, tmp_path, capfd):
+    d, _, _ = texts
+    (tmp_path / "bad.txt").write_bytes(b"a fine line of text\nbad \xff byte here\n")
+    args = ["eval", str(d / "hyp.txt"), "--reference", str(tmp_path / "bad.txt"), "--data-dir",
+            str(tmp_path / "data"), "--no-lm", "--json"]
+    capfd.readouterr()
+    assert run(args) == 1
+    assert "pass --encoding-errors replace" in capfd.readouterr().err
+    assert run([*args, "--encoding-errors", "replace"]) == 0
+    assert json.loads(capfd.readouterr().out)["n_samples"] == 40

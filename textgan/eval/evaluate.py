@@ -45,7 +45,7 @@ key                             meaning
 
 * character statistics, ``js*``, ``lm_*`` and ``memorized*``: every line cut to the reference's
   ``seq_len`` and right-padded, as the paper's code cuts its lines (its language models too are
-  trained on such lines);
+  trained on such lines); so does a per-class evaluation's label judge (``label_accuracy*``);
 * word-level metrics (``word_*``, ``distinct*``, ``unique_share``, ``bleu*``, ``self_bleu*``,
   ``texygen_*``): whole lines. Samples as given (a model's samples are whatever length it
   makes); references as whole as the :class:`ReferenceSet` has them

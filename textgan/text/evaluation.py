@@ -141,25 +141,29 @@ def source_lines(corpus: PreparedCorpus) -> Callable[[np.ndarray], list[str]] | 
     if described.get("kind") != "files" or described.get("settings", {}).get("labels"):
         return None
     settings = described.get("settings", {})
-    try:
-        files = [Path(f["path"]) for f in described["train_files"]]
-        valid = described.get("valid_files")
-        source = FilesSource.of_files(
-            files, [Path(f["path"]) for f in valid] if valid is not None else None,
-            valid_every=int(settings.get("valid_every", 100)),
-            max_lines=settings.get("max_lines"),
-            encoding_errors=settings.get("encoding_errors", "strict"))
-    except (CorpusError, OSError, KeyError, TypeError, ValueError):
-        source = None
-    if source is None or source.name != described.get("name"):
-        raise CorpusError(f"the text files {corpus.dir} was prepared from changed or moved "
-                          "since; evaluate against them again (they are prepared again)")
 
-    def pick(rows: np.ndarray) -> list[str]:
+    def reopen() -> FilesSource:
+        try:
+            files = [Path(f["path"]) for f in described["train_files"]]
+            valid = described.get("valid_files")
+            source = FilesSource.of_files(
+                files, [Path(f["path"]) for f in valid] if valid is not None else None,
+                valid_every=int(settings.get("valid_every", 100)),
+                max_lines=settings.get("max_lines"),
+                encoding_errors=settings.get("encoding_errors", "strict"))
+        except (CorpusError, OSError, KeyError, TypeError, ValueError):
+            source = None
+        if source is None or source.name != described.get("name"):
+            raise CorpusError(f"the text files {corpus.dir} was prepared from changed or moved "
+                              "since; evaluate against them again (they are prepared again)")
+        return source
+
+    def pick(rows: np.ndarray) -> list[str]:  # called only when the statistics are built
         wanted = np.asarray(rows).tolist()
         out: list[str] = []
         if not wanted:
             return out
+        source = reopen()
         stream = itertools.chain(source.train_lines(), source.valid_lines())
         for i, line in enumerate(stream):
             if i == wanted[len(out)]:
@@ -194,7 +198,9 @@ def read_samples(path: str | Path, limit: int | None = None) -> list[str]:
 
 def resolve_reference(spec: str, data_dir: str = TextDataConfig.data_dir,
                       seq_len: int = TextDataConfig.seq_len,
-                      progress: ProgressFn | None = None) -> tuple[PreparedCorpus, bool]:
+                      progress: ProgressFn | None = None, *,
+                      encoding_errors: str = TextDataConfig.encoding_errors
+                      ) -> tuple[PreparedCorpus, bool]:
     """The prepared corpus ``spec`` names, and whether it is a whole reference (see the module
     docstring): a prepared directory or a corpus name (synthetic, billion_word, hf:...) is not;
     text file(s), a directory or a glob are (prepared once into ``data_dir``)."""
@@ -202,10 +208,12 @@ def resolve_reference(spec: str, data_dir: str = TextDataConfig.data_dir,
     if path.is_dir() and (path / "meta.json").is_file():
         return PreparedCorpus.open(path), False
     if spec in NAMED_CORPORA or spec.startswith("hf:"):
-        cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len)
+        cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len,
+                             encoding_errors=encoding_errors)  # type: ignore[arg-type]
         return load_corpus(cfg, progress=progress), False
     cfg = TextDataConfig(corpus_path=spec, data_dir=data_dir, seq_len=seq_len,
-                         max_vocab=REFERENCE_MAX_VOCAB)
+                         max_vocab=REFERENCE_MAX_VOCAB,
+                         encoding_errors=encoding_errors)  # type: ignore[arg-type]
     # the source load_corpus would open, but errors name --reference, the flag given
     source = FilesSource(spec, max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors,
                          flag="--reference")
@@ -379,20 +387,24 @@ def evaluate_file(samples_path: str | Path, reference: str, *,
                   data_dir: str = TextDataConfig.data_dir, seq_len: int = TextDataConfig.seq_len,
                   limit: int | None = None, config: EvalConfig | None = None,
                   js_text: JSText = ReferenceConfig.js_text,
-                  progress: ProgressFn | None = None) -> EvalReport:
+                  progress: ProgressFn | None = None,
+                  encoding_errors: str = TextDataConfig.encoding_errors) -> EvalReport:
     """Evaluate a text file of samples (from any source) against a reference: text file(s) (all
     their lines), a prepared corpus or a corpus name (its held-out split); see the module
-    docstring. ``js_text`` applies to corpora only."""
+    docstring. ``js_text`` applies to corpora only; ``encoding_errors`` to reference text."""
     return evaluate_texts(read_samples(samples_path, limit), reference, data_dir=data_dir,
-                          seq_len=seq_len, config=config, js_text=js_text, progress=progress)
+                          seq_len=seq_len, config=config, js_text=js_text, progress=progress,
+                          encoding_errors=encoding_errors)
 
 
 def evaluate_texts(samples: list[str], reference: str, *,
                    data_dir: str = TextDataConfig.data_dir, seq_len: int = TextDataConfig.seq_len,
                    config: EvalConfig | None = None, js_text: JSText = ReferenceConfig.js_text,
-                   progress: ProgressFn | None = None) -> EvalReport:
+                   progress: ProgressFn | None = None,
+                   encoding_errors: str = TextDataConfig.encoding_errors) -> EvalReport:
     """:func:`evaluate_file` of sample lines already read (or generated)."""
-    corpus, whole = resolve_reference(reference, data_dir, seq_len, progress)
+    corpus, whole = resolve_reference(reference, data_dir, seq_len, progress,
+                                      encoding_errors=encoding_errors)
     metrics, treatment = _evaluate_lines(samples, corpus, config or EvalConfig(), js_text, whole)
     if whole:
         count = len(corpus.train) + len(corpus.valid)
