@@ -185,19 +185,21 @@ def eval_command(
             out["label_classifier"] = report.classes.classifier
         if report.sweep is not None:
             out["sweep"] = report.sweep.to_dict()
-        if report.lines is not None:
-            out["lines"] = report.lines
+        lines = getattr(report, "lines", None)  # text reports (image runs: no lines)
+        if lines is not None:
+            out["lines"] = lines
         echo(json.dumps(out))
         return
     for note in report.notes:
         say(note)
-    if report.lines is not None:
-        say(_lines_note(report.lines))
+    lines = getattr(report, "lines", None)
+    if lines is not None:
+        say(_lines_note(lines))
     if report.classes is not None:
         console.print(_class_table(report.classes.per_class))
-        console.print(_table(report.metrics, "overall: mean over the classes", report.lines))
+        console.print(_table(report.metrics, "overall: mean over the classes", lines))
     else:
-        console.print(_table(report.metrics, lines=report.lines))
+        console.print(_table(report.metrics, lines=lines))
     if report.sweep is not None:
         sweep = Table(title=f"quality vs diversity (real: forward {report.sweep.real_forward_bpc:.3f},"
                       f" reverse {report.sweep.real_reverse_bpc:.3f} bits/char)")
