@@ -57,22 +57,42 @@ def _class_table(per_class: dict[str, dict[str, float]]) -> Table:
     return table
 
 
-def _table(metrics: dict[str, float], title: str = "evaluation") -> Table:
+def _cut_to(lines: dict[str, Any]) -> str:
+    cut = lines["cut_to"]
+    return str(cut) if isinstance(cut, int) else "/".join(map(str, sorted(set(cut.values()))))
+
+
+def _lines_note(lines: dict[str, Any]) -> str:
+    """Which metrics saw cut lines (the table's "lines" column says it per metric)."""
+    return (f"JS-n, LM bits/char and memorisation: lines cut to {_cut_to(lines)} characters (the "
+            "paper's definition); word-level metrics (BLEU, Self-BLEU, precision/recall, "
+            f"distinct-n): whole samples, references: {lines['word_references']}")
+
+
+def _table(metrics: dict[str, float], title: str = "evaluation",
+           lines: dict[str, Any] | None = None) -> Table:
     table = Table(title=title, show_lines=False)
     table.add_column("metric")
     table.add_column("samples", justify="right")
     table.add_column("real vs real", justify="right")
+    if lines is not None:
+        table.add_column("lines")
+        cut, whole = set(lines["cut"]), set(lines["whole"])
     for key, value in metrics.items():
         if key.endswith(FLOOR_SUFFIXES):
             continue
         real = next((metrics[key + s] for s in FLOOR_SUFFIXES if key + s in metrics), None)
-        table.add_row(key, f"{value:.4f}", "" if real is None else f"{real:.4f}")
+        row = [key, f"{value:.4f}", "" if real is None else f"{real:.4f}"]
+        if lines is not None:
+            row.append(f"cut to {_cut_to(lines)}" if key in cut else "whole" if key in whole
+                       else "")
+        table.add_row(*row)
     return table
 
 
 @app.command("eval")
 @with_flags(flags_for("eval", EvalConfig) + flags_for("reference", ReferenceConfig)
-            + flags_for("data", TextDataConfig, only=("seq_len", "data_dir"))
+            + flags_for("data", TextDataConfig, only=("seq_len", "data_dir", "encoding_errors"))
             + flags_for("train", TrainConfig, only=("device",)))
 def eval_command(
     settings: dict[str, dict[str, Any]],
@@ -111,7 +131,9 @@ def eval_command(
     JS-1..4 (as in the paper's code) with real-vs-real floors, Kneser-Ney LM cross-entropies,
     word-level precision/recall, memorisation, distinct-n, BLEU and Self-BLEU.
 
-    --seq-len and --data-dir apply when a reference text file is prepared.
+    --seq-len, --data-dir and --encoding-errors apply when a reference text file is prepared.
+    Character statistics (JS-n, LM bits/char, memorisation) cut lines to --seq-len, as the
+    paper's code does; word-level metrics (BLEU, Self-BLEU, ...) read whole lines.
     """
     from textgan.text.evaluation import evaluate_file, evaluate_run
 
@@ -130,7 +152,7 @@ def eval_command(
         report = _evaluate_model(model, samples_file, run, reference, checkpoint=checkpoint,
                                  raw=raw, temps=temps, n=samples or PAPER_SAMPLES,
                                  temperature=temperature, config=config, js_text=js_text,
-                                 data_dir=data.data_dir, device=device)
+                                 data=data, device=device)
     elif run is not None and _is_image_run(run):  # SWD; per-class label accuracy if conditional
         report = _evaluate_image_run(run, samples_file, temps, n=samples or PAPER_SAMPLES,
                                      seed=config.seed, device=device, checkpoint=checkpoint,
@@ -155,7 +177,7 @@ def eval_command(
             raise ConfigError("--temperatures needs --run (samples are generated per temperature)")
         report = evaluate_file(samples_file, reference, data_dir=data.data_dir,
                                seq_len=data.seq_len, limit=samples or None, config=config,
-                               js_text=js_text)
+                               js_text=js_text, encoding_errors=data.encoding_errors)
     if as_json:
         out: dict[str, Any] = dict(report.metrics)
         if report.classes is not None:
@@ -163,15 +185,21 @@ def eval_command(
             out["label_classifier"] = report.classes.classifier
         if report.sweep is not None:
             out["sweep"] = report.sweep.to_dict()
+        lines = getattr(report, "lines", None)  # text reports (image runs: no lines)
+        if lines is not None:
+            out["lines"] = lines
         echo(json.dumps(out))
         return
     for note in report.notes:
         say(note)
+    lines = getattr(report, "lines", None)
+    if lines is not None:
+        say(_lines_note(lines))
     if report.classes is not None:
         console.print(_class_table(report.classes.per_class))
-        console.print(_table(report.metrics, "overall: mean over the classes"))
+        console.print(_table(report.metrics, "overall: mean over the classes", lines))
     else:
-        console.print(_table(report.metrics))
+        console.print(_table(report.metrics, lines=lines))
     if report.sweep is not None:
         sweep = Table(title=f"quality vs diversity (real: forward {report.sweep.real_forward_bpc:.3f},"
                       f" reverse {report.sweep.real_reverse_bpc:.3f} bits/char)")
@@ -187,11 +215,11 @@ def eval_command(
 def _evaluate_model(model: str, samples_file: str | None, run: str | None, reference: str | None,
                     *, checkpoint: str | None, raw: bool, temps: list[float] | None, n: int,
                     temperature: float | None, config: EvalConfig, js_text: Any,
-                    data_dir: str, device: str) -> Any:
+                    data: TextDataConfig, device: str) -> Any:
     """``--model DIR``: samples of an exported model folder against ``--reference``."""
     from textgan.api import load
     from textgan.export import is_model_folder
-    from textgan.text.evaluation import EvalReport
+    from textgan.text.evaluation import EvalReport, evaluate_texts
 
     if samples_file is not None or run is not None:
         raise ConfigError("give one of a samples file, --run or --model")
@@ -205,12 +233,14 @@ def _evaluate_model(model: str, samples_file: str | None, run: str | None, refer
     if not is_model_folder(model):
         raise ConfigError(f"--model {model} is not a model folder (textgan export writes one)")
     trained = load(model, device=device)
-    metrics = trained.evaluate(reference, n=n, temperature=temperature, seed=config.seed,
-                               config=config, js_text=js_text, data_dir=data_dir)
+    samples = trained.generate(n, temperature=temperature, seed=config.seed)
+    report = evaluate_texts(samples, reference, data_dir=data.data_dir,
+                            seq_len=int(trained.config["data"]["seq_len"]), config=config,
+                            js_text=js_text, encoding_errors=data.encoding_errors)
     note = (f"model {model} (step {trained.step}): {n} "
             f"{'argmax' if temperature is None else f'T={temperature:g}'} samples, seed "
             f"{config.seed}, against {reference}")
-    return EvalReport(metrics, [], Path(reference), notes=[note])
+    return EvalReport(report.metrics, [], Path(reference), notes=[note], lines=report.lines)
 
 
 def _evaluate_labelled(samples_file: str | None, reference: str | None, *, run: str | None,

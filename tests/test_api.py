@@ -122,6 +122,8 @@ def test_generate_is_textgan_sample_and_evaluate_is_textgan_eval(tmp_path, capsy
     assert run(["eval", str(samples), "--reference", str(corpus), "--seq-len", "12",
                 "--data-dir", data, "--json"]) == 0
     expected = json.loads(capsys.readouterr().out)
+    treatment = expected.pop("lines")  # the CLI also says which metrics saw cut lines
+    assert treatment["cut_to"] == 12 and "texygen_bleu2" in treatment["whole"]
     assert textgan.evaluate(lines, corpus, seq_len=12, data_dir=data) == expected
     assert expected["n_samples"] == 30 and "js4_floor" in expected
 

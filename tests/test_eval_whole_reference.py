@@ -115,10 +115,15 @@ def test_floor_is_reference_lines_against_the_rest(text_file, capsys):
     rest = minus(lines, real)
     for n in (1, 2, 3, 4):
         assert got[f"js{n}_floor"] == pytest.approx(paper_js(real, rest, n), abs=1e-9)
-    # BLEU: the samples against every reference line; the real lines against the others
-    words = [tokenize(s) for s in map(fitted, samples)]
-    want = texygen_bleu(words, [tokenize(s) for s in map(fitted, lines)])
-    want_real = texygen_bleu([tokenize(s) for s in real], [tokenize(s) for s in rest])
+    # BLEU, on whole lines: the samples against every reference line; the real lines against
+    # the others
+    whole_real = ref.real_lines(ref.real_indices(640))
+    assert [fitted(line) for line in whole_real] == real
+    whole_rest = Counter(lines)
+    whole_rest.subtract(Counter(whole_real))
+    want = texygen_bleu([tokenize(s) for s in samples], [tokenize(s) for s in lines])
+    want_real = texygen_bleu([tokenize(s) for s in whole_real],
+                             [tokenize(s) for s in whole_rest.elements()])
     for n in (2, 3, 4, 5):
         assert got[f"texygen_bleu{n}"] == pytest.approx(want[n], abs=1e-12)
         assert got[f"texygen_bleu{n}_real"] == pytest.approx(want_real[n], abs=1e-12)

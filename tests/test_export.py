@@ -134,8 +134,10 @@ def test_export_holds_safetensors_json_and_a_card(text_run, tmp_path, capsys):
     # the card's evaluation is `textgan eval --run`'s, with floors; its samples are the model's
     code, eval_json, _ = cli(capsys, "eval", "--run", str(text_run), "--samples", "50", "--json")
     assert code == 0
+    evaluation = json.loads(eval_json)
+    assert evaluation.pop("lines")["cut_to"] == 12  # which metrics saw cut lines: CLI only
     metrics = json.loads((out / "evaluation.json").read_text())
-    assert metrics == json.loads(eval_json) and "js4_floor" in metrics
+    assert metrics == evaluation and "js4_floor" in metrics
     assert config["evaluation"]["file"] == "evaluation.json" and "metrics" not in config["evaluation"]
     card = (out / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: textgan\n")
@@ -278,7 +280,9 @@ def test_eval_model_scores_the_folders_samples(text_run, tmp_path, capsys):
     assert code == 0
     assert json.loads(by_model) == json.loads(by_file)
     api = textgan.load(out).evaluate(reference, n=40, data_dir=data)
-    assert api == json.loads(by_model)
+    model_json = json.loads(by_model)
+    assert model_json.pop("lines")["word_references"] == "whole lines"
+    assert api == model_json
 
     code, _, err = cli(capsys, "eval", "--model", str(out))
     assert code == 1 and "--model needs --reference" in err

@@ -16,7 +16,7 @@ grammar (imported on its own: it loads the grammar).
 
 from textgan.eval.bleu import corpus_bleu, self_bleu, texygen_bleu, texygen_self_bleu
 from textgan.eval.classifier import ClassifierConfig, NgramClassifier
-from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js
+from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js, line_treatment
 from textgan.eval.js import js_divergence
 from textgan.eval.kn import KneserNeyLM
 from textgan.eval.per_class import ClassEvaluation, LabelJudge, evaluate_classes, macro_mean
@@ -49,6 +49,7 @@ __all__ = [
     "evaluate_classes",
     "evaluate_js",
     "js_divergence",
+    "line_treatment",
     "load_sweep",
     "macro_mean",
     "plot_quality_diversity",

@@ -39,16 +39,30 @@ key                             meaning
 ``n_samples``, ``n_real``       how many lines each side had
 ==============================  =============================================================
 
-``*_real`` is the real-lines value of every word and LM metric (``texygen_bleu4_real``, ...).
-Words are whitespace-separated tokens of each line cut to the reference's ``seq_len``
-(:func:`textgan.eval.words.tokenize`). Texygen tokenises with ``nltk.word_tokenize`` instead; on
-already-tokenised text (Billion Word, EMNLP News as distributed) the two agree, on raw text
-Texygen would also split punctuation off words.
+``*_real`` is the real-vs-real value of every word and LM metric (``texygen_bleu4_real``, ...).
+
+**Which lines each metric sees** (:func:`line_treatment` says it for a result):
+
+* character statistics, ``js*``, ``lm_*`` and ``memorized*``: every line cut to the reference's
+  ``seq_len`` and right-padded, as the paper's code cuts its lines (its language models too are
+  trained on such lines); so does a per-class evaluation's label judge (``label_accuracy*``);
+* word-level metrics (``word_*``, ``distinct*``, ``unique_share``, ``bleu*``, ``self_bleu*``,
+  ``texygen_*``): whole lines. Samples as given (a model's samples are whatever length it
+  makes); references as whole as the :class:`ReferenceSet` has them
+  (:attr:`ReferenceSet.has_whole_lines`: a reference made from text keeps its whole lines; a
+  prepared corpus has only its rows, each cut when it was prepared).
+
+Words are the whitespace-separated tokens of a line, the pad character counting as whitespace
+(:func:`textgan.eval.words.tokenize`). Texygen's BLEU as its definition states it (NLTK's
+``sentence_bleu`` on whitespace tokens of whole lines) is then matched exactly on text without
+the pad character. Texygen's code tokenises with ``nltk.word_tokenize``; on already-tokenised
+text (Billion Word, EMNLP News as distributed) the two agree, on raw text it would also split
+punctuation off words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -63,6 +77,11 @@ from textgan.eval.reference import ReferenceSet
 from textgan.eval.words import distinct_n, ngram_precision_recall, tokenize, unique_share
 
 Samples = Sequence[str] | np.ndarray
+
+# Key families by the lines they are computed on (module docstring).
+CUT_KEYS = ("js", "lm_", "memorized", "label_accuracy")
+WORD_KEYS = ("word_precision", "word_recall", "distinct", "unique_share", "bleu", "self_bleu",
+             "texygen_bleu", "texygen_self_bleu")
 
 
 @dataclass
@@ -181,16 +200,27 @@ def evaluate(samples: Samples, reference: ReferenceSet,
             out["lm_forward_bpc_real"] = fwd.cross_entropy(real)
             out["lm_reverse_bpc_real"] = KneserNeyLM.fit(real, V, cfg.lm_order).cross_entropy(held)
     if cfg.words:
-        texts = [s[: reference.seq_len] for s in samples] if not isinstance(
-            samples, np.ndarray) else reference.lines(ids)
+        # whole samples: only the character statistics above cut them to seq_len
+        texts = reference.lines(ids) if isinstance(samples, np.ndarray) else list(samples)
         tokens = [tokenize(s, reference.pad, cfg.lowercase) for s in texts]
         out.update(_word_metrics(tokens, reference.bleu_references(cfg.lowercase), reference,
                                  cfg, ""))
         out["memorized"] = float(reference.memorized(ids).mean())
         if real is not None:
             real_tokens = [tokenize(s, reference.pad, cfg.lowercase)
-                           for s in reference.lines(real)]
+                           for s in reference.real_lines(real_rows)]
             refs = reference.bleu_references(cfg.lowercase, leave_out=real_rows)
             out.update(_word_metrics(real_tokens, refs, reference, cfg, "_real"))
             out["memorized_real"] = reference.memorized_real(real_rows)
     return out
+
+
+def line_treatment(metrics: Mapping[str, float], seq_len: int | Mapping[str, int],
+                   references: str) -> dict[str, object]:
+    """What lines the keys of ``metrics`` were computed on (see the module docstring):
+    ``{"cut_to": seq_len, "cut": [keys], "whole": [keys], "word_references": references}``;
+    ``references`` says what the word-level side's reference lines were."""
+    return {"cut_to": seq_len if isinstance(seq_len, int) else dict(seq_len),
+            "cut": [k for k in metrics if k.startswith(CUT_KEYS)],
+            "whole": [k for k in metrics if k.startswith(WORD_KEYS)],
+            "word_references": references}

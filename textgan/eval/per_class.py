@@ -82,6 +82,10 @@ class ClassEvaluation:
     per_class: dict[str, dict[str, float]]
     macro: dict[str, float]
     classifier: dict[str, float] = field(default_factory=dict)
+    # per class: the length its character statistics cut lines to, and whether its word-level
+    # references were whole lines (ReferenceSet.seq_len, .has_whole_lines)
+    seq_len: dict[str, int] = field(default_factory=dict)
+    whole_lines: dict[str, bool] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {"per_class": self.per_class, "macro": self.macro, "classifier": self.classifier}
@@ -116,10 +120,13 @@ def evaluate_classes(samples: Mapping[str, Sequence[str]],
     if not samples:
         raise TextganError("no labelled samples to evaluate")
     per_class: dict[str, dict[str, float]] = {}
+    seq_len: dict[str, int] = {}
+    whole_lines: dict[str, bool] = {}
     for name, lines in samples.items():
         if not len(lines):
             raise TextganError(f"class {name!r} has no samples")
         ref = reference_of(name)
+        seq_len[name], whole_lines[name] = ref.seq_len, ref.has_whole_lines
         class_cfg = cfg if ref.real_pool.shape[0] else dataclasses.replace(cfg, floors=False)
         metrics = evaluate(lines, ref, class_cfg)
         if extra is not None:
@@ -134,4 +141,4 @@ def evaluate_classes(samples: Mapping[str, Sequence[str]],
                 metrics["label_accuracy_real"] = float(real)
         per_class[name] = metrics
     return ClassEvaluation(per_class, macro_mean(per_class),
-                           judge.summary() if judge is not None else {})
+                           judge.summary() if judge is not None else {}, seq_len, whole_lines)

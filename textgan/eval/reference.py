@@ -31,13 +31,22 @@ has no held-out split: ``train`` and ``valid`` are just two parts of one set of 
 Lines are id rows over ``alphabet`` (id -> symbol), each cut to ``seq_len`` and right-padded with
 ``pad``. Sample strings are encoded with the same alphabet; characters outside it get ids
 ``>= len(alphabet)`` (see :mod:`textgan.eval.text`).
+
+**Whole lines for word-level metrics.** Character statistics (JS-n, the LMs, memorisation) are
+made of the cut rows, as the paper's code cuts its lines. Word-level metrics (BLEU, Self-BLEU,
+precision/recall) are defined on whole lines (Texygen), so a set built from text
+(:meth:`ReferenceSet.from_texts`, or :meth:`ReferenceSet.from_ids` given ``whole_lines``) also
+keeps the whole lines of its ``real_pool``, ``train_sample`` and ``heldout`` rows
+(:attr:`ReferenceSet.word_text`) and hands those to the word side; without them
+(:attr:`ReferenceSet.has_whole_lines` False, e.g. a prepared corpus, whose rows are all the text
+there is) the word side decodes the rows.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -52,7 +61,11 @@ from textgan.eval.ngrams import NgramTable, count_ngrams, sorted_unique
 from textgan.eval.text import alphabet_of, check_pad, decode, encode
 from textgan.eval.words import WordNgrams, tokenize
 
-FORMAT_VERSION = 1
+# 2: the whole lines of the word side (``text_*`` arrays). Format 1 still loads, as a set
+# without whole lines; callers that need them (textgan.text.evaluation) rebuild it.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+WORD_ROWS = ("real_pool", "train_sample", "heldout")  # the row subsets word metrics read
 JSON_NAME, NPZ_NAME = "reference.json", "reference.npz"
 JSText = Literal["valid", "train"]  # which text JS-n statistics are counted on
 
@@ -143,6 +156,32 @@ def corpus_fingerprint(train: np.ndarray, valid: np.ndarray, vocab: Sequence[str
     return f"{int(h[0]):016x}"
 
 
+def _pick_lines(whole_lines: Callable[[np.ndarray], Sequence[str]],
+                rows: dict[str, np.ndarray]) -> dict[str, list[str]]:
+    """The whole lines of each subset's ``rows``, asked for once (one pass over a file)."""
+    wanted = np.unique(np.concatenate([np.asarray(r, dtype=np.int64) for r in rows.values()]))
+    got = list(whole_lines(wanted))
+    if len(got) != wanted.size:
+        raise TextganError(f"asked for {wanted.size} whole lines, got {len(got)}: the text no "
+                           "longer matches its prepared rows; prepare it again")
+    at = dict(zip(wanted.tolist(), got, strict=True))
+    return {name: [at[i] for i in np.asarray(r).tolist()] for name, r in rows.items()}
+
+
+def _text_arrays(lines: Sequence[str], prefix: str) -> dict[str, np.ndarray]:
+    """Lines as UTF-8 bytes and their byte lengths (npz-friendly, no pickling)."""
+    encoded = [line.encode("utf-8", "surrogatepass") for line in lines]
+    return {prefix + "bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            prefix + "lengths": np.array([len(b) for b in encoded], dtype=np.int64)}
+
+
+def _text_from(arrays: dict[str, np.ndarray], prefix: str) -> list[str]:
+    data = arrays[prefix + "bytes"].tobytes()
+    ends = np.cumsum(arrays[prefix + "lengths"]).tolist()
+    starts = [0, *ends[:-1]] if ends else []
+    return [data[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, ends, strict=True)]
+
+
 class ReferenceSet:
     """Cached statistics of the real corpus; build with :meth:`from_ids` or :meth:`from_texts`."""
 
@@ -150,7 +189,8 @@ class ReferenceSet:
                  real_pool: np.ndarray, train_sample: np.ndarray, heldout: np.ndarray,
                  train_hashes: np.ndarray, hash_dtype: str, n_train: int, n_valid: int,
                  config: ReferenceConfig, fingerprint: str,
-                 lms: dict[int, KneserNeyLM] | None = None) -> None:
+                 lms: dict[int, KneserNeyLM] | None = None,
+                 word_text: dict[str, list[str]] | None = None) -> None:
         self.alphabet, self.pad, self.seq_len = alphabet, pad, seq_len
         self.table = table
         self.real_pool, self.train_sample, self.heldout = real_pool, train_sample, heldout
@@ -159,14 +199,31 @@ class ReferenceSet:
         self.fingerprint = fingerprint
         self._lms: dict[int, KneserNeyLM] = dict(lms or {})
         self._cache: dict[tuple, object] = {}
+        # the whole (uncut) lines of each of WORD_ROWS, row for row; None: decode the rows
+        self.word_text = word_text
+        if word_text is not None:
+            for name in WORD_ROWS:
+                if len(word_text[name]) != getattr(self, name).shape[0]:
+                    raise TextganError(f"{len(word_text[name])} whole lines for the "
+                                       f"{getattr(self, name).shape[0]} rows of {name}")
+
+    @property
+    def has_whole_lines(self) -> bool:
+        """Whether word-level metrics read whole reference lines (else the rows, cut to
+        ``seq_len``)."""
+        return self.word_text is not None
 
     # ----------------------------------------------------------------------------- building
     @classmethod
     def from_ids(cls, train: np.ndarray, valid: np.ndarray, vocab: Sequence[str],
-                 pad: str = "`", config: ReferenceConfig | None = None) -> ReferenceSet:
+                 pad: str = "`", config: ReferenceConfig | None = None,
+                 whole_lines: Callable[[np.ndarray], Sequence[str]] | None = None
+                 ) -> ReferenceSet:
         """From prepared id arrays ``[lines, seq_len]`` (may be memory-mapped) and ``vocab``.
 
         With ``config.whole`` both arrays are parts of one reference and ``valid`` may be empty.
+        ``whole_lines(rows)``: the uncut lines of rows ``rows`` (sorted, distinct indices into
+        ``train`` and then ``valid``, stacked), for the word-level side.
         """
         config = config or ReferenceConfig()
         config.validate()
@@ -206,9 +263,11 @@ class ReferenceSet:
             S = min(config.train_sample_lines, n - P)
             H = min(config.heldout_lines, n - P)
             pick = rng.choice(n, P + max(S, H), replace=False)
-            real, sample = _take_rows(parts, np.sort(pick[:P])), \
-                _take_rows(parts, np.sort(pick[P:P + S]))
-            held = _take_rows(parts, np.sort(pick[P:P + H]))
+            rows = {"real_pool": np.sort(pick[:P]), "train_sample": np.sort(pick[P:P + S]),
+                    "heldout": np.sort(pick[P:P + H])}
+            real, sample = _take_rows(parts, rows["real_pool"]), \
+                _take_rows(parts, rows["train_sample"])
+            held = _take_rows(parts, rows["heldout"])
             # duplicates kept: memorized_real asks whether a line occurs outside a real subset
             train_hashes = np.sort(np.concatenate(hashes))
         else:
@@ -218,8 +277,10 @@ class ReferenceSet:
             pick = rng.choice(n, P + S, replace=False)
             hold = np.sort(rng.choice(valid.shape[0], min(config.heldout_lines, valid.shape[0]),
                                       replace=False))
-            real, sample = np.asarray(train[np.sort(pick[:P])]), \
-                np.asarray(train[np.sort(pick[P:])])
+            rows = {"real_pool": np.sort(pick[:P]), "train_sample": np.sort(pick[P:]),
+                    "heldout": train.shape[0] + hold}
+            real, sample = np.asarray(train[rows["real_pool"]]), \
+                np.asarray(train[rows["train_sample"]])
             held = np.asarray(valid[hold])
             train_hashes = sorted_unique(np.concatenate(hashes))
         return cls(alphabet=vocab, pad=pad, seq_len=int(train.shape[1]), table=table,
@@ -227,23 +288,27 @@ class ReferenceSet:
                    heldout=_small_uint(held, V), train_hashes=train_hashes,
                    hash_dtype=hash_dtype, n_train=int(train.shape[0]),
                    n_valid=int(valid.shape[0]), config=config,
-                   fingerprint=corpus_fingerprint(train, valid, vocab, pad))
+                   fingerprint=corpus_fingerprint(train, valid, vocab, pad),
+                   word_text=None if whole_lines is None else _pick_lines(whole_lines, rows))
 
     @classmethod
     def from_texts(cls, train: Sequence[str], valid: Sequence[str], seq_len: int,
                    pad: str = "`", config: ReferenceConfig | None = None) -> ReferenceSet:
-        """From plain lists of lines (cut to ``seq_len``, right-padded with ``pad``); with
-        ``config.whole``, ``train + valid`` are the reference and ``valid`` may be empty."""
+        """From plain lists of lines (cut to ``seq_len``, right-padded with ``pad``, for the
+        character statistics; whole for the word-level ones); with ``config.whole``,
+        ``train + valid`` are the reference and ``valid`` may be empty."""
         check_pad(pad)
         if seq_len < 1:
             raise TextganError(f"seq_len must be >= 1, got {seq_len}")
         if not train or not (valid or (config is not None and config.whole)):
             raise TextganError("need non-empty training and held-out lines to build a reference")
-        alphabet = alphabet_of(list(train) + list(valid), seq_len, pad)
+        both = list(train) + list(valid)
+        alphabet = alphabet_of(both, seq_len, pad)
         tr, _ = encode(train, alphabet, seq_len, pad)
         va, _ = encode(valid, alphabet, seq_len, pad)
         V = len(alphabet)
-        return cls.from_ids(_small_uint(tr, V), _small_uint(va, V), alphabet, pad, config)
+        return cls.from_ids(_small_uint(tr, V), _small_uint(va, V), alphabet, pad, config,
+                            whole_lines=lambda rows: [both[i] for i in rows.tolist()])
 
     # ------------------------------------------------------------------------------ caching
     def save(self, directory: str | os.PathLike) -> Path:
@@ -257,7 +322,11 @@ class ReferenceSet:
             arrays[f"counts{k + 1}"] = self.table.counts[k]
         for order, lm in self._lms.items():
             arrays.update(lm.to_arrays(prefix=f"lm{order}_"))
-        meta = {"format": FORMAT_VERSION, "alphabet": self.alphabet, "pad": self.pad,
+        if self.word_text is not None:
+            for name in WORD_ROWS:
+                arrays.update(_text_arrays(self.word_text[name], f"text_{name}_"))
+        meta = {"format": FORMAT_VERSION, "whole_lines": self.word_text is not None,
+                "alphabet": self.alphabet, "pad": self.pad,
                 "seq_len": self.seq_len, "n_train": self.n_train, "n_valid": self.n_valid,
                 "max_order": self.table.max_order, "hash_dtype": self.hash_dtype,
                 "lm_orders": sorted(self._lms), "config": asdict(self.config),
@@ -277,7 +346,7 @@ class ReferenceSet:
                                "ReferenceSet.from_ids(...).save(dir)")
         try:
             meta = json.loads((d / JSON_NAME).read_text())
-            if meta.get("format") != FORMAT_VERSION:
+            if meta.get("format") not in READABLE_FORMATS:
                 raise TextganError(f"evaluation reference in {d} has format {meta.get('format')}"
                                    f", this textgan reads {FORMAT_VERSION}; delete it to rebuild")
             with np.load(d / NPZ_NAME, allow_pickle=False) as z:
@@ -293,7 +362,9 @@ class ReferenceSet:
                        train_hashes=arrays["train_hashes"], hash_dtype=meta["hash_dtype"],
                        n_train=int(meta["n_train"]), n_valid=int(meta["n_valid"]),
                        config=ReferenceConfig(**meta["config"]),
-                       fingerprint=str(meta["fingerprint"]), lms=lms)
+                       fingerprint=str(meta["fingerprint"]), lms=lms,
+                       word_text={name: _text_from(arrays, f"text_{name}_") for name in WORD_ROWS}
+                       if meta.get("whole_lines") else None)
         except TextganError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as e:
@@ -392,18 +463,28 @@ class ReferenceSet:
         _, inverse, within = np.unique(h, return_inverse=True, return_counts=True)
         return float(np.mean(everywhere > within[inverse]))
 
+    def word_lines(self, name: str) -> list[str]:
+        """The lines word-level metrics read for row subset ``name`` (one of ``WORD_ROWS``):
+        whole when this set has them, else the rows decoded (cut to ``seq_len``, padded)."""
+        if self.word_text is not None:
+            return self.word_text[name]
+        return self.lines(getattr(self, name))
+
+    def real_lines(self, real_rows: np.ndarray) -> list[str]:
+        """Word-level lines of the real subset (``real_pool`` rows ``real_rows``)."""
+        lines = self.word_lines("real_pool")
+        return [lines[i] for i in np.asarray(real_rows).tolist()]
+
     def word_reference(self, lowercase: bool = False, max_order: int = 4) -> WordNgrams:
         key = ("words", lowercase, max_order)
         if key not in self._cache:
-            toks = [tokenize(s, self.pad, lowercase) for s in self.lines(self.train_sample)]
-            self._cache[key] = WordNgrams(toks, max_order)
+            self._cache[key] = WordNgrams(self._tokens("train_sample", lowercase), max_order)
         return self._cache[key]  # type: ignore[return-value]
 
     def _tokens(self, name: str, lowercase: bool) -> list[list[str]]:
         key = (name, lowercase)
         if key not in self._cache:
-            self._cache[key] = [tokenize(s, self.pad, lowercase)
-                                for s in self.lines(getattr(self, name))]
+            self._cache[key] = [tokenize(s, self.pad, lowercase) for s in self.word_lines(name)]
         return self._cache[key]  # type: ignore[return-value]
 
     def heldout_tokens(self, lowercase: bool = False) -> list[list[str]]:

@@ -1,7 +1,7 @@
 """Word-level metrics: n-gram precision/recall, distinct-n, unique share (BLEU: :mod:`.bleu`).
 
-Words: pad characters become spaces, the line is split on spaces, empty pieces are dropped
-(optionally lower-cased, as the paper code's ``tokenize_string`` does).
+Words: pad characters become spaces, the line is split on whitespace (``str.split()``)
+(optionally lower-cased first, as the paper code's ``tokenize_string`` does).
 
 Precision / recall as the paper code's ``precision_wrt`` / ``recall_wrt`` (counts with
 multiplicity, membership by distinct n-gram):
@@ -19,10 +19,10 @@ from textgan.eval.ngrams import NgramCounter, NgramTable, sorted_unique
 
 
 def tokenize(line: str, pad: str = "`", lowercase: bool = False) -> list[str]:
-    """Words of a line: pad -> space, split on spaces, drop empty pieces."""
+    """Words of a line: pad -> space, split on whitespace."""
     if lowercase:
         line = line.lower()
-    return [w for w in line.replace(pad, " ").split(" ") if w]
+    return line.replace(pad, " ").split()
 
 
 class WordVocab:

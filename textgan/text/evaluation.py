@@ -21,11 +21,19 @@ all of its lines). The label classifier is trained on the reference's real lines
 The reference statistics are computed once per prepared corpus and cached inside it
 (``<corpus>/eval_reference_<text>/``, ``eval_reference_whole/``, per class
 ``eval_reference_<text>_class<id>/``); a stale cache (corpus changed) is rebuilt.
+
+Lines: character statistics (JS-n, the Kneser-Ney LMs, memorisation) cut every line to
+``seq_len``, as the paper's code does; word-level metrics (BLEU, Self-BLEU, ...) read whole
+lines (:mod:`textgan.eval.evaluate`). A reference text file keeps its whole lines for them (read
+again from the files when its statistics are first built, and cached with them); a prepared
+corpus or corpus name has only its prepared rows, each cut to ``seq_len`` when it was prepared,
+which is also the text a model trained on it learnt from. :attr:`EvalReport.lines` says which.
 """
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +50,7 @@ from textgan.eval import (
     ReferenceSet,
     SweepResult,
     evaluate,
+    line_treatment,
     plot_quality_diversity,
     quality_diversity_sweep,
     save_sweep,
@@ -52,7 +61,8 @@ from textgan.eval.per_class import ClassEvaluation, LabelJudge, evaluate_classes
 from textgan.io.files import is_gzip
 from textgan.io.progress import ProgressFn
 from textgan.text.corpora import NAMED_CORPORA
-from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus
+from textgan.text.corpora.files import FilesSource
+from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus, prepare_corpus
 
 PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples
 MAX_DECODED_TRAIN = 200_000  # subword corpora: lines decoded to text for character statistics
@@ -76,20 +86,27 @@ def _decoded_reference(corpus: PreparedCorpus, train: np.ndarray, valid: np.ndar
 
 
 def _cached_reference(corpus: PreparedCorpus, train: np.ndarray, valid: np.ndarray,
-                      cache: Path, config: ReferenceConfig) -> ReferenceSet:
+                      cache: Path, config: ReferenceConfig,
+                      whole_lines: Callable[[np.ndarray], Sequence[str]] | None = None
+                      ) -> ReferenceSet:
     """The :class:`ReferenceSet` of id rows ``train``/``valid`` of ``corpus``, loaded from
     ``cache`` when it is there and (character corpora) still describes them, else built and
-    saved there."""
+    saved there. ``whole_lines``: the uncut lines of those rows (``ReferenceSet.from_ids``); a
+    cache without whole lines (older, or built without them) is then rebuilt, never used for
+    word-level metrics on cut lines."""
     char_mode = corpus.tokenizer.kind == "char"
     pad = corpus.tokenizer.pad
+    # subword corpora are evaluated on their decoded text, which from_texts keeps whole
+    needs_whole = whole_lines is not None or not char_mode
     try:
         ref = ReferenceSet.load(cache)
-        if not char_mode or ref.is_for(train, valid, corpus.vocab, pad):
+        if ((not char_mode or ref.is_for(train, valid, corpus.vocab, pad))
+                and (ref.has_whole_lines or not needs_whole)):
             return ref
     except TextganError:
         pass  # missing or unreadable cache: rebuild
     if char_mode:
-        ref = ReferenceSet.from_ids(train, valid, corpus.vocab, pad, config)
+        ref = ReferenceSet.from_ids(train, valid, corpus.vocab, pad, config, whole_lines)
     else:
         ref = _decoded_reference(corpus, train, valid, config)
     try:
@@ -112,7 +129,50 @@ def reference_for(corpus: PreparedCorpus, js_text: JSText = ReferenceConfig.js_t
     cache = corpus.dir / ("eval_reference_whole" if whole else f"eval_reference_{js_text}")
     config = (ReferenceConfig(whole=True, heldout_lines=WHOLE_HELDOUT_LINES) if whole
               else ReferenceConfig(js_text=js_text))
-    return _cached_reference(corpus, corpus.train, corpus.valid, cache, config)
+    lines = source_lines(corpus) if whole else None
+    return _cached_reference(corpus, corpus.train, corpus.valid, cache, config, lines)
+
+
+def source_lines(corpus: PreparedCorpus) -> Callable[[np.ndarray], list[str]] | None:
+    """For a corpus prepared from local text files: a function giving the whole lines of its
+    rows (sorted indices into train then valid rows), read again from the files (which must be
+    the ones it was prepared from). None for any other corpus: its rows are all there is."""
+    described = corpus.meta.get("source") or {}
+    if described.get("kind") != "files" or described.get("settings", {}).get("labels"):
+        return None
+    settings = described.get("settings", {})
+
+    def reopen() -> FilesSource:
+        try:
+            files = [Path(f["path"]) for f in described["train_files"]]
+            valid = described.get("valid_files")
+            source = FilesSource.of_files(
+                files, [Path(f["path"]) for f in valid] if valid is not None else None,
+                valid_every=int(settings.get("valid_every", 100)),
+                max_lines=settings.get("max_lines"),
+                encoding_errors=settings.get("encoding_errors", "strict"))
+        except (CorpusError, OSError, KeyError, TypeError, ValueError):
+            source = None
+        if source is None or source.name != described.get("name"):
+            raise CorpusError(f"the text files {corpus.dir} was prepared from changed or moved "
+                              "since; evaluate against them again (they are prepared again)")
+        return source
+
+    def pick(rows: np.ndarray) -> list[str]:  # called only when the statistics are built
+        wanted = np.asarray(rows).tolist()
+        out: list[str] = []
+        if not wanted:
+            return out
+        source = reopen()
+        stream = itertools.chain(source.train_lines(), source.valid_lines())
+        for i, line in enumerate(stream):
+            if i == wanted[len(out)]:
+                out.append(line)
+                if len(out) == len(wanted):
+                    break
+        return out
+
+    return pick
 
 
 def read_samples(path: str | Path, limit: int | None = None) -> list[str]:
@@ -138,7 +198,9 @@ def read_samples(path: str | Path, limit: int | None = None) -> list[str]:
 
 def resolve_reference(spec: str, data_dir: str = TextDataConfig.data_dir,
                       seq_len: int = TextDataConfig.seq_len,
-                      progress: ProgressFn | None = None) -> tuple[PreparedCorpus, bool]:
+                      progress: ProgressFn | None = None, *,
+                      encoding_errors: str = TextDataConfig.encoding_errors
+                      ) -> tuple[PreparedCorpus, bool]:
     """The prepared corpus ``spec`` names, and whether it is a whole reference (see the module
     docstring): a prepared directory or a corpus name (synthetic, billion_word, hf:...) is not;
     text file(s), a directory or a glob are (prepared once into ``data_dir``)."""
@@ -146,11 +208,16 @@ def resolve_reference(spec: str, data_dir: str = TextDataConfig.data_dir,
     if path.is_dir() and (path / "meta.json").is_file():
         return PreparedCorpus.open(path), False
     if spec in NAMED_CORPORA or spec.startswith("hf:"):
-        cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len)
+        cfg = TextDataConfig(corpus=spec, data_dir=data_dir, seq_len=seq_len,
+                             encoding_errors=encoding_errors)  # type: ignore[arg-type]
         return load_corpus(cfg, progress=progress), False
     cfg = TextDataConfig(corpus_path=spec, data_dir=data_dir, seq_len=seq_len,
-                         max_vocab=REFERENCE_MAX_VOCAB)
-    return load_corpus(cfg, progress=progress), True
+                         max_vocab=REFERENCE_MAX_VOCAB,
+                         encoding_errors=encoding_errors)  # type: ignore[arg-type]
+    # the source load_corpus would open, but errors name --reference, the flag given
+    source = FilesSource(spec, max_lines=cfg.max_lines, encoding_errors=cfg.encoding_errors,
+                         flag="--reference")
+    return prepare_corpus(source, cfg, progress=progress), True
 
 
 @dataclass
@@ -164,18 +231,53 @@ class EvalReport:
     sweep_file: Path | None = None  # where the sweep was saved (``<run>/eval/sweep.json``)
     # Labelled samples: each class's metrics (``metrics`` are then their macro mean)
     classes: ClassEvaluation | None = None
+    # which metrics were computed on lines cut to what length (line_treatment)
+    lines: dict[str, Any] | None = None
+
+
+def word_references(whole_lines: bool, seq_len: int, corpus: PreparedCorpus | None) -> str:
+    """What the word-level metrics' reference lines were, in words."""
+    if whole_lines and (corpus is None or corpus.tokenizer.kind == "char"):
+        return "whole lines"
+    unit = "characters" if corpus is None or corpus.tokenizer.kind == "char" else "pieces"
+    what = "decoded rows" if unit == "pieces" else "rows"
+    size = corpus.seq_len if corpus is not None else seq_len
+    return f"the prepared corpus's {what} (lines cut to {size} {unit} when prepared)"
+
+
+def lines_of(metrics: dict[str, float], reference: ReferenceSet,
+             corpus: PreparedCorpus | None) -> dict[str, Any]:
+    """:attr:`EvalReport.lines` of ``metrics`` computed against ``reference``."""
+    return line_treatment(metrics, reference.seq_len,
+                          word_references(reference.has_whole_lines, reference.seq_len, corpus))
+
+
+def class_lines(evaluation: ClassEvaluation, corpus: PreparedCorpus | None) -> dict[str, Any]:
+    """:attr:`EvalReport.lines` of a per-class evaluation (lengths per class if they differ)."""
+    lengths = set(evaluation.seq_len.values())
+    seq_len = lengths.pop() if len(lengths) == 1 else evaluation.seq_len
+    whole = all(evaluation.whole_lines.values())
+    return line_treatment(evaluation.macro, seq_len,
+                          word_references(whole, max(evaluation.seq_len.values()), corpus))
 
 
 def evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfig,
                    js_text: JSText = ReferenceConfig.js_text, whole: bool = False
                    ) -> dict[str, float]:
     """All metrics of text samples; on the synthetic corpus (character mode) also its oracle."""
-    metrics = evaluate(samples, reference_for(corpus, js_text, whole), config)
+    return _evaluate_lines(samples, corpus, config, js_text, whole)[0]
+
+
+def _evaluate_lines(samples: list[str], corpus: PreparedCorpus, config: EvalConfig,
+                    js_text: JSText, whole: bool) -> tuple[dict[str, float], dict[str, Any]]:
+    """:func:`evaluate_lines` and :attr:`EvalReport.lines` of its result."""
+    reference = reference_for(corpus, js_text, whole)
+    metrics = evaluate(samples, reference, config)
     if corpus.is_synthetic and corpus.tokenizer.kind == "char":
         pad = corpus.tokenizer.pad
         metrics.update({k: float(v) for k, v in
                         oracle_scores([s.rstrip(pad) for s in samples], corpus.seq_len).items()})
-    return metrics
+    return metrics, lines_of(metrics, reference, corpus)
 
 
 def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) -> dict[str, float]:
@@ -195,14 +297,25 @@ def evaluate_generator(generator: Any, tokenizer: Any, corpus: PreparedCorpus, *
                        js_text: JSText = ReferenceConfig.js_text) -> tuple[dict[str, float], list[str]]:
     """(metrics, samples) of ``n`` samples of a text generator against ``corpus``'s held-out
     text: what ``textgan eval --run`` reports."""
+    metrics, samples, _ = _evaluate_generator(generator, tokenizer, corpus, n=n,
+                                              temperature=temperature, seed=seed, config=config,
+                                              js_text=js_text)
+    return metrics, samples
+
+
+def _evaluate_generator(generator: Any, tokenizer: Any, corpus: PreparedCorpus, *, n: int,
+                        temperature: float | None, seed: int, config: EvalConfig | None,
+                        js_text: JSText) -> tuple[dict[str, float], list[str], dict[str, Any]]:
+    """:func:`evaluate_generator` and :attr:`EvalReport.lines` of its metrics."""
     from textgan.text.sampling import generate_ids
 
     rows = generate_ids(generator, n, temperature=temperature, seed=seed).tolist()
     samples = [tokenizer.decode(row, strip_pad=tokenizer.kind != "char") for row in rows]
-    metrics = evaluate(samples, reference_for(corpus, js_text), config or EvalConfig())
+    reference = reference_for(corpus, js_text)
+    metrics = evaluate(samples, reference, config or EvalConfig())
     if corpus.is_synthetic:  # judged from the ids: knows which rows were cut (any tokenizer)
         metrics.update(oracle_scores_for_rows(rows, tokenizer, corpus.seq_len))
-    return metrics, samples
+    return metrics, samples, lines_of(metrics, reference, corpus)
 
 
 def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float | None = None,
@@ -244,12 +357,12 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
         notes += [f"{n} samples of each of the {len(label_names)} classes, each evaluated "
                   "against that class's held-out text", _judge_summary(evaluation)]
         report = class_report(evaluation, [s for lines in by_class.values() for s in lines],
-                              corpus.dir, notes)
+                              corpus.dir, notes, corpus)
     else:
-        metrics, samples = evaluate_generator(generator, tokenizer, corpus, n=n,
-                                              temperature=temperature, seed=seed, config=config,
-                                              js_text=js_text)
-        report = EvalReport(metrics, samples, corpus.dir, notes=notes)
+        metrics, samples, lines = _evaluate_generator(
+            generator, tokenizer, corpus, n=n, temperature=temperature, seed=seed, config=config,
+            js_text=js_text)
+        report = EvalReport(metrics, samples, corpus.dir, notes=notes, lines=lines)
     if temperatures:
         ref = reference_for(corpus, js_text)
 
@@ -274,20 +387,32 @@ def evaluate_file(samples_path: str | Path, reference: str, *,
                   data_dir: str = TextDataConfig.data_dir, seq_len: int = TextDataConfig.seq_len,
                   limit: int | None = None, config: EvalConfig | None = None,
                   js_text: JSText = ReferenceConfig.js_text,
-                  progress: ProgressFn | None = None) -> EvalReport:
+                  progress: ProgressFn | None = None,
+                  encoding_errors: str = TextDataConfig.encoding_errors) -> EvalReport:
     """Evaluate a text file of samples (from any source) against a reference: text file(s) (all
     their lines), a prepared corpus or a corpus name (its held-out split); see the module
-    docstring. ``js_text`` applies to corpora only."""
-    samples = read_samples(samples_path, limit)
-    corpus, whole = resolve_reference(reference, data_dir, seq_len, progress)
-    metrics = evaluate_lines(samples, corpus, config or EvalConfig(), js_text, whole)
+    docstring. ``js_text`` applies to corpora only; ``encoding_errors`` to reference text."""
+    return evaluate_texts(read_samples(samples_path, limit), reference, data_dir=data_dir,
+                          seq_len=seq_len, config=config, js_text=js_text, progress=progress,
+                          encoding_errors=encoding_errors)
+
+
+def evaluate_texts(samples: list[str], reference: str, *,
+                   data_dir: str = TextDataConfig.data_dir, seq_len: int = TextDataConfig.seq_len,
+                   config: EvalConfig | None = None, js_text: JSText = ReferenceConfig.js_text,
+                   progress: ProgressFn | None = None,
+                   encoding_errors: str = TextDataConfig.encoding_errors) -> EvalReport:
+    """:func:`evaluate_file` of sample lines already read (or generated)."""
+    corpus, whole = resolve_reference(reference, data_dir, seq_len, progress,
+                                      encoding_errors=encoding_errors)
+    metrics, treatment = _evaluate_lines(samples, corpus, config or EvalConfig(), js_text, whole)
     if whole:
-        lines = len(corpus.train) + len(corpus.valid)
-        note = f"reference {reference}: all {lines} lines (prepared in {corpus.dir})"
+        count = len(corpus.train) + len(corpus.valid)
+        note = f"reference {reference}: all {count} lines (prepared in {corpus.dir})"
     else:
         text = "held-out" if js_text == "valid" else "training"
         note = f"reference {corpus.dir}: a split corpus, JS-n against its {text} text"
-    return EvalReport(metrics, samples, corpus.dir, notes=[note])
+    return EvalReport(metrics, samples, corpus.dir, notes=[note], lines=treatment)
 
 
 # --------------------------------------------------------------------------- labelled samples
@@ -479,18 +604,19 @@ def tsv_reference(spec: str, seq_len: int = TextDataConfig.seq_len, pad: str = T
                   classifier: ClassifierConfig | None = None) -> LabelledReference:
     """The :class:`LabelledReference` of ``label<TAB>text`` file(s) (a file, directory or glob):
     each class's lines are its whole reference (as a reference text file is for unlabelled
-    samples), cut to ``seq_len``; the classifier holds out every 10th line of each class."""
+    samples): cut to ``seq_len`` for character statistics and the classifier, whole for
+    word-level metrics; the classifier holds out every 10th line of each class."""
     from textgan.text.corpora.files import resolve_paths
 
-    by_class: dict[str, list[str]] = {}
+    by_class: dict[str, list[str]] = {}  # whole lines: from_texts cuts them for characters
     for path in resolve_paths(spec, "--reference"):
         for _, label, text in read_labelled_lines(path):
-            by_class.setdefault(label, []).append(text[:seq_len])
+            by_class.setdefault(label, []).append(text)
     names = list(by_class)
     train, train_y, held, held_y = [], [], [], []
     for k, name in enumerate(names):
         for j, line in enumerate(by_class[name]):
-            real = line.rstrip(pad)  # as the judge reads samples (textgan.eval.per_class)
+            real = line[:seq_len].rstrip(pad)  # as the judge reads samples (eval.per_class)
             if j % LABEL_HELDOUT_EVERY == LABEL_HELDOUT_EVERY - 1:
                 held.append(real)
                 held_y.append(k)
@@ -524,10 +650,11 @@ def resolve_labelled_reference(spec: str, data_dir: str = TextDataConfig.data_di
 
 
 def class_report(evaluation: ClassEvaluation, samples: list[str], reference: Path,
-                 notes: list[str]) -> EvalReport:
-    """An :class:`EvalReport` of a per-class evaluation: ``metrics`` are the macro means."""
+                 notes: list[str], corpus: PreparedCorpus | None = None) -> EvalReport:
+    """An :class:`EvalReport` of a per-class evaluation: ``metrics`` are the macro means;
+    ``corpus``: the labelled prepared corpus it was against (None: tsv files)."""
     return EvalReport(dict(evaluation.macro), samples, reference, notes=notes,
-                      classes=evaluation)
+                      classes=evaluation, lines=class_lines(evaluation, corpus))
 
 
 def evaluate_labelled_file(samples_path: str | Path, reference: str, *,
@@ -556,7 +683,8 @@ def evaluate_labelled_file(samples_path: str | Path, reference: str, *,
     if missing:
         notes.append(f"no samples of the reference's classes {', '.join(missing)}")
     where = ref.corpus.dir if ref.corpus is not None else Path(reference)
-    return class_report(evaluation, [s for lines in ordered.values() for s in lines], where, notes)
+    return class_report(evaluation, [s for lines in ordered.values() for s in lines], where, notes,
+                        ref.corpus)
 
 
 def generate_class_ids(generator: Any, labels: Any, *, temperature: float | None = None,

@@ -179,14 +179,15 @@ def read_tsv_examples(path: Path, encoding_errors: str = "strict") -> Iterator[E
             yield label, text
 
 
-def require_lines(lines: Iterable[str], what: str) -> Iterator[str]:
-    """Pass ``lines`` through, raising CorpusError if there were none at all."""
+def require_lines(lines: Iterable[str], what: str, flag: str = "--corpus-path") -> Iterator[str]:
+    """Pass ``lines`` through, raising CorpusError if there were none at all (naming ``flag``,
+    the option the user gave the text with)."""
     empty = True
     for line in lines:
         empty = False
         yield line
     if empty:
-        raise CorpusError(f"{what} has no non-empty lines; point --corpus-path at UTF-8 text")
+        raise CorpusError(f"{what} has no non-empty lines; point {flag} at UTF-8 text")
 
 
 def cap(lines: Iterable[str], max_lines: int | None) -> Iterator[str]:

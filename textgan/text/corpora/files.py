@@ -94,7 +94,10 @@ class FilesSource:
         max_lines: int | None = None,
         encoding_errors: str = "strict",
         labels: str = "none",
+        flag: str = "--corpus-path",
     ) -> None:
+        # ``flag``: the option that named ``corpus_path`` (``textgan eval --reference``), so that
+        # errors name what the user typed.
         if valid_every < 2:
             raise CorpusError(f"valid_every must be at least 2 (got {valid_every})")
         self.corpus_path = corpus_path
@@ -104,7 +107,8 @@ class FilesSource:
         self.encoding_errors = check_encoding_errors(encoding_errors)
         self.labels = check_labels_setting(labels)
         self.labelled = labels == "tsv"
-        self.files = resolve_paths(corpus_path, "--corpus-path")
+        self.flag = flag
+        self.files = resolve_paths(corpus_path, flag)
         self.valid_files = resolve_paths(valid_path, "--valid-path") if valid_path else None
         self.name = "files-" + fingerprint([*self.files, *(self.valid_files or [])])
 
@@ -117,7 +121,19 @@ class FilesSource:
                 else:
                     yield from read_text_file(path, self.encoding_errors)
 
-        return require_lines(all_lines(), spec)
+        return require_lines(all_lines(), spec, self.flag)
+
+    @classmethod
+    def of_files(cls, files: list[Path], valid_files: list[Path] | None = None,
+                 **options: Any) -> FilesSource:
+        """The source of exactly these files, in this order (as a prepared corpus's meta.json
+        lists them), with the same name as when it was first opened if none changed since."""
+        source = cls(str(files[0]), **options)
+        source.files = [Path(f) for f in files]
+        source.valid_files = [Path(f) for f in valid_files] if valid_files is not None else None
+        source.valid_path = str(source.valid_files[0]) if source.valid_files else None
+        source.name = "files-" + fingerprint([*source.files, *(source.valid_files or [])])
+        return source
 
     def _train(self) -> Iterator[Any]:
         lines = self._lines(self.files, self.corpus_path)
