@@ -131,3 +131,49 @@ def test_outcome_table_on_known_outcomes():
     assert PAPER_TABLE2[2] == {"min score": 5.0, "only GAN": 0, "only WGAN-GP": 147, "both": 42,
                                "neither": 11}
     assert all(sum(v for k, v in r.items() if k != "min score") == 200 for r in PAPER_TABLE2)
+
+
+def test_clipping_arms_are_figure_3s_recipes_on_gan_cifar_dcgan():
+    from textgan.study.spaces import StudyConfig, TrialSpec, arms, trial_config
+
+    cfg = StudyConfig(experiment="clipping", steps=200, width_scale=0.5)
+    assert arms(cfg) == ["wgan-clip-rmsprop", "wgan-gp-rmsprop", "wgan-gp-adam", "dcgan"]
+    runs = {arm: trial_config(cfg, TrialSpec(0, arm)) for arm in arms(cfg)}
+    clip, gp_rms, gp_adam, dcgan = (runs[a]["train"] for a in arms(cfg))
+    assert (clip["objective"], clip["optimizer"], clip["lr"], clip["clip"]) == \
+        ("wgan-clip", "rmsprop", 5e-5, 0.01)
+    assert (gp_rms["objective"], gp_rms["optimizer"], gp_rms["lr"]) == ("wgan-gp", "rmsprop", 5e-5)
+    assert (gp_adam["optimizer"], gp_adam["lr"]) == ("adam", 1e-4) and gp_adam["lr"] > gp_rms["lr"]
+    assert (dcgan["objective"], dcgan["lr"], dcgan["betas"], dcgan["critic_iters"]) == \
+        ("gan", 2e-4, [0.5, 0.999], 1)
+    assert all(r["model"]["arch"] == "dcgan-cifar" and r["model"]["dim"] == 64
+               for r in runs.values())
+    # gan_cifar.py's critic has batch norm in its clipping mode only
+    assert [r["model"].get("d_norm", "none") for r in runs.values()] == \
+        ["batch", "none", "none", "none"]
+    assert all(r["train"]["eval_every"] == 10 for r in runs.values())  # 20 points
+
+
+def test_curves_count_training_seconds_without_scoring_time(tmp_path):
+    import json
+
+    from textgan.study.outcomes import curves
+
+    run_dir = tmp_path / "trials" / "t"
+    run_dir.mkdir(parents=True)
+    records = [{"step": 1, "sec_per_step": 0.5}, {"step": 2, "sec_per_step": 0.25,
+               "classifier_score": 1.5, "classifier_score_seconds": 9.0},
+               {"step": 3, "sec_per_step": 1.0},
+               {"step": 4, "sec_per_step": 0.25, "classifier_score": 2.5,
+                "classifier_score_seconds": 8.0}]
+    (run_dir / "config.toml").write_text("")
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = curves(tmp_path, [{"arm": "dcgan", "run_dir": "trials/t"}])
+    assert out["dcgan"] == {"step": [2, 4], "score": [1.5, 2.5], "train_seconds": [0.75, 2.0],
+                            "score_seconds": [9.0, 17.0]}
+
+
+def test_show_of_a_missing_study_is_one_line(tmp_path, capsys):
+    assert run(["study", "show", str(tmp_path / "nothing")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a study directory" in err

@@ -144,9 +144,12 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
     """Read the study in ``directory``; write its figure (``study.png``) and its result file
     (``<results_dir>/<name>.json`` + ``.md``, default: the study directory); return the table."""
     from textgan.results import write_result
-    from textgan.study.engine import FACTS_FILE, resolve_study
+    from textgan.study.engine import FACTS_FILE, STUDY_FILE, resolve_study
 
     directory = Path(directory)
+    if not (directory / STUDY_FILE).is_file() or not (directory / FACTS_FILE).is_file():
+        raise TextganError(f"{directory} is not a study directory (no {STUDY_FILE}); start one "
+                           "with `textgan study run DIR`")
     config = resolve_study(directory)
     facts = json.loads((directory / FACTS_FILE).read_text())
     rows = trials(directory)
