@@ -177,3 +177,21 @@ def test_show_of_a_missing_study_is_one_line(tmp_path, capsys):
     assert run(["study", "show", str(tmp_path / "nothing")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a study directory" in err
+
+
+def test_auto_score_is_the_inception_score_only_with_its_weights(monkeypatch):
+    import textgan.image.fidelity as fidelity
+    from textgan.study.spaces import StudyConfig, TrialSpec, resolve_score, trial_config
+
+    def missing():
+        raise ConfigError("FID/IS need the Inception weights")
+
+    monkeypatch.setattr(fidelity, "check_fidelity", missing)
+    chosen = resolve_score(StudyConfig())
+    assert chosen.score == "classifier"
+    assert trial_config(chosen, TrialSpec(0, "gan"))["data"]["classifier_score_images"] == 1000
+    monkeypatch.setattr(fidelity, "check_fidelity", lambda: object())
+    chosen = resolve_score(StudyConfig(score_images=500))
+    data = trial_config(chosen, TrialSpec(0, "gan"))["data"]
+    assert chosen.score == "inception" and data["fid"] and data["fid_images"] == 500
+    assert "classifier_score_images" not in data

@@ -41,6 +41,8 @@ from textgan.study.spaces import (
     TrialSpec,
     architectures,
     arms,
+    resolve_score,
+    score_metric,
     trial_config,
 )
 
@@ -147,20 +149,44 @@ def real_score(config: StudyConfig) -> dict[str, Any]:
     from textgan.image.classifier import load_or_train_classifier, real_classifier_score
     from textgan.image.data import load_images
 
+    if config.score == "inception":
+        return _real_inception_score(config)
     images = load_images(config.dataset, config.data_path, config.data_dir, labels=True)
     if not images.num_classes:
         raise ConfigError(f"the classifier score needs the labels of {config.dataset}")
     classifier = load_or_train_classifier(images, config.data_dir)
     score, which = real_classifier_score(classifier, images, config.score_images)
-    return {"score": "classifier score", "real_score": score, "real_images": which,
-            "classifier_accuracy": classifier.test_accuracy,
+    return {"score": "classifier score", "metric": "classifier_score", "real_score": score,
+            "real_images": which, "classifier_accuracy": classifier.test_accuracy,
             "classifier_held_out": classifier.held_out}
+
+
+def _real_inception_score(config: StudyConfig) -> dict[str, Any]:
+    """torch-fidelity's Inception score of ``score_images`` real held-out images."""
+    import numpy as np
+
+    from textgan.image.data import load_images
+    from textgan.image.fidelity import _Uint8Images, check_fidelity
+
+    torch_fidelity = check_fidelity()
+    images = load_images(config.dataset, config.data_path, config.data_dir)
+    held = images.test if images.test is not None and len(images.test) else images.train
+    rows = np.sort(np.random.default_rng(0).choice(len(held), min(config.score_images,
+                                                                   len(held)), replace=False))
+    real = held[rows] if held.shape[1] == 3 else held[rows].repeat(3, axis=1)
+    result = torch_fidelity.calculate_metrics(input1=_Uint8Images(real), isc=True,
+                                              verbose=False)
+    return {"score": "Inception score", "metric": "inception_score",
+            "real_score": float(result["inception_score_mean"]),
+            "real_images": f"{len(rows):,} held-out images"}
 
 
 def create_study(directory: str | Path, config: StudyConfig) -> dict[str, Any]:
     """Write ``study.toml`` and ``study.json`` (first time only) and enqueue every trial; return
     the study's facts (real score, thresholds)."""
     directory = Path(directory)
+    if not (directory / STUDY_FILE).is_file():
+        config = resolve_score(config)
     specs = trial_specs(config)
     check_trials(config, specs)
     directory.mkdir(parents=True, exist_ok=True)
@@ -229,7 +255,8 @@ def run_trial(directory: Path, config: StudyConfig, trial: Any,
         trial.set_user_attr("diverged", str(err)[:300])
     trial.set_user_attr("train_seconds", time.perf_counter() - started)
     trial.set_user_attr("resumed", resume)
-    scores = [m["classifier_score"] for m in Run(out).read_metrics() if "classifier_score" in m]
+    metric = score_metric(config)
+    scores = [m[metric] for m in Run(out).read_metrics() if metric in m]
     score = FLOOR_SCORE if diverged or not scores else float(scores[-1])
     trial.set_user_attr("score", score)
     return score
@@ -266,7 +293,8 @@ def worker(directory: str | Path, overrides: dict[str, Any] | None = None,
     factors_of = dict(enumerate(architectures(config)))
     done = 0
     while True:
-        optuna.storages.fail_stale_trials(study)
+        with _quiet():
+            optuna.storages.fail_stale_trials(study)
         waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
         if waiting:
             study.optimize(lambda t: run_trial(directory, config, t, factors_of), n_trials=1,

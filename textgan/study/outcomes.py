@@ -78,7 +78,8 @@ def trials(directory: Path) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (r["arch"], r["arm"]))
 
 
-def curves(directory: Path, rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, list[float]]]:
+def curves(directory: Path, rows: Sequence[Mapping[str, Any]], metric: str = "classifier_score"
+           ) -> dict[str, dict[str, list[float]]]:
     """Per arm: score against generator iterations and against training seconds (the sum of
     ``sec_per_step``, which excludes the time spent scoring; that is kept apart)."""
     from textgan.core.run import Run
@@ -91,10 +92,10 @@ def curves(directory: Path, rows: Sequence[Mapping[str, Any]]) -> dict[str, dict
                                          "score_seconds": []}
         for m in metrics:
             seconds += m.get("sec_per_step", 0.0)
-            if "classifier_score" in m:
+            if metric in m:
                 scoring += m.get("classifier_score_seconds", 0.0)
                 curve["step"].append(m["step"])
-                curve["score"].append(m["classifier_score"])
+                curve["score"].append(m[metric])
                 curve["train_seconds"].append(seconds)
                 curve["score_seconds"].append(scoring)
         out[row["arm"]] = curve
@@ -171,7 +172,8 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
                     "each threshold with the standard GAN objective, with WGAN-GP, with both, "
                     "with neither?")
     else:
-        data["curves"] = out["curves"] = curves(directory, rows)
+        data["curves"] = out["curves"] = curves(directory, rows,
+                                                facts.get("metric", "classifier_score"))
         table = [{"arm": arm, "final score": c["score"][-1] if c["score"] else None,
                   "best score": max(c["score"]) if c["score"] else None,
                   "training seconds": c["train_seconds"][-1] if c["train_seconds"] else None,
@@ -184,10 +186,14 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
     figure = draw(directory, config.experiment, data, directory / "study.png")
     out["figure"] = str(figure)
     name = name or f"study-{config.experiment}"
-    notes = (f"Score: {facts['score']} = exp(E_x KL(p(y|x) || p(y))) with textgan's own label "
-             f"classifier (accuracy {facts['classifier_accuracy']:.3f} on "
-             f"{facts['classifier_held_out']}), not an Inception score; real held-out images "
-             f"score {facts['real_score']:.3f} ({facts['real_images']}). Scale: {scale}.")
+    if facts.get("metric", "classifier_score") == "classifier_score":
+        notes = (f"Score: {facts['score']} = exp(E_x KL(p(y|x) || p(y))) with textgan's own label "
+                 f"classifier (accuracy {facts['classifier_accuracy']:.3f} on "
+                 f"{facts['classifier_held_out']}), not an Inception score; ")
+    else:
+        notes = "Score: torch-fidelity's Inception score; "
+    notes += (f"real held-out images score {facts['real_score']:.3f} ({facts['real_images']}). "
+              f"Scale: {scale}.")
     if config.dataset in ("mnist", "fashion-mnist"):
         notes += (" 28×28 grey images are padded with 2 background pixels per side to 32×32; "
                   "the classifier scores the central 28×28 of each generated image.")

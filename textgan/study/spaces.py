@@ -14,9 +14,9 @@ run's settings.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +53,10 @@ class StudyConfig:
     data_path: str | None = setting(None, "A directory with the data set's files.", flag=True)
     data_dir: str = setting("data", "Where data sets are looked for and downloaded.", flag=True)
     score_images: int = setting(1000, "Generated images each score is computed on.", flag=True)
+    score: Literal["auto", "classifier", "inception"] = setting(
+        "auto", "inception: torch-fidelity's Inception score (needs its weights); classifier: "
+        "the classifier score, the same formula with textgan's own label classifier (offline); "
+        "auto: inception when the weights are present, else classifier.", flag=True)
     thresholds: list[float] = setting(
         [0.2, 0.4, 0.6, 0.8], "random-architectures: success thresholds, as fractions of the real "
         "held-out images' score, fixed before any trial runs.", flag=True)
@@ -246,12 +250,32 @@ def trial_config(config: StudyConfig, spec: TrialSpec) -> dict[str, dict[str, An
         model["d_norm"] = "batch"  # gan_cifar.py: MODE == 'wgan' has batch norm in its critic
     if config.experiment == "random-architectures" and model.get("d_norm", "none") != "none":
         train["critic_weight_decay"] = NORMED_CRITIC_DECAY
-    data = {"dataset": config.dataset, "data_dir": config.data_dir,
-            "classifier_score_images": config.score_images, "swd_images": 0}
+    data: dict[str, Any] = {"dataset": config.dataset, "data_dir": config.data_dir,
+                            "swd_images": 0}
+    if config.score == "inception":
+        data |= {"fid": True, "fid_images": config.score_images}
+    else:
+        data["classifier_score_images"] = config.score_images
     if config.data_path:
         data["data_path"] = config.data_path
     return {"mode": "image", "train": train, "model": model, "data": data}  # type: ignore[dict-item]
 
 
-def study_fields() -> list[str]:
-    return [f for f in typing.get_type_hints(StudyConfig) if not f.startswith("_")]
+def score_metric(config: StudyConfig) -> str:
+    """The logged metric a trial is scored by."""
+    return "inception_score" if config.score == "inception" else "classifier_score"
+
+
+def resolve_score(config: StudyConfig) -> StudyConfig:
+    """``auto`` → ``inception`` when torch-fidelity and its Inception weights are present, else
+    ``classifier``; the choice is saved with the study."""
+    if config.score != "auto":
+        return config
+    from textgan.image.fidelity import check_fidelity
+
+    try:
+        check_fidelity()
+        chosen = "inception"
+    except ConfigError:
+        chosen = "classifier"
+    return dataclasses.replace(config, score=chosen)  # type: ignore[arg-type]
