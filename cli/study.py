@@ -4,6 +4,7 @@ workers (`run`), summarised as a table, a figure and a result file (`show`)."""
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ def study(
     command = shlex.join(["textgan", "study", *sys.argv[2:]])
     timing: dict[str, Any] = {}
     if action == "run":
+        # a batch scheduler's SIGTERM stops the workers like Ctrl-C: their trials resume later
+        signal.signal(signal.SIGTERM, _interrupt)
         with console.status("starting the study") as status:
             def show(states: dict[str, int]) -> None:
                 status.update("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
@@ -51,6 +54,10 @@ def study(
     elif any(v is not None for v in settings["study"].values()):
         raise ConfigError("show takes the study directory alone (its settings are in study.toml)")
     _render(summarise(directory, results_dir, name, command, timing))
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _render(out: dict[str, Any]) -> None:
