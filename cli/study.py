@@ -73,6 +73,8 @@ def _render(out: dict[str, Any]) -> None:
         table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()])
     console.print(table)
     if out["experiment"] == "random-architectures":
+        say(f"{out['architectures']} architectures with both scores: WGAN-GP scored higher on "
+            f"{out['wgan_gp_higher']}, the standard GAN on {out['gan_higher']}")
         paper = Table(title="the paper (Inception score, 32×32 ImageNet, 200 architectures)")
         for column in out["paper_table2"][0]:
             paper.add_column(column, justify="right")

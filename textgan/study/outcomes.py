@@ -166,8 +166,13 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
                            "trials": rows}
     if config.experiment == "random-architectures":
         table = outcome_table(scores, facts["thresholds"], facts["fractions"])
+        both = [s for s in scores.values() if "gan" in s and "wgan-gp" in s]
         out |= {"table": table, "paper_table2": PAPER_TABLE2, "paper_table5": PAPER_TABLE5,
-                "architectures": len([s for s in scores.values() if len(s) == 2])}
+                "architectures": len(both),
+                # below every threshold too: which objective scored higher, architecture by
+                # architecture
+                "wgan_gp_higher": sum(s["wgan-gp"] > s["gan"] for s in both),
+                "gan_higher": sum(s["gan"] > s["wgan-gp"] for s in both)}
         question = ("How many random DCGAN variants (the paper's Table 1) train to a score above "
                     "each threshold with the standard GAN objective, with WGAN-GP, with both, "
                     "with neither?")
