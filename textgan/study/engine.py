@@ -353,5 +353,8 @@ def run_study(directory: str | Path, overrides: dict[str, Any] | None = None, *,
         for p in processes:  # interrupted: the trials resume when the study is run again
             p.terminate()
             p.join()
-    return {**facts, "wall_seconds": time.perf_counter() - started, "workers": config.workers,
-            "replaced_workers": replaced, "states": progress_of(study)}
+    timing = {"wall_seconds": time.perf_counter() - started, "workers": config.workers,
+              "replaced_workers": replaced, "states": progress_of(study)}
+    # every run of the study on this machine, for the trials-per-hour of `show`
+    study.set_user_attr("runs", [*study.user_attrs.get("runs", []), timing])
+    return {**facts, **timing}

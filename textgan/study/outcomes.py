@@ -187,7 +187,10 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
         out["table"] = table
         question = ("How fast and how far do WGAN with weight clipping, WGAN-GP (RMSProp, Adam) "
                     "and DCGAN train gan_cifar.py's DCGAN (the paper's Figure 3)?")
+    from textgan.study.engine import load_study
+
     out["timing"] = timing_of(rows) | dict(timing or {})
+    out["timing"]["runs"] = load_study(directory, config).user_attrs.get("runs", [])
     figure = draw(directory, config.experiment, data, directory / "study.png")
     out["figure"] = str(figure)
     name = name or f"study-{config.experiment}"
