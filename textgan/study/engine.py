@@ -303,7 +303,8 @@ def worker(directory: str | Path, overrides: dict[str, Any] | None = None,
             continue
         if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             return done
-        time.sleep(poll or config.heartbeat)  # another worker's trial may yet go stale
+        # another worker's trial may yet go stale (or end: then this worker is done too)
+        time.sleep(poll or min(config.heartbeat, 5))
 
 
 def _worker_main(directory: str, overrides: dict[str, Any]) -> None:
