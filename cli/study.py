@@ -46,7 +46,7 @@ def study(
             def show(states: dict[str, int]) -> None:
                 status.update("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
 
-            facts = run_study(directory, settings["study"], on_progress=show)
+            facts = run_study(directory, settings["study"], on_progress=show, command=command)
         timing = {"wall_seconds": facts["wall_seconds"], "workers": facts["workers"],
                   "replaced_workers": facts["replaced_workers"]}
         say(f"{directory}: {facts['states']} in {facts['wall_seconds']:.0f} s with "

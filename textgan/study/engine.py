@@ -321,7 +321,7 @@ def progress_of(study: Any) -> dict[str, int]:
 
 def run_study(directory: str | Path, overrides: dict[str, Any] | None = None, *,
               on_progress: Callable[[dict[str, int]], None] | None = None,
-              poll: float = 2.0) -> dict[str, Any]:
+              poll: float = 2.0, command: str | None = None) -> dict[str, Any]:
     """Create (or join) the study in ``directory`` and run its trials in ``workers`` processes;
     a worker that dies is replaced while trials remain. Returns timing facts."""
     directory = Path(directory)
@@ -355,7 +355,7 @@ def run_study(directory: str | Path, overrides: dict[str, Any] | None = None, *,
             p.terminate()
             p.join()
     timing = {"wall_seconds": time.perf_counter() - started, "workers": config.workers,
-              "replaced_workers": replaced, "states": progress_of(study)}
+              "replaced_workers": replaced, "states": progress_of(study), "command": command}
     # every run of the study on this machine, for the trials-per-hour of `show`
     study.set_user_attr("runs", [*study.user_attrs.get("runs", []), timing])
     return {**facts, **timing}
