@@ -30,6 +30,8 @@ def study(
                                             "study directory]."),
     name: str | None = typer.Option(None, help="The result file's name [default: "
                                     "study-<experiment>]."),
+    note: str | None = typer.Option(None, help="A sentence added to the result's notes (e.g. "
+                                    "what else was running)."),
 ) -> None:
     """Run the paper's random-architecture study or clipping comparison (Optuna workers)."""
     from textgan.study.engine import run_study
@@ -53,7 +55,7 @@ def study(
             f"{facts['workers']} worker(s)")
     elif any(v is not None for v in settings["study"].values()):
         raise ConfigError("show takes the study directory alone (its settings are in study.toml)")
-    _render(summarise(directory, results_dir, name, command, timing))
+    _render(summarise(directory, results_dir, name, command, timing, note))
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -141,7 +141,8 @@ def draw(directory: Path, kind: str, data: Mapping[str, Any], path: Path) -> Pat
 
 def summarise(directory: str | Path, results_dir: str | Path | None = None,
               name: str | None = None, command: str | None = None,
-              timing: Mapping[str, Any] | None = None) -> dict[str, Any]:
+              timing: Mapping[str, Any] | None = None, note: str | None = None
+              ) -> dict[str, Any]:
     """Read the study in ``directory``; write its figure (``study.png``) and its result file
     (``<results_dir>/<name>.json`` + ``.md``, default: the study directory); return the table."""
     from textgan.results import write_result
@@ -210,6 +211,8 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
                   + "; ".join(f"> {r['min score']}: only GAN {r['only GAN']}, only WGAN-GP "
                               f"{r['only WGAN-GP']}, both {r['both']}, neither {r['neither']}"
                               for r in PAPER_TABLE2) + ".")
+    if note:
+        notes += " " + note
     path = write_result(results_dir or directory, name, question, out, command=command,
                         threads=config.threads, notes=notes, table=table,
                         extra={"study": {k: v for k, v in vars(config).items()
