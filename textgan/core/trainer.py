@@ -59,6 +59,9 @@ class TrainConfig:
     lr_critic: float | None = setting(None, "Critic learning rate [default: same as --lr].",
                                       flag=True)
     betas: tuple[float, float] = setting((0.5, 0.9), "Adam's β1 and β2 (paper: 0.5, 0.9).")
+    critic_weight_decay: float = setting(0.0, "L2 weight decay of the critic's optimiser (the "
+                                         "paper's random architectures: 1e-3 for a critic with "
+                                         "batch or layer norm).")
     precision: Literal["fp32", "bf16"] = setting("fp32", "fp32 (exact) or bf16 (autocast).",
                                                  flag=True)
     critic_batching: Literal["separate", "joint", "joint-penalty"] = setting(
@@ -111,7 +114,8 @@ class TrainConfig:
         for name in ("sample_every", "eval_every", "warmup_steps", "threads"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be 0 (off) or positive, got {getattr(self, name)}")
-        for name in ("lr", "lr_critic", "gp_lambda", "clip", "ac_scale", "ac_scale_g"):
+        for name in ("lr", "lr_critic", "gp_lambda", "clip", "ac_scale", "ac_scale_g",
+                     "critic_weight_decay"):
             value = getattr(self, name)
             if value is not None and not (value >= 0 and math.isfinite(value)):
                 raise ConfigError(f"{name} must be a non-negative number, got {value}")
@@ -186,11 +190,14 @@ class TrainerBase:
         ``load_state_dict``)."""
         raise NotImplementedError
 
-    def make_optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
-        """``config.optimizer`` over ``module``'s parameters at rate ``lr``."""
+    def make_optimizer(self, module: nn.Module, lr: float,
+                       weight_decay: float = 0.0) -> torch.optim.Optimizer:
+        """``config.optimizer`` over ``module``'s parameters at rate ``lr`` (L2 ``weight_decay``
+        added to the gradient)."""
         if self.config.optimizer == "adam":
-            return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas)
-        return torch.optim.RMSprop(module.parameters(), lr=lr)
+            return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas,
+                                    weight_decay=weight_decay)
+        return torch.optim.RMSprop(module.parameters(), lr=lr, weight_decay=weight_decay)
 
     def lr_factor(self, step: int) -> float:
         r"""Learning-rate multiplier for step ``step`` (from 0), for every optimiser:
@@ -296,7 +303,7 @@ class Trainer(TrainerBase):
         self.noise_dim: int = generator.noise_dim  # type: ignore[assignment]
         lr_critic = config.lr if config.lr_critic is None else config.lr_critic
         self.opt_g = self.make_optimizer(generator, config.lr)
-        self.opt_d = self.make_optimizer(critic, lr_critic)
+        self.opt_d = self.make_optimizer(critic, lr_critic, config.critic_weight_decay)
         self.base_lr = {self.opt_g: config.lr, self.opt_d: lr_critic}
         # The moving average of the generator that samples and evaluations use (None: off).
         self.ema = GeneratorEMA(self.generator, config.ema_decay) if config.ema_decay else None

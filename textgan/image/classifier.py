@@ -262,3 +262,48 @@ def _save(result: TrainedClassifier, metadata: dict[str, str]) -> None:
     data = save({k: v.detach().contiguous() for k, v in result.model.state_dict().items()},
                 metadata=metadata)
     atomic_write_bytes(result.path, lambda f: f.write(data))
+
+
+@torch.no_grad()
+def class_probabilities(model: LabelClassifier, unit_images: Tensor,
+                        batch_size: int = 1000) -> Tensor:
+    """$p(y \\mid x)$ ``[N, K]`` of [0, 1] images (eval mode, in batches, on the CPU)."""
+    model.eval()
+    return torch.cat([F.softmax(model(unit_images[i:i + batch_size].float().cpu()), dim=-1)
+                      for i in range(0, len(unit_images), batch_size)])
+
+
+def classifier_score(probabilities: Tensor) -> float:
+    r"""The Inception score's formula with textgan's own label classifier in place of Inception
+    (so: a *classifier score*, not comparable with published Inception scores):
+
+    $$\mathrm{CS} = \exp\big(\mathbb{E}_x\,\mathrm{KL}(p(y \mid x) \,\|\, p(y))\big),
+      \qquad p(y) = \mathbb{E}_x\,p(y \mid x)$$
+
+    over all the rows of ``probabilities`` ``[N, K]`` at once (one split). It lies in $[1, K]$:
+    1 when every image gets the same class distribution, $K$ when each is classified with
+    certainty and the classes are used equally."""
+    p = probabilities.double().clamp_min(1e-12)
+    marginal = p.mean(dim=0, keepdim=True)
+    kl = (p * (p.log() - marginal.log())).sum(dim=1)
+    return float(torch.exp(kl.mean()))
+
+
+def crop_to(unit_images: Tensor, size: int) -> Tensor:
+    """The central ``size`` × ``size`` pixels (undoes the padding of 28-pixel images to 32, so
+    the classifier sees the shape it was trained on)."""
+    border = (unit_images.shape[-1] - size) // 2
+    if border <= 0:
+        return unit_images
+    return unit_images[..., border:border + size, border:border + size]
+
+
+def real_classifier_score(classifier: TrainedClassifier, images: ImageSet, n: int,
+                          seed: int = 0) -> tuple[float, str]:
+    """The classifier score of ``n`` real held-out images (the test split, else the training
+    images; the ceiling a generator's score is read against) and which images those were."""
+    x, _, held_x, _, held_out = _held_out_split(images, ClassifierRecipe().seed)
+    rows = np.sort(np.random.default_rng(seed).choice(len(held_x), size=min(n, len(held_x)),
+                                                      replace=False))
+    score = classifier_score(class_probabilities(classifier.model, unit_pixels(held_x[rows])))
+    return score, f"{len(rows):,} of the {held_out}"

@@ -13,8 +13,10 @@ generated with label $k$.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -42,7 +44,14 @@ from textgan.core.run import Run, sample_output_for
 from textgan.errors import ConfigError
 from textgan.eval.swd import random_directions, sliced_wasserstein
 from textgan.image import presets as image_presets
-from textgan.image.classifier import TrainedClassifier, load_or_train_classifier
+from textgan.image.classifier import (
+    TrainedClassifier,
+    class_probabilities,
+    classifier_score,
+    crop_to,
+    load_or_train_classifier,
+    real_classifier_score,
+)
 from textgan.image.data import (
     ENCODED_DATASETS,
     DatasetSpec,
@@ -53,13 +62,14 @@ from textgan.image.data import (
     load_images,
 )
 from textgan.image.grid import to_uint8, write_grid
-from textgan.image.models import ImageModelConfig, build_image_models
+from textgan.image.models import PAD_TO, ImageModelConfig, build_image_models
 from textgan.io.progress import ProgressFn
 
 SAMPLE_SEED = 1234  # grids show one fixed set of z improving over training
 SWD_SEED = 4321  # fixed real subset, noise and projections: values are comparable across steps
 LABEL_SEED = 5678  # fixed noise for the per-class label accuracy
 MAX_IMAGES_STREAM = 9157  # --max-images: the subset's own RNG stream, apart from training's
+SCORE_SEED = 8765  # fixed noise for the classifier score
 GRID_SCALE = 2  # 28- and 32-pixel images are drawn at twice their size in the PNG grids
 
 
@@ -93,6 +103,10 @@ class ImageDataConfig:
     fid: bool = setting(False, "Also FID and IS through torch-fidelity (needs the Inception "
                         "weights).")
     fid_images: int = setting(5000, "Generated images for FID and IS.")
+    classifier_score_images: int = setting(
+        0, "Generated images scored every eval_every steps by the classifier score, "
+        "exp(E_x KL(p(y|x) || p(y))) with a separate classifier trained on the real labelled "
+        "training images (cached in <data-dir>/<dataset>/; not an Inception score) (0: off).")
     label_accuracy_images: int = setting(
         100, "Conditional runs: images generated per class every eval_every steps and graded by a "
         "separate classifier trained on the real training images (cached in "
@@ -106,6 +120,9 @@ class ImageDataConfig:
         for name in ("grid_images", "swd_projections", "fid_images"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"data.{name} must be at least 1, got {getattr(self, name)}")
+        if self.classifier_score_images < 0 or self.classifier_score_images == 1:
+            raise ConfigError(f"data.classifier_score_images must be 0 (off) or at least 2, got "
+                              f"{self.classifier_score_images}")
         if self.label_accuracy_images < 0:
             raise ConfigError(f"data.label_accuracy_images must be 0 (off) or positive, got "
                               f"{self.label_accuracy_images}")
@@ -315,6 +332,39 @@ def _fid_hook(sampler: Sampler, images: ImageSet, n: int, device: torch.device):
     return compute
 
 
+def padded(images: ImageSet, size: int) -> ImageSet:
+    """The images with a background border (pixel value 0) to ``size`` pixels a side: how 28-pixel
+    MNIST-like images enter a 32-pixel architecture (2 pixels on every side)."""
+    before = (size - images.spec.size) // 2
+    after = size - images.spec.size - before
+    widths = ((0, 0), (0, 0), (before, after), (before, after))
+    return dataclasses.replace(
+        images, spec=dataclasses.replace(images.spec, size=size),
+        train=np.pad(images.train, widths),
+        test=None if images.test is None else np.pad(images.test, widths),
+        notes=[*images.notes, f"{images.spec.size}-pixel images padded to {size} (a border of "
+               f"{before} background pixels)"])
+
+
+class ClassifierScoreHook:
+    """The classifier score (:func:`~textgan.image.classifier.classifier_score`) of ``n`` images
+    from fixed noise (comparable across steps), cropped to the classifier's size; also logs the
+    seconds it took (``classifier_score_seconds``), so training time can be told apart."""
+
+    def __init__(self, sampler: Sampler, classifier: TrainedClassifier, n: int,
+                 spec: DatasetSpec, classifier_size: int, device: torch.device) -> None:
+        self.sampler, self.classifier, self.n, self.spec = sampler, classifier, n, spec
+        self.classifier_size, self.device = classifier_size, device
+
+    def __call__(self, step: int = 0) -> dict[str, float]:
+        started = time.perf_counter()
+        fake = generate_images(self.sampler.module, self.n, seed=SCORE_SEED, device=self.device)
+        unit = crop_to(to_unit(fake, self.spec).clamp(0, 1), self.classifier_size)
+        score = classifier_score(class_probabilities(self.classifier.model, unit))
+        return {"classifier_score": score,
+                "classifier_score_seconds": time.perf_counter() - started}
+
+
 class LabelAccuracyHook:
     """Per-class label accuracy of ``per_class`` images generated with each label (fixed noise, so
     values are comparable across steps), graded by the separate classifier."""
@@ -359,10 +409,16 @@ class ImageMode(Mode):
 
             check_fidelity()  # before loading anything: a missing extra is a one-line error now
         conditional = train_cfg.conditional != "none"
-        images = open_images(data_cfg, progress, labels=conditional)
+        scored = bool(train_cfg.eval_every and data_cfg.classifier_score_images)
+        images = open_images(data_cfg, progress, labels=conditional or scored)
         self.check_labels(config, images.num_classes)  # before any model is built
+        if scored and not images.num_classes:
+            raise ConfigError(f"the classifier score needs labelled images; {self.labels_hint}")
+        original = images  # the whole set: the score's classifier learns from all of it
         if data_cfg.max_images:
             images = subset_training(images, data_cfg.max_images, train_cfg.seed)
+        if model_cfg.arch == "dcgan-cifar" and images.spec.size == 28:
+            images = padded(images, PAD_TO)
         spec = images.spec
         num_classes = images.num_classes if conditional else 0
         generator, critic = build_image_models(spec.channels, spec.size, spec.value_range,
@@ -412,6 +468,19 @@ class ImageMode(Mode):
         if train_cfg.eval_every and data_cfg.fid:
             hooks.append(Hook(train_cfg.eval_every,
                               _fid_hook(sampler, images, data_cfg.fid_images, device)))
+        if scored:
+            scorer = ClassifierScoreHook(sampler, load_or_train_classifier(original,
+                                                                           data_cfg.data_dir),
+                                         data_cfg.classifier_score_images, spec,
+                                         original.spec.size, device)
+            real, which = real_classifier_score(scorer.classifier, original,
+                                                data_cfg.classifier_score_images)
+            notes += scorer.classifier.notes + [
+                f"classifier score (exp E KL(p(y|x) || p(y)) with a separate classifier, its "
+                f"accuracy {scorer.classifier.test_accuracy:.3f}; not an Inception score) of "
+                f"{scorer.n} generated images every {train_cfg.eval_every} steps; real images' "
+                f"score {real:.3f} ({which})"]
+            hooks.append(Hook(train_cfg.eval_every, scorer))
         if train_cfg.eval_every and num_classes and data_cfg.label_accuracy_images:
             grader = LabelAccuracyHook(sampler, load_or_train_classifier(images, data_cfg.data_dir),
                                        data_cfg.label_accuracy_images, spec, device)

@@ -29,20 +29,47 @@ from textgan.config import setting
 from textgan.core.conditional import CONDITIONAL_METHODS, ConditionalCriticHead, cycled_labels
 from textgan.errors import ConfigError
 
+Nonlinearity = Literal["relu", "leakyrelu", "softplus", "tanh"]
+NONLINEARITIES: tuple[str, ...] = ("relu", "leakyrelu", "softplus", "tanh")
+
 
 @dataclass
 class ImageModelConfig:
     """``dcgan``: gan_mnist.py (DIM 64, 5×5 convs); ``resnet``: gan_cifar_resnet.py (DIM 128)."""
 
-    arch: Literal["dcgan", "resnet"] = setting("dcgan", "dcgan (28- or 32-pixel images) or "
-                                               "resnet (32-pixel images).")
+    arch: Literal["dcgan", "resnet", "dcgan-cifar"] = setting(
+        "dcgan", "dcgan (gan_mnist.py; 28- or 32-pixel images), resnet (32-pixel images) or "
+        "dcgan-cifar (gan_cifar.py's DCGAN, 32-pixel images, 28-pixel ones padded to 32; every "
+        "factor of the paper's random-architecture set configurable below).")
     dim: int = setting(64, "Model width (paper: 64 for MNIST, 128 for CIFAR-10).", flag=True)
     noise_dim: int = setting(128, "Size of the generator's noise vector (paper: 128).")
+    # dcgan-cifar only: the factors of the paper's Table 1 (defaults: gan_cifar.py's DCGAN).
+    g_nonlinearity: Nonlinearity = setting("relu", "dcgan-cifar: the generator's nonlinearity "
+                                           "(relu, leakyrelu, softplus: softplus(2x+2)/2-1, tanh).")
+    d_nonlinearity: Nonlinearity = setting("leakyrelu", "dcgan-cifar: the critic's nonlinearity.")
+    g_depth: int = setting(4, "dcgan-cifar: the generator's layers (4: Linear + 3 upsampling "
+                           "convolutions; more add 3×3 convolutions between them).")
+    d_depth: int = setting(4, "dcgan-cifar: the critic's layers (4: 3 strided convolutions + "
+                           "Linear; more add 3×3 convolutions between them).")
+    g_batchnorm: bool = setting(True, "dcgan-cifar: batch norm in the generator.")
+    d_norm: Literal["none", "batch", "layer"] = setting(
+        "none", "dcgan-cifar: the critic's normalisation (none, batch, or layer: per-sample, for "
+        "the gradient penalty).")
+    g_dim: int = setting(0, "dcgan-cifar: the generator's base filter count (0: model.dim).")
+    d_dim: int = setting(0, "dcgan-cifar: the critic's base filter count (0: model.dim).")
 
     def validate(self) -> None:
         for name in ("dim", "noise_dim"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("g_depth", "d_depth"):
+            if getattr(self, name) < 4:
+                raise ConfigError(f"model.{name} must be at least 4 (the layers that change the "
+                                  f"resolution), got {getattr(self, name)}")
+        for name in ("g_dim", "d_dim"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"model.{name} must be 0 (model.dim) or positive, got "
+                                  f"{getattr(self, name)}")
 
 
 def _output(x: Tensor, value_range: tuple[float, float]) -> Tensor:
@@ -327,8 +354,134 @@ def build_image_models(channels: int, size: int, value_range: tuple[float, float
         num_classes = 0
     elif num_classes < 1:
         raise ValueError(f"a conditional ({conditional}) model needs the number of classes")
+    if cfg.arch == "dcgan-cifar":
+        if num_classes:
+            raise ConfigError("the dcgan-cifar model is unconditional; use dcgan or resnet with "
+                              "--conditional")
+        return (FlexGenerator(channels, size, value_range, cfg),
+                FlexCritic(channels, size, cfg))
     if cfg.arch == "resnet":
         return (ResNetGenerator(channels, size, value_range, cfg, num_classes),
                 ResNetCritic(channels, size, cfg, num_classes, conditional))
     return (DCGANGenerator(channels, size, value_range, cfg, num_classes),
             DCGANCritic(channels, size, cfg, num_classes, conditional))
+
+
+# --- gan_cifar.py's DCGAN with the factors of the paper's random-architecture set ---------------
+
+PAD_TO = 32  # dcgan-cifar works at 32 pixels; 28-pixel images are padded to it
+
+
+def activation(name: str) -> nn.Module:
+    r"""One of the set's nonlinearities; ``softplus`` is $\mathrm{softplus}(2x + 2)/2 - 1$, the
+    paper's smooth stand-in for ELU (Appendix D); LeakyReLU has the paper's slope 0.2."""
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leakyrelu":
+        return nn.LeakyReLU(0.2)
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "softplus":
+        return SmoothELU()
+    raise ConfigError(f"unknown nonlinearity {name!r}; choose one of {', '.join(NONLINEARITIES)}")
+
+
+class SmoothELU(nn.Module):
+    r"""$f(x) = \mathrm{softplus}(2x + 2)/2 - 1$: ELU-like, but smooth."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softplus(2 * x + 2) / 2 - 1
+
+
+def _extras(depth: int) -> list[int]:
+    """How many same-resolution 3×3 convolutions each of the three stages gets: the ``depth - 4``
+    extra layers dealt out in turn, the lowest resolution first (the cheapest)."""
+    counts = [0, 0, 0]
+    for i in range(depth - 4):
+        counts[i % 3] += 1
+    return counts
+
+
+def _critic_norm(kind: str, channels: int) -> nn.Module:
+    """Batch norm, or layer norm over each sample's [C, H, W] with a per-channel affine (the
+    paper's ``Layernorm(..., [1, 2, 3])``), or nothing."""
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    return nn.Identity()
+
+
+def _size_for_flex(size: int) -> None:
+    if size not in (28, PAD_TO):
+        raise ConfigError(f"the dcgan-cifar model takes 32-pixel images (28-pixel ones are padded "
+                          f"to 32), not {size}")
+
+
+class FlexGenerator(nn.Module):
+    r"""gan_cifar.py's generator, every factor a setting: $z$ → Linear → $[4D, 4, 4]$ →
+    Deconv5×5/2 → $[2D, 8, 8]$ → Deconv → $[D, 16, 16]$ → Deconv → $[C, 32, 32]$ → sigmoid/tanh,
+    each hidden layer followed by (batch norm, if on) and the nonlinearity $\rho$. Depth $L > 4$
+    adds $L - 4$ Conv3×3 (norm, $\rho$) layers at 4, 8 and 16 pixels in turn. Defaults (ReLU,
+    batch norm, depth 4) are gan_cifar.py's."""
+
+    def __init__(self, channels: int, size: int, value_range: tuple[float, float],
+                 cfg: ImageModelConfig) -> None:
+        super().__init__()
+        _size_for_flex(size)
+        d = cfg.g_dim or cfg.dim
+        self.noise_dim, self.dim, self.value_range = cfg.noise_dim, d, value_range
+        self.num_classes = 0
+        norm1 = nn.BatchNorm1d if cfg.g_batchnorm else (lambda c: nn.Identity())
+        norm2 = nn.BatchNorm2d if cfg.g_batchnorm else (lambda c: nn.Identity())
+        self.input = nn.Sequential(nn.Linear(cfg.noise_dim, 4 * 4 * 4 * d), norm1(4 * 4 * 4 * d),
+                                   activation(cfg.g_nonlinearity))
+        widths = [4 * d, 2 * d, d]
+        layers: list[nn.Module] = []
+        for stage, extra in enumerate(_extras(cfg.g_depth)):
+            c = widths[stage]
+            for _ in range(extra):
+                layers += [nn.Conv2d(c, c, 3, padding=1), norm2(c), activation(cfg.g_nonlinearity)]
+            c_out = widths[stage + 1] if stage < 2 else channels
+            layers.append(nn.ConvTranspose2d(c, c_out, 5, stride=2, padding=2, output_padding=1))
+            if stage < 2:
+                layers += [norm2(c_out), activation(cfg.g_nonlinearity)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        _generator_labels(0, z, labels)
+        h = self.input(z).view(-1, 4 * self.dim, 4, 4)
+        return _output(self.layers(h), self.value_range)
+
+
+class FlexCritic(nn.Module):
+    r"""gan_cifar.py's critic, every factor a setting: Conv5×5/2 → $\rho$ → $[D, 16, 16]$ →
+    Conv/2 → norm → $\rho$ → $[2D, 8, 8]$ → Conv/2 → norm → $\rho$ → $[4D, 4, 4]$ → Linear (no
+    norm on the first layer, as there). Depth $L > 4$ adds $L - 4$ Conv3×3 (norm, $\rho$) layers
+    at 4, 8 and 16 pixels in turn."""
+
+    def __init__(self, channels: int, size: int, cfg: ImageModelConfig) -> None:
+        super().__init__()
+        _size_for_flex(size)
+        d = cfg.d_dim or cfg.dim
+        self.num_classes = 0
+        widths = [d, 2 * d, 4 * d]  # at 16, 8, 4 pixels
+        extras = _extras(cfg.d_depth)[::-1]  # extras[0] at 16 pixels; the 4-pixel one first
+        layers: list[nn.Module] = []
+        c_in = channels
+        for stage in range(3):
+            c = widths[stage]
+            layers.append(nn.Conv2d(c_in, c, 5, stride=2, padding=2))
+            if stage:
+                layers.append(_critic_norm(cfg.d_norm, c))
+            layers.append(activation(cfg.d_nonlinearity))
+            for _ in range(extras[stage]):
+                layers += [nn.Conv2d(c, c, 3, padding=1), _critic_norm(cfg.d_norm, c),
+                           activation(cfg.d_nonlinearity)]
+            c_in = c
+        self.layers = nn.Sequential(*layers)
+        self.output = nn.Linear(4 * 4 * 4 * d, 1)
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
+        return _critic_output(self, self.layers(x).flatten(1), labels)
+

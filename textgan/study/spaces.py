@@ -1,0 +1,281 @@
+"""What a study trains: its settings, the search space, the fixed recipe of each arm.
+
+Two experiments of Gulrajani et al. 2017:
+
+- ``random-architectures`` (§5.1, Table 1, Appendix B): architectures drawn from a space of
+  DCGAN variants (the ``dcgan-cifar`` image model's factors), each trained once with the standard
+  GAN objective and once with WGAN-GP, each with its own fixed recipe;
+- ``clipping`` (§5.3, Figure 3): gan_cifar.py's DCGAN with four recipes (WGAN with weight
+  clipping, WGAN-GP with the same RMSProp, WGAN-GP with Adam, DCGAN), scored over training.
+
+A trial is one (architecture, arm) pair; :func:`trial_config` turns it into an ordinary image
+run's settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from textgan.config import load_toml, setting
+from textgan.errors import ConfigError
+
+EXPERIMENTS = ("random-architectures", "clipping")
+
+
+@dataclass
+class StudyConfig:
+    """A study: which experiment, at which scale, scored how. Fixed when the study is created
+    (``study.toml`` in its directory); a later run of the same study may change only ``workers``,
+    ``storage`` and ``heartbeat``."""
+
+    experiment: Literal["random-architectures", "clipping"] = setting(
+        "random-architectures", "random-architectures (the paper's §5.1) or clipping (§5.3).",
+        flag=True)
+    space: str = setting("table1", "random-architectures: the search space, a name (table1: the "
+                         "paper's Table 1) or a TOML file of factor = [choices].", flag=True)
+    architectures: int = setting(200, "random-architectures: how many architectures are drawn "
+                                 "(paper: 200); each is trained under both objectives.", flag=True)
+    seed: int = setting(0, "Seed of the architecture draw and of every trial's training.",
+                        flag=True)
+    steps: int = setting(0, "Generator iterations per trial (0: the paper's, 100000 for "
+                         "random-architectures, 200000 for clipping).", flag=True)
+    width_scale: float = setting(1.0, "Every filter count is multiplied by this (the paper: 1; "
+                                 "e.g. 0.125 turns the set's 32/64/128 into 4/8/16).", flag=True)
+    batch_size: int = setting(64, "Batch size (paper: 64).", flag=True)
+    dataset: Literal["mnist", "fashion-mnist", "cifar10"] = setting(
+        "fashion-mnist", "mnist, fashion-mnist (28-pixel images padded to 32) or cifar10.",
+        flag=True)
+    data_path: str | None = setting(None, "A directory with the data set's files.", flag=True)
+    data_dir: str = setting("data", "Where data sets are looked for and downloaded.", flag=True)
+    score_images: int = setting(1000, "Generated images each score is computed on.", flag=True)
+    score: Literal["auto", "classifier", "inception"] = setting(
+        "auto", "inception: torch-fidelity's Inception score (needs its weights); classifier: "
+        "the classifier score, the same formula with textgan's own label classifier (offline); "
+        "auto: inception when the weights are present, else classifier.", flag=True)
+    thresholds: list[float] = setting(
+        [0.2, 0.4, 0.6, 0.8], "random-architectures: success thresholds, as fractions of the real "
+        "held-out images' score, fixed before any trial runs.", flag=True)
+    eval_every: int = setting(0, "Steps between scores (0: at the end only for "
+                              "random-architectures, 20 points over training for clipping).",
+                              flag=True)
+    checkpoint_every: int = setting(0, "Steps between a trial's checkpoints (0: a quarter of "
+                                    "its steps).", flag=True)
+    threads: int = setting(1, "torch threads per worker.", flag=True)
+    workers: int = setting(1, "Worker processes on this machine.", flag=True)
+    storage: str | None = setting(None, "An Optuna storage URL (postgresql://..., mysql://...) "
+                                  "that several machines share [default: SQLite in the study "
+                                  "directory].", flag=True)
+    heartbeat: int = setting(60, "Seconds between a running trial's heartbeats; a trial silent "
+                             "for twice that is failed and retried.", flag=True)
+    max_retry: int = setting(3, "How many times a trial whose worker died is retried.")
+
+    def validate(self) -> None:
+        for name in ("architectures", "batch_size", "workers", "heartbeat", "score_images",
+                     "threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"study.{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("steps", "eval_every", "checkpoint_every", "max_retry"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"study.{name} must be 0 or positive, got {getattr(self, name)}")
+        if not (self.width_scale > 0 and math.isfinite(self.width_scale)):
+            raise ConfigError(f"study.width_scale must be positive, got {self.width_scale}")
+        if not self.thresholds or not all(0 < t <= 1 for t in self.thresholds):
+            raise ConfigError(f"study.thresholds must be fractions in (0, 1], got "
+                              f"{self.thresholds}")
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps or (100_000 if self.experiment == "random-architectures" else 200_000)
+
+    @property
+    def score_every(self) -> int:
+        if self.eval_every:
+            return self.eval_every
+        if self.experiment == "random-architectures":
+            return self.total_steps
+        return max(1, self.total_steps // 20)
+
+    @property
+    def save_every(self) -> int:
+        return self.checkpoint_every or max(1, self.total_steps // 4)
+
+
+# Settings a later run of an existing study may change; all others are the study's.
+RUNTIME = ("workers", "storage", "heartbeat")
+
+# --- the search space ----------------------------------------------------------------------------
+
+# The paper's Table 1, as dcgan-cifar settings. d_norm True is batch norm under the standard GAN
+# and layer norm under WGAN-GP (the penalty is per sample); see trial_config.
+TABLE1: dict[str, list[Any]] = {
+    "g_nonlinearity": ["relu", "leakyrelu", "softplus", "tanh"],
+    "d_nonlinearity": ["relu", "leakyrelu", "softplus", "tanh"],
+    "g_depth": [4, 8, 12, 20],
+    "d_depth": [4, 8, 12, 20],
+    "g_batchnorm": [True, False],
+    "d_norm": [True, False],
+    "g_dim": [32, 64, 128],
+    "d_dim": [32, 64, 128],
+}
+SPACES = {"table1": TABLE1}
+_WIDTHS = ("g_dim", "d_dim")
+
+
+def load_space(name: str) -> dict[str, list[Any]]:
+    """A named space or a TOML file of ``factor = [choices]``; every factor must be a factor of the
+    set and every choice valid for it (a one-line error otherwise)."""
+    if name in SPACES:
+        space = {k: list(v) for k, v in SPACES[name].items()}
+    elif name.endswith(".toml"):
+        if not Path(name).is_file():
+            raise ConfigError(f"space file {name} does not exist")
+        space = load_toml(name)
+    else:
+        raise ConfigError(f"unknown space {name!r}; use {', '.join(SPACES)} or a TOML file of "
+                          "factor = [choices]")
+    check_space(space, name)
+    return space
+
+
+def check_space(space: dict[str, Any], where: str = "the space") -> None:
+    """Each factor one of Table 1's, with a non-empty list of valid choices."""
+    from textgan.image.models import NONLINEARITIES
+
+    unknown = [k for k in space if k not in TABLE1]
+    if unknown:
+        raise ConfigError(f"{where}: unknown factor(s) {', '.join(map(repr, unknown))}; the "
+                          f"factors are {', '.join(TABLE1)}")
+    for factor, choices in space.items():
+        if not isinstance(choices, list) or not choices:
+            raise ConfigError(f"{where}: {factor} must be a non-empty list of choices")
+        for choice in choices:
+            ok = (choice in NONLINEARITIES if factor.endswith("nonlinearity")
+                  else isinstance(choice, bool) if factor in ("g_batchnorm", "d_norm")
+                  else isinstance(choice, int) and not isinstance(choice, bool) and (
+                      choice >= 4 if factor.endswith("depth") else choice >= 1))
+            if not ok:
+                raise ConfigError(f"{where}: {factor} choice {choice!r} is not valid (choose from "
+                                  f"{', '.join(map(str, TABLE1[factor]))} or like them)")
+
+
+def draw_architectures(space: dict[str, list[Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` architectures, each factor drawn uniformly from its choices (a seeded draw: the
+    same seed gives the same list). A factor the space leaves out keeps its default."""
+    rng = random.Random(seed)
+    return [{factor: rng.choice(choices) for factor, choices in space.items()} for _ in range(n)]
+
+
+# --- the recipes ---------------------------------------------------------------------------------
+
+# Appendix B: the standard GAN with DCGAN's Adam(2e-4, β = (0.5, 0.999)), one discriminator step;
+# WGAN-GP with Adam(1e-4, β = (0, 0.9)) and the paper's 5 critic steps.
+RANDOM_RECIPES: dict[str, dict[str, Any]] = {
+    "gan": {"objective": "gan", "optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999],
+            "critic_iters": 1},
+    "wgan-gp": {"objective": "wgan-gp", "optimizer": "adam", "lr": 1e-4, "betas": [0.0, 0.9],
+                "critic_iters": 5},
+}
+NORMED_CRITIC_DECAY = 1e-3  # Appendix B: weight decay for a critic with batch or layer norm
+
+# Figure 3 on gan_cifar.py's DCGAN (its critic has batch norm in the clipping mode only).
+CLIPPING_RECIPES: dict[str, dict[str, Any]] = {
+    "wgan-clip-rmsprop": {"objective": "wgan-clip", "optimizer": "rmsprop", "lr": 5e-5,
+                          "clip": 0.01, "critic_iters": 5},
+    "wgan-gp-rmsprop": {"objective": "wgan-gp", "optimizer": "rmsprop", "lr": 5e-5,
+                        "critic_iters": 5},
+    # "Adam and a higher learning rate": gan_cifar.py's WGAN-GP optimiser.
+    "wgan-gp-adam": {"objective": "wgan-gp", "optimizer": "adam", "lr": 1e-4,
+                     "betas": [0.5, 0.9], "critic_iters": 5},
+    "dcgan": {"objective": "gan", "optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999],
+              "critic_iters": 1},
+}
+
+
+def arms(config: StudyConfig) -> list[str]:
+    return list(RANDOM_RECIPES if config.experiment == "random-architectures"
+                else CLIPPING_RECIPES)
+
+
+def architectures(config: StudyConfig) -> list[dict[str, Any]]:
+    """The study's architectures: drawn from its space, or (clipping) gan_cifar.py's alone."""
+    if config.experiment == "clipping":
+        return [{}]
+    return draw_architectures(load_space(config.space), config.architectures, config.seed)
+
+
+@dataclass
+class TrialSpec:
+    """One trial: architecture ``arch`` (its factors) under arm ``arm``."""
+
+    arch: int
+    arm: str
+    factors: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"arch{self.arch:03d}-{self.arm}"
+
+
+def scaled_width(width: int, scale: float) -> int:
+    return max(1, round(width * scale))
+
+
+def trial_config(config: StudyConfig, spec: TrialSpec) -> dict[str, dict[str, Any]]:
+    """The image run of one trial, as ``config.toml`` sections (see :func:`textgan.configure`)."""
+    recipes = RANDOM_RECIPES if config.experiment == "random-architectures" else CLIPPING_RECIPES
+    if spec.arm not in recipes:
+        raise ConfigError(f"unknown arm {spec.arm!r} for {config.experiment}; choose one of "
+                          f"{', '.join(recipes)}")
+    train: dict[str, Any] = {**recipes[spec.arm], "steps": config.total_steps,
+                             "batch_size": config.batch_size, "seed": config.seed,
+                             "device": "auto",
+                             "threads": config.threads, "eval_every": config.score_every,
+                             "checkpoint_every": config.save_every, "sample_every": 0,
+                             "keep_checkpoints": 2}
+    model: dict[str, Any] = {"arch": "dcgan-cifar", "dim": scaled_width(128, config.width_scale)}
+    for factor, value in spec.factors.items():
+        if factor == "d_norm":
+            wgan = train["objective"] != "gan"
+            model["d_norm"] = ("layer" if wgan else "batch") if value else "none"
+        elif factor in _WIDTHS:
+            model[factor] = scaled_width(int(value), config.width_scale)
+        else:
+            model[factor] = value
+    if config.experiment == "clipping" and spec.arm == "wgan-clip-rmsprop":
+        model["d_norm"] = "batch"  # gan_cifar.py: MODE == 'wgan' has batch norm in its critic
+    if config.experiment == "random-architectures" and model.get("d_norm", "none") != "none":
+        train["critic_weight_decay"] = NORMED_CRITIC_DECAY
+    data: dict[str, Any] = {"dataset": config.dataset, "data_dir": config.data_dir,
+                            "swd_images": 0}
+    if config.score == "inception":
+        data |= {"fid": True, "fid_images": config.score_images}
+    else:
+        data["classifier_score_images"] = config.score_images
+    if config.data_path:
+        data["data_path"] = config.data_path
+    return {"mode": "image", "train": train, "model": model, "data": data}  # type: ignore[dict-item]
+
+
+def score_metric(config: StudyConfig) -> str:
+    """The logged metric a trial is scored by."""
+    return "inception_score" if config.score == "inception" else "classifier_score"
+
+
+def resolve_score(config: StudyConfig) -> StudyConfig:
+    """``auto`` → ``inception`` when torch-fidelity and its Inception weights are present, else
+    ``classifier``; the choice is saved with the study."""
+    if config.score != "auto":
+        return config
+    from textgan.image.fidelity import check_fidelity
+
+    try:
+        check_fidelity()
+        chosen = "inception"
+    except ConfigError:
+        chosen = "classifier"
+    return dataclasses.replace(config, score=chosen)  # type: ignore[arg-type]
