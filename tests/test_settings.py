@@ -106,7 +106,7 @@ def _command_fields(command):
         "train": [(c, None) for m in MODES.values() for c in m.config_types().values()],
         "prepare": [(TextDataConfig, None)],
         "eval": [(EvalConfig, None), (ReferenceConfig, None),
-                 (TextDataConfig, ("seq_len", "data_dir")), (TrainConfig, ("device",))],
+                 (TextDataConfig, ("seq_len", "data_dir", "encoding_errors")), (TrainConfig, ("device",))],
         "bench": [(BenchConfig, None)],
     }[command]
     return [f for c, only in dict.fromkeys(classes) for f in dataclasses.fields(c)
