@@ -120,10 +120,10 @@ def test_decision_adds_amortised_hooks_and_checkpoints_and_keeps_a_margin() -> N
     budget.hook_costs, budget.checkpoint_cost = {0: 2.0, 1: 1.0}, 0.8
     clock.now += 30.0
     decision = budget.decide(11, {0: 10, 1: 0}, checkpoint_every=4)  # hook 1 is off
-    # per step 0.5 + 2/10 + 0.8/4 = 0.9; (0.95 * 70 - (0.8 + 2)) / 0.9 = 70.77...
+    # per step 0.5 + 2/10 + 0.8/4 = 0.9; (70 - max(3.5, 3 * 0.5) - (0.8 + 2)) / 0.9 = 70.77...
     assert (decision.sec_per_step, decision.overhead_per_step) == (0.5, pytest.approx(0.4))
     assert decision.reserved == pytest.approx(2.8) and decision.spent == 30.0
-    assert decision.steps == 11 + 70 and MARGIN == 0.05
+    assert decision.steps == 11 + 70 and (MARGIN, decision.margin) == (0.05, pytest.approx(3.5))
     assert "training to step 81 (was 5,000)" in decision.describe()
     # a resume with the budget it was sized for keeps its steps when they fit
     keep = TimeBudget(100.0, Stopwatch(30.0, clock), start_step=0, steps=60, keep=True)
@@ -146,21 +146,21 @@ def test_budget_run_on_a_fake_clock(tmp_path: Path) -> None:
     # written; spent 11 steps + hooks at 5, 10, 11 + checkpoints at 2..10 and 11 = 20 s.
     (decision,) = decisions
     assert (decision.step, decision.spent, decision.sec_per_step) == (11, 20.0, 1.0)
-    # per step 1 + 2/5 + 0.5/2 = 1.65; (0.95 * 40 - 2.5) / 1.65 = 21.5
-    assert decision.steps == 32 and session.trainer.step == 32
+    # per step 1 + 2/5 + 0.5/2 = 1.65; margin max(5% of 40, 3 steps) = 3: (37 - 2.5) / 1.65 = 20.9
+    assert decision.steps == 31 and session.trainer.step == 31
     train = saved_config(tmp_path / "run")
-    assert (train["time_budget"], train["steps"], train["schedule_steps"]) == ("60s", 32, 32)
+    assert (train["time_budget"], train["steps"], train["schedule_steps"]) == ("60s", 31, 31)
     assert (train["decay_from_step"], train["decay_from_factor"]) == (11, 1.0)
-    last = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000032.pt")
-    assert last["config"]["train"]["steps"] == 32
-    # 20 s + 21 steps + hooks at 15, 20, 25, 30 + 11 checkpoints (12..32) = 54.5 s of 60
-    # (a checkpoint records the seconds before its own writing)
-    assert last["training_seconds"] == 54.0
-    # full rates while timing, then linear from step 11 to 0 at step 32
+    last = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000031.pt")
+    assert last["config"]["train"]["steps"] == 31
+    # 20 s + 20 steps + hooks at 15, 20, 25, 30 + 10 checkpoints (12..30) = 53 s, and 0.5 s for
+    # the last checkpoint (which records the seconds before its own writing): 53.5 s of 60
+    assert last["training_seconds"] == 53.0
+    # full rates while timing, then linear from step 11 to 0 at step 31
     lr = session.config.train.lr
     assert [r for t, r in seen if t < 11] == [lr] * 11
     assert [r for t, r in seen if t >= 11] == pytest.approx(
-        [lr * (1 - (t - 11) / 21) for t in range(11, 32)])
+        [lr * (1 - (t - 11) / 20) for t in range(11, 31)])
     assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir())[:3] == [
         "step_00000005.txt", "step_00000010.txt", "step_00000011.txt"]
 
@@ -170,10 +170,10 @@ def test_backstop_stops_with_a_checkpoint_when_steps_get_slower(tmp_path: Path) 
     clock = FakeClock()
     fake_time(session, clock, step=[1.0] * 11 + [3.0] * 100)
     events = list(session.events())
-    # sized at step 11 for 1 s/step: (0.95 * 29) / 1 = 27.55 → step 38; at 3 s/step the budget
-    # ends first: after step 20, 11 + 9 * 3 = 38 s spent, and another step would pass 40
-    assert session.config.train.steps == 38
-    assert events[-1].step == 20 and "time budget spent at step 20 (planned: 38)" in events[-1].notes
+    # sized at step 11 for 1 s/step: (29 - 3) / 1 = 26 → step 37; at 3 s/step the budget ends
+    # first: after step 20, 11 + 9 * 3 = 38 s spent, and another step would pass 40
+    assert session.config.train.steps == 37
+    assert events[-1].step == 20 and "time budget spent at step 20 (planned: 37)" in events[-1].notes
     state = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000020.pt")
     assert state["training_seconds"] == 38.0
     # a resume gets the 2 s left; its first step (3 s) overruns them, and it stops after it
@@ -181,7 +181,7 @@ def test_backstop_stops_with_a_checkpoint_when_steps_get_slower(tmp_path: Path) 
     assert "time budget 40s: 38.0 s trained, 2.0 s left" in resumed.notes
     fake_time(resumed, FakeClock(), step=3.0)
     assert [(e.step, e.notes) for e in resumed.events()] == [
-        (21, ["time budget spent at step 21 (planned: 38)"])]
+        (21, ["time budget spent at step 21 (planned: 37)"])]
     # ... and the next resume finds the budget spent: nothing to train
     spent = resume_training(tmp_path / "run")
     assert any("time budget 40s is spent (41.0 s trained)" in n for n in spent.notes)
@@ -193,7 +193,7 @@ def test_resume_of_a_budget_run_gets_what_is_left(tmp_path: Path) -> None:
     clock = FakeClock()
     fake_time(session, clock, step=1.0)
     list(session.events(should_stop=lambda: session.trainer.step >= 15))
-    # sized at 11: (0.95 * 49) / 1 = 46.55 → step 57
+    # sized at 11: (49 - max(2.45, 3)) / 1 = 46 → step 57
     assert session.config.train.steps == 57
     schedule = {k: saved_config(tmp_path / "run")[k]
                 for k in ("steps", "schedule_steps", "decay_from_step", "decay_from_factor")}
@@ -210,16 +210,16 @@ def test_resume_of_a_budget_run_gets_what_is_left(tmp_path: Path) -> None:
     fake_time(again, FakeClock(), step=2.0)
     seen = rates(again)
     train = saved_config(tmp_path / "run")
-    # 30 s - 11 steps * 2 s = 8 s left at step 41: (0.95 * 8) / 2 = 3.8 → step 44
-    assert (train["steps"], train["schedule_steps"], train["decay_from_step"]) == (44, 44, 41)
+    # 30 s - 11 steps * 2 s = 8 s left at step 41: (8 - 3 * 2) / 2 = 1 → step 42
+    assert (train["steps"], train["schedule_steps"], train["decay_from_step"]) == (42, 42, 41)
     f = 1 - (41 - 11) / (57 - 11)
     assert train["decay_from_factor"] == pytest.approx(f)
     lr = again.config.train.lr
     assert [r for _, r in seen] == pytest.approx(
         [lr * (1 - (t - 11) / 46) for t in range(30, 41)]
-        + [lr * f * (1 - (t - 41) / 3) for t in range(41, 44)])
-    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000044.pt")[
-        "training_seconds"] == 15.0 + 15.0 + 28.0
+        + [lr * f])
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000042.pt")[
+        "training_seconds"] == 15.0 + 15.0 + 24.0
 
 
 def test_real_time_budget_ends_within_it(tmp_path: Path, capsys) -> None:
@@ -238,7 +238,8 @@ def test_real_time_budget_ends_within_it(tmp_path: Path, capsys) -> None:
     assert train["time_budget"] == "4s" and "time budget 4 s: training to step" in err
     steps = train["steps"]
     assert steps == train["schedule_steps"] > SKIP_STEPS + TIMED_STEPS + 1
-    state = load_checkpoint(tmp_path / "run" / "checkpoints" / f"step_{steps:08d}.pt")
+    newest = max((tmp_path / "run" / "checkpoints").glob("step_*.pt"))
+    state = load_checkpoint(newest)
     assert state["step"] == steps and state["training_seconds"] <= budget
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text()
                .splitlines()]

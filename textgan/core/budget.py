@@ -13,13 +13,16 @@ then works in three parts, all in :func:`textgan.core.loop.fit`:
    once. With $c$ the mean timed step, $h_k$ the cost of hook $k$ run every $e_k$ steps, $k_c$ a
    checkpoint every $e_c$ steps and $R$ the seconds left ($B$ minus the recorded seconds),
 
-   $$n = \left\lfloor \frac{(1 - m) R - (k_c + \sum_k h_k)}{c + \sum_k h_k / e_k + k_c / e_c}
+   $$n = \left\lfloor \frac{R - m - (k_c + \sum_k h_k)}{c + \sum_k h_k / e_k + k_c / e_c}
         \right\rfloor,$$
 
-   the steps still to train, with a safety margin $m$ (``MARGIN``) and the last step's
-   checkpoint and hooks reserved. The run then trains to $s + n$ and its linear schedule, if any,
-   is re-sized to end there (:func:`textgan.core.trainer.resize_schedule`). Under torchrun rank 0
-   sizes (it alone runs the hooks) and every rank gets its number.
+   the steps still to train, the last step's checkpoint and hooks reserved and a safety margin
+   $m = \max(0.05 R, 3 c_{max})$ kept free (``MARGIN``, ``MARGIN_STEPS``; $c_{max}$ the slowest
+   timed step: in a short budget a few steps are more than a percentage). The run then trains
+   to $s + n$ and its linear schedule, if any, is re-sized to end there
+   (:func:`textgan.core.trainer.resize_schedule`); a resume with the budget the run was sized
+   for keeps its recorded steps and schedule when they still fit. Under torchrun rank 0 sizes
+   (it alone runs the hooks) and every rank gets its number.
 3. **Backstop.** After every step, when the seconds spent plus the last step's time and a
    checkpoint's would pass $B$, the run saves a checkpoint and stops, whatever the estimate was.
 """
@@ -34,7 +37,8 @@ from dataclasses import dataclass, field
 
 SKIP_STEPS = 2  # not timed: the first steps allocate memory, fill caches, initialise lazily
 TIMED_STEPS = 8
-MARGIN = 0.05  # of the seconds left, kept free for the estimate's error
+MARGIN = 0.05  # of the seconds left, kept free for the estimate's error ...
+MARGIN_STEPS = 3  # ... and at least this many of the slowest timed step
 
 
 class Stopwatch:
@@ -60,13 +64,14 @@ class BudgetDecision:
     sec_per_step: float  # the mean timed step
     overhead_per_step: float  # hooks and checkpoints, amortised over their intervals
     reserved: float  # the last step's checkpoint and hooks
+    margin: float  # seconds kept free
 
     def describe(self) -> str:
         change = "" if self.steps == self.previous else f" (was {self.previous:,})"
         return (f"time budget {_seconds(self.budget)}: training to step {self.steps:,}{change} — "
                 f"{self.sec_per_step:.3g} s/step + {self.overhead_per_step:.3g} s/step for "
                 f"evaluations, samples and checkpoints, {_seconds(self.spent)} spent at step "
-                f"{self.step:,}, a {MARGIN:.0%} margin kept")
+                f"{self.step:,}, {_seconds(self.margin)} kept free")
 
 
 def _seconds(seconds: float) -> str:
@@ -122,13 +127,14 @@ class TimeBudget:
                     + self.checkpoint_cost / max(1, checkpoint_every))
         reserved = self.checkpoint_cost + sum(cost for _, cost in hooks)
         spent = self.watch.seconds()
-        usable = (1.0 - MARGIN) * (self.seconds - spent) - reserved
+        margin = max(MARGIN * (self.seconds - spent), MARGIN_STEPS * max(self.timed or [per_step]))
+        usable = self.seconds - spent - margin - reserved
         more = max(0, math.floor(usable / (per_step + overhead))) if per_step + overhead > 0 else 0
         total = step + more
         if self.keep:
             total = min(total, self.steps)
         return BudgetDecision(self.seconds, spent, step, max(total, step), self.steps, per_step,
-                              overhead, reserved)
+                              overhead, reserved, margin)
 
     def decided(self, decision: BudgetDecision) -> None:
         self.decision, self.pending = decision, False
