@@ -95,7 +95,7 @@ def test_image_run_writes_grids_swd_and_resumes(tmp_path):
     assert "swd" not in records[0] and records[1]["swd"] > 0
     assert {"penalty", "grad_norm", "wasserstein"} <= set(records[1])
 
-    resumed = resume_training(run, overrides={"train": {"steps": 3}}, reschedule=True)
+    resumed = resume_training(run, overrides={"train": {"steps": 3}})
     assert resumed.trainer.step == 2
     assert [e.step for e in resumed.events()] == [3]
 

@@ -383,3 +383,26 @@ def test_linear_decay_formula() -> None:
     # not sized yet by its budget: full rate; never recorded (a bare Trainer): steps
     assert linear_decay(TrainConfig(steps=10, lr_schedule="linear", time_budget="1m"), 5) == 1.0
     assert linear_decay(TrainConfig(steps=10, lr_schedule="linear"), 5) == 0.5
+
+
+# -- torchrun ----------------------------------------------------------------------------------
+
+def test_budget_under_torchrun_rank_0_sizes_and_every_rank_trains_to_it(tmp_path: Path) -> None:
+    from test_train_torchrun import TINY, assert_ranks_hold, steps_logged, torchrun
+
+    corpus = tmp_path / "text.txt"
+    corpus.write_text("\n".join(SENTENCES * 100) + "\n")
+    (tmp_path / "dump").mkdir()
+    result = torchrun(tmp_path, "--corpus-path", str(corpus), "--data-dir", "data", "--out", "run",
+                      "--time-budget", "8s", "--checkpoint-every", "100", *TINY,
+                      TEXTGAN_DEBUG_RANK_STATE_DIR=str(tmp_path / "dump"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("time budget 8 s: training to step") == 1  # rank 0 says it
+    train = saved_config(tmp_path / "run")
+    steps = train["steps"]
+    assert train["time_budget"] == "8s" and train["schedule_steps"] == steps > 11
+    assert steps_logged(tmp_path / "run") == list(range(1, steps + 1))
+    newest = max((tmp_path / "run" / "checkpoints").glob("step_*.pt"))
+    assert load_checkpoint(newest)["step"] == steps
+    assert load_checkpoint(newest)["training_seconds"] <= 8.0
+    assert_ranks_hold(newest, tmp_path / "dump")  # both ranks took the same steps
