@@ -94,7 +94,7 @@ class TrainConfig:
     decay_from_step: int = setting(0, "Where the linear decay starts after --reschedule or a "
                                    "time budget's sizing (0: at the first step).")
     decay_from_factor: float = setting(1.0, "The fraction of the base rates at decay_from_step.")
-    time_budget: str = setting("", "Train for this long, wall clock (40m, 1800s, 1.5h or "
+    time_budget: str | None = setting(None, "Train for this long, wall clock (40m, 1800s, 1.5h or "
                                "seconds): times the first steps and sets --steps so that "
                                "training, evaluations, samples and checkpoints end within it. "
                                "Resumed runs get what is left.", flag=True)
@@ -135,7 +135,7 @@ class TrainConfig:
         if self.decay_from_step and self.decay_from_step >= self.schedule_steps:
             raise ConfigError(f"decay_from_step ({self.decay_from_step}) must come before "
                               f"schedule_steps ({self.schedule_steps})")
-        parse_duration(self.time_budget)  # a bad duration: one line, naming the flag
+        parse_duration(self.time_budget or "")  # a bad duration: one line, naming the flag
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1) (0: off), got {self.ema_decay}")
         if self.conditional != "none" and is_likelihood(self.objective):
@@ -145,7 +145,7 @@ class TrainConfig:
     @property
     def budget_seconds(self) -> float:
         """``time_budget`` in seconds (0: no budget)."""
-        return parse_duration(self.time_budget)
+        return parse_duration(self.time_budget or "")
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)")
