@@ -23,6 +23,7 @@ from textgan.cli.flags import Flag, flags_for, with_flags
 from textgan.config import apply_overrides
 from textgan.core.distributed import shutdown
 from textgan.core.mode import SECTIONS
+from textgan.errors import TextganError
 from textgan.modes import MODES
 from textgan.text.prepare import TextDataConfig
 from textgan.training import join_torchrun, resolve_config, resume_training, start_training
@@ -128,6 +129,11 @@ def train(
     *,
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or the "
                                 "latest under --runs-dir) from its newest good checkpoint."),
+    reschedule: bool = typer.Option(False, "--reschedule", help="With --resume and a linear "
+                                    "schedule: decay both learning rates linearly from their "
+                                    "current values to 0 at --steps (without it, a resume keeps "
+                                    "the schedule it started with and may not go past its "
+                                    "end)."),
     tensorboard: bool = typer.Option(False, "--tensorboard", help="Also log every metric to "
                                      "<run>/tensorboard/ (needs: pip install "
                                      "'textgan[tensorboard]')."),
@@ -143,15 +149,19 @@ def train(
     console.quiet = not dist.is_main  # only rank 0 prints
     try:
         # (a flag the chosen mode has no setting for is an "unknown setting 'data.dataset'")
+        if reschedule and not resume:
+            raise TextganError("--reschedule re-sizes a resumed run's schedule; use it with "
+                               "--resume")
         _train(mode, preset, config, settings, out=out, runs_dir=runs_dir, resume=resume,
-               tensorboard=tensorboard, dist=dist)
+               reschedule=reschedule, tensorboard=tensorboard, dist=dist)
     finally:
         console.quiet = was_quiet
         shutdown()
 
 
 def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict[str, Any]], *,
-           out: str | None, runs_dir: str, resume: bool, tensorboard: bool, dist: Any) -> None:
+           out: str | None, runs_dir: str, resume: bool, tensorboard: bool, dist: Any,
+           reschedule: bool = False) -> None:
     progress = _progress()
     renderer = ProgressRenderer(progress)
     try:
@@ -159,7 +169,8 @@ def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict
             shown = renderer if dist.is_main else None
             if resume:
                 session = resume_training(out, runs_dir=runs_dir, overrides=overrides,
-                                          progress=shown, tensorboard=tensorboard, dist=dist)
+                                          progress=shown, tensorboard=tensorboard, dist=dist,
+                                          reschedule=reschedule)
             else:
                 cfg = resolve_config(mode, None if preset == "auto" else preset, config, overrides)
                 session = start_training(cfg, out=out, runs_dir=runs_dir, progress=shown,
@@ -183,7 +194,11 @@ def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict
                 if event.metrics:
                     sec = event.metrics.get("sec_per_step") or 0.0
                     stats = _format_stats(event.metrics, 1.0 / sec if sec else 0.0)
-                progress.update(task, completed=event.step, stats=stats)
+                progress.update(task, completed=event.step, total=event.total, stats=stats)
+                if event.budget is not None:
+                    say(event.budget.describe())
+                for note in event.notes:
+                    say(note)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -191,7 +206,7 @@ def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict
         renderer.stop()
     final = session.trainer.step
     latest = session.run.checkpoints.paths() if dist.is_main else []
-    if final < c.train.steps:  # stopped early (this rank's Ctrl-C or another rank's)
+    if final < c.train.steps:  # stopped early (Ctrl-C on any rank, or the time budget spent)
         say(f"stopped at step {final}; checkpoint {latest[0] if latest else '-'} — continue with "
             f"`textgan train --resume --out {session.run.dir}`")
     else:

@@ -88,7 +88,8 @@ def test_train_reports_through_callbacks_and_prints_nothing(tmp_path, capfd):
                             len(calls) >= 2)
     assert (stopped.step, stopped.finished) == (2, False)
     assert stopped.checkpoint.name == "step_00000002.pt"
-    resumed = textgan.train({"train": {"steps": 4}}, out=tmp_path / "stopped", resume=True)
+    resumed = textgan.train({"train": {"steps": 4}}, out=tmp_path / "stopped", resume=True,
+                            reschedule=True)
     assert (resumed.step, resumed.finished) == (4, True)
     assert resumed.load().step == 4
     assert capfd.readouterr() == ("", "")

@@ -263,14 +263,16 @@ def test_cli_refuses_malicious_checkpoints(tmp_path, tiny_run, capsys):
     # --resume: a malicious newest checkpoint is refused; training falls back, saying so.
     ckpts = tiny_run / "checkpoints"
     (ckpts / "step_00000006.pt").write_bytes(evil.read_bytes())
-    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "6")
+    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "6",
+                       "--reschedule")
     assert code == 0, err
     assert "falling back past step_00000006.pt: refusing to load" in err
     assert "resumed from" in err and "(step 4)" in err
     # ... and with nothing else to fall back to, it stops with one line.
     for p in ckpts.iterdir():
         p.write_bytes(evil.read_bytes())
-    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "8")
+    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "8",
+                       "--reschedule")
     assert code == 1 and err.count("\n") == 1 and "refusing to load" in err
     code, _, err = cli(capsys, "sample", "--run", str(tiny_run))
     assert code == 1 and err.count("\n") == 1 and "refusing to load" in err
@@ -280,7 +282,8 @@ def test_cli_refuses_malicious_checkpoints(tmp_path, tiny_run, capsys):
 def test_cli_resume_falls_back_past_a_truncated_checkpoint(tiny_run, capsys):
     newest = tiny_run / "checkpoints" / "step_00000004.pt"
     newest.write_bytes(newest.read_bytes()[:1000])
-    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "6")
+    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "6",
+                       "--reschedule")
     assert code == 0, err
     assert "falling back past step_00000004.pt" in err and "truncated" in err
     assert "(step 2)" in err
@@ -290,14 +293,16 @@ def test_cli_resume_falls_back_past_a_truncated_checkpoint(tiny_run, capsys):
 def test_cli_disk_full_while_checkpointing(tiny_run, capsys, monkeypatch):
     before = {p.name: p.read_bytes() for p in (tiny_run / "checkpoints").iterdir()}
     monkeypatch.setattr(ckpt.torch, "save", enospc_after(10_000))
-    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "8")
+    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "8",
+                       "--reschedule")
     monkeypatch.undo()
     assert code == 1
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: could not write checkpoint") and "No space left" in last
     after = {p.name: p.read_bytes() for p in (tiny_run / "checkpoints").iterdir()}
     assert after == before
-    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "8")
+    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "8",
+                       "--reschedule")
     assert code == 0 and "(step 4)" in err
 
 
@@ -314,7 +319,8 @@ def test_cli_disk_full_while_logging_metrics(tiny_run, capsys, monkeypatch):
         return real_open(self, mode, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", fake_open)
-    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "8")
+    code, _, err = cli(capsys, "train", "--resume", "--out", str(tiny_run), "--steps", "8",
+                       "--reschedule")
     monkeypatch.undo()
     last = err.strip().splitlines()[-1]
     assert code == 1 and last.startswith("error: could not write") and "No space left" in last

@@ -161,9 +161,11 @@ CASES = {
     "resume changes the corpus": (["train", "--resume", "--out", R, "--corpus-path", "corpus2.txt"],
                                   1, "cannot change data.corpus_path"),
     "resume with bad steps": (["train", "--resume", "--out", R, "--steps", "-1"], 1, "steps must"),
-    "resume other vocabulary": (["train", "--resume", "--out", "run_vocab", "--steps", "4"], 1,
+    "resume other vocabulary": (["train", "--resume", "--out", "run_vocab", "--steps", "4",
+                                 "--reschedule"], 1,
                                 "another vocabulary"),
-    "resume other config": (["train", "--resume", "--out", "run_config", "--steps", "4"], 1,
+    "resume other config": (["train", "--resume", "--out", "run_config", "--steps", "4",
+                                 "--reschedule"], 1,
                             "does not fit this run's models"),
     # sampling
     "sample nonexistent run": (["sample", "--run", "nowhere"], 1, "not a textgan run directory"),

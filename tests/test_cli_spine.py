@@ -46,7 +46,7 @@ def test_train_resume_and_sample(tmp_path, corpus_file, capsys):
     assert sorted(p.name for p in (out / "samples").iterdir()) == [
         "step_00000002.txt", "step_00000004.txt"]
 
-    assert run_cli("train", "--resume", "--out", str(out), "--steps", "6") == 0
+    assert run_cli("train", "--resume", "--out", str(out), "--steps", "6", "--reschedule") == 0
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
 

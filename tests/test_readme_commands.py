@@ -36,7 +36,7 @@ HOW: dict[str, str | tuple[str, str]] = {
     "textgan train": TINY_TRAIN,
     "textgan sample -n 20": "",
     "textgan sample -n 20 --temperature 0.8 --seed 1": "",
-    "textgan train --resume": "--steps 3",
+    "textgan train --resume": "--steps 3 --reschedule",
     "textgan train --corpus billion_word": (SKIP, "downloads the 1.8 GB Billion Word tarball "
                                                   "(network)"),
     "textgan train --corpus my_text.txt": TINY_TRAIN,

@@ -86,7 +86,8 @@ def test_config_toml_round_trips(tmp_path, mode, preset):
 
 # Options that are not settings: what to do, not how to train or evaluate.
 NOT_SETTINGS = {
-    "train": {"mode", "preset", "config", "out", "runs_dir", "resume", "tensorboard"},
+    "train": {"mode", "preset", "config", "out", "runs_dir", "resume", "reschedule",
+              "tensorboard"},
     "prepare": {"force"},
     "eval": {"samples_file", "reference", "run", "samples", "temperature", "temperatures", "plot",
              "as_json", "checkpoint", "raw", "model"},

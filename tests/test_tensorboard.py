@@ -51,7 +51,8 @@ def test_train_with_tensorboard_logs_what_metrics_jsonl_logs(tmp_path):
               "--sample-every", "0", "--checkpoint-every", "2", "--device", "cpu", "--tensorboard"]
     assert run_cli("train", "--out", str(out), "--steps", "3", *common) == 0
     (out / "checkpoints" / "step_00000003.pt").unlink()  # so the resume goes back to step 2
-    assert run_cli("train", "--resume", "--out", str(out), "--steps", "5", "--tensorboard") == 0
+    assert run_cli("train", "--resume", "--out", str(out), "--steps", "5", "--tensorboard",
+                   "--reschedule") == 0
     records = Run(out).read_metrics()
     assert [r["step"] for r in records] == [1, 2, 3, 4, 5]
     scalars = read_scalars(out / "tensorboard")

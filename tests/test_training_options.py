@@ -137,7 +137,7 @@ def test_best_checkpoint_survives_rotation(tmp_path: Path) -> None:
     result = sample_from(3, run=run, checkpoint="best", device="cpu")
     assert len(result.lines) == 3
     # a resumed run keeps the best so far and only replaces it by a better one
-    resumed = resume_training(run, overrides={"train": {"steps": 10}})
+    resumed = resume_training(run, overrides={"train": {"steps": 10}}, reschedule=True)
     list(resumed.events())
     metrics = [r for r in resumed.run.read_metrics() if "js4" in r]
     record = json.loads((run / "checkpoints" / "best.json").read_text())

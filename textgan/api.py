@@ -312,7 +312,8 @@ class TrainResult:
 def train(config: Any, *, out: str | Path | None = None, runs_dir: str | Path = "runs",
           resume: bool = False, progress: ProgressFn | None = None,
           on_step: Callable[[Any], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+          should_stop: Callable[[], bool] | None = None,
+          reschedule: bool = False) -> TrainResult:
     """Train a run of ``config`` (from :func:`configure`, or a dict of sections as in
     ``config.toml``) in ``out`` (default ``runs_dir/<mode>-<time>``), as ``textgan train``.
 
@@ -320,7 +321,8 @@ def train(config: Any, *, out: str | Path | None = None, runs_dir: str | Path = 
     (``what="training"``); ``on_step(event)`` gets every :class:`~textgan.core.loop.StepEvent`
     (its ``metrics`` when logged); training stops cleanly, with a checkpoint, after the first
     step at which ``should_stop()`` is true. ``resume``: continue the run in ``out`` instead
-    (``config`` may then be None, or change only the settings a resume may change).
+    (``config`` may then be None, or change only the settings a resume may change);
+    ``reschedule``: with it, as ``--reschedule``.
     """
     from textgan.core.mode import RunConfig
     from textgan.training import resume_training, run_config_from_dict, start_training
@@ -330,7 +332,8 @@ def train(config: Any, *, out: str | Path | None = None, runs_dir: str | Path = 
             raise ConfigError("train(resume=True) needs out=RUN_DIR")
         overrides = {} if config is None else {
             "train": (config.to_dict() if isinstance(config, RunConfig) else config)["train"]}
-        session = resume_training(out, runs_dir=runs_dir, overrides=overrides, progress=progress)
+        session = resume_training(out, runs_dir=runs_dir, overrides=overrides, progress=progress,
+                                  reschedule=reschedule)
     else:
         if isinstance(config, RunConfig):
             config = config.to_dict()  # validated again: a dataclass may have been edited
@@ -338,14 +341,14 @@ def train(config: Any, *, out: str | Path | None = None, runs_dir: str | Path = 
             raise ConfigError("config must come from textgan.configure() or be a dict of sections")
         session = start_training(run_config_from_dict(config), out=out, runs_dir=runs_dir,
                                  progress=progress)
-    total = session.config.train.steps
     for event in _events(session, should_stop):
+        total = event.total  # (a time budget sizes the run after its first steps)
         if progress is not None:
             progress("training", event.step, total)
         if on_step is not None:
             on_step(event)
     latest = session.run.checkpoints.paths()
-    return TrainResult(session.run.dir, session.trainer.step, total,
+    return TrainResult(session.run.dir, session.trainer.step, session.config.train.steps,
                        latest[0] if latest else None, list(session.notes))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 import torch
 
 from textgan.config import apply_overrides, load_toml
+from textgan.core.budget import BudgetDecision, Stopwatch, TimeBudget
 from textgan.core.checkpoint import CheckpointError, load_checkpoint
 from textgan.core.conditional import num_classes_of
 from textgan.core.distributed import Context, LocalContext, RankShare, init_from_env, rank_seed
@@ -36,6 +38,8 @@ from textgan.core.trainer import (
     TrainConfig,
     Trainer,
     TrainerProtocol,
+    linear_decay,
+    resize_schedule,
     seed_everything,
 )
 from textgan.device import resolve_device
@@ -44,8 +48,10 @@ from textgan.io.progress import ProgressFn
 from textgan.modes import get_mode
 
 # What may change when a run resumes: how long and where it runs, how often it reports.
-RESUMABLE = {"steps", "device", "threads", "checkpoint_every", "sample_every", "eval_every",
-             "log_every", "keep_checkpoints"}
+RESUMABLE = {"steps", "time_budget", "device", "threads", "checkpoint_every", "sample_every",
+             "eval_every", "log_every", "keep_checkpoints"}
+# Recorded when a run starts (its schedule); a resume keeps them, --reschedule re-sizes them.
+RECORDED = {"schedule_steps", "decay_from_step", "decay_from_factor"}
 
 
 def run_config_from_dict(d: dict[str, Any]) -> RunConfig:
@@ -78,6 +84,9 @@ def resolve_config(mode: str = "text", preset: str | None = None, config_file: s
         for section in SECTIONS:
             parts[section] = apply_overrides(parts[section], layer.get(section, {}), section)
     chosen.check_objective(parts["train"].objective)
+    if overrides["train"].get("steps") is not None and parts["train"].budget_seconds:
+        raise ConfigError("give --steps or --time-budget, not both: a time budget chooses the "
+                          "steps")
     return RunConfig(chosen.name, preset, parts["train"], parts["data"], parts["model"])
 
 
@@ -132,7 +141,12 @@ def _remove_new_run(run: Run, created: list[Path]) -> None:
 
 @dataclass
 class TrainingSession:
-    """A run ready to train; iterate :meth:`events` to train it."""
+    """A run ready to train; iterate :meth:`events` to train it.
+
+    ``trained_seconds``: the training seconds recorded in the checkpoint resumed from;
+    ``budget_keeps``: a time budget keeps the run's recorded steps if they still fit (a resume
+    with the budget it was sized for); ``clock``: what training time is read from (tests fake it).
+    """
 
     config: RunConfig
     run: Run
@@ -141,19 +155,34 @@ class TrainingSession:
     resumed_from: Path | None = None
     notes: list[str] = field(default_factory=list)
     sinks: list[Any] = field(default_factory=list)  # MetricsSinks (TensorBoard), closed at the end
+    trained_seconds: float = 0.0
+    budget_keeps: bool = False
+    clock: Callable[[], float] = time.perf_counter
 
     def events(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[StepEvent]:
         """Train, yielding each step. Under torchrun every rank iterates this; ``should_stop``
-        on any rank stops them all after the same step (rank 0 checkpoints it)."""
+        on any rank stops them all after the same step (rank 0 checkpoints it). With a time
+        budget, the event of the step at which it sized the run carries the decision, and
+        ``config.toml`` is rewritten with it."""
         extra_state = {"mode": self.config.mode, "config": self.config.to_dict(),
                        **self.setup.extra_state}
         if self.setup.label_names:
             extra_state["label_names"] = list(self.setup.label_names)
+        train, dist = self.config.train, self.trainer.dist
+        watch = Stopwatch(self.trained_seconds, self.clock)
+        budget = (TimeBudget(train.budget_seconds, watch, self.trainer.step, train.steps,
+                             keep=self.budget_keeps) if train.budget_seconds else None)
+
+        def resized(decision: BudgetDecision) -> None:
+            extra_state["config"] = self.config.to_dict()
+            dist.on_main(lambda: self.run.write_config(self.config.to_dict()))
+
         try:
-            with self.trainer.dist.peer_errors():
+            with dist.peer_errors():
                 yield from fit(self.trainer, self.run, extra_state=extra_state,
                                hooks=self.setup.hooks, should_stop=should_stop, sinks=self.sinks,
-                               best_metric=self.config.train.best_metric or self.setup.best_metric)
+                               best_metric=self.config.train.best_metric or self.setup.best_metric,
+                               watch=watch, budget=budget, on_resize=resized)
             _dump_rank_state(self.trainer)
         finally:
             for sink in self.sinks:
@@ -193,21 +222,71 @@ def join_torchrun() -> Context:
         raise TextganError(f"could not join the torchrun job: {first[:200]}") from None
 
 
-def _resumed_config(run: Run, overrides: dict[str, dict[str, Any]]) -> RunConfig:
+def _resumed_config(run: Run, overrides: dict[str, dict[str, Any]],
+                    reschedule: bool = False) -> tuple[RunConfig, bool]:
+    """The run's configuration with the ``RESUMABLE`` overrides, and whether a time budget keeps
+    the recorded steps (the budget is the one the run was sized for)."""
     saved = run_config_from_dict(run.read_config())
+    if saved.train.lr_schedule == "linear" and not saved.train.schedule_steps:
+        if not saved.train.budget_seconds:  # recorded by older code: the steps it was started to
+            saved.train.schedule_steps = saved.train.steps
     saved_dict = saved.to_dict()
+    defaults = TrainConfig()
     for section, values in overrides.items():
         for key, value in values.items():
             if value is None or (section == "train" and key in RESUMABLE):
                 continue
+            if section == "train" and key in RECORDED:
+                if value == getattr(defaults, key) or value == saved_dict["train"][key]:
+                    continue  # (a whole config handed back, as textgan.api's resume does)
+                raise ConfigError(f"cannot change train.{key} when resuming {run.dir}: it was "
+                                  "recorded when the run started; --reschedule re-sizes the "
+                                  "schedule to --steps")
             if saved_dict.get(section, {}).get(key) != value:
                 raise ConfigError(
                     f"cannot change {section}.{key} when resuming {run.dir} (it was "
                     f"{saved_dict.get(section, {}).get(key)!r}); start a new run with --out"
                 )
     resumable = {k: v for k, v in overrides.get("train", {}).items() if k in RESUMABLE}
+    was_budget = saved.train.budget_seconds
+    steps = resumable.get("steps")
     saved.train = apply_overrides(saved.train, resumable, "train")
-    return saved
+    train = saved.train
+    if train.budget_seconds and steps is not None and steps != saved_dict["train"]["steps"]:
+        raise ConfigError(f"{run.dir} trains to a time budget ({train.time_budget}), which "
+                          "chooses its steps; add --time-budget 0 to train to --steps instead")
+    if reschedule and train.budget_seconds:
+        raise ConfigError(f"{run.dir} trains to a time budget ({train.time_budget}), which sizes "
+                          "its schedule; drop --reschedule, or add --time-budget 0 to re-size "
+                          "it to --steps")
+    if reschedule and train.lr_schedule != "linear":
+        raise ConfigError(f"--reschedule re-sizes a linear learning-rate schedule; {run.dir} "
+                          f"has a {train.lr_schedule} one")
+    if (train.lr_schedule == "linear" and not train.budget_seconds and not reschedule
+            and train.steps > train.schedule_steps > 0):
+        raise ConfigError(f"--steps {train.steps} goes past the end of {run.dir}'s linear "
+                          f"schedule (rate 0 at step {train.schedule_steps}); add --reschedule "
+                          "for a new linear decay from the current rate to 0 at --steps, or "
+                          f"give --steps {train.schedule_steps} or fewer")
+    if not train.budget_seconds and not train.schedule_steps:
+        train.schedule_steps = train.steps  # a budget dropped before it had sized the run
+    keep = train.budget_seconds == was_budget and train.schedule_steps > 0
+    return saved, keep
+
+
+def _recorded_schedule(config: RunConfig) -> RunConfig:
+    """A new run's schedule: its length is its steps (schedule_steps, when given, may be longer:
+    the start of a longer schedule); a time budget sizes it after timing the first steps."""
+    train = config.train
+    if train.budget_seconds:
+        train = dataclasses.replace(train, schedule_steps=0, decay_from_step=0,
+                                    decay_from_factor=1.0)
+    else:
+        train = dataclasses.replace(train, schedule_steps=train.schedule_steps or train.steps)
+        if train.lr_schedule == "linear" and train.schedule_steps < train.steps:
+            raise ConfigError(f"schedule_steps {train.schedule_steps} is less than steps "
+                              f"{train.steps}: the last steps would train at rate 0")
+    return dataclasses.replace(config, train=train)
 
 
 def start_training(config: RunConfig, *, out: str | Path | None = None,
@@ -228,7 +307,7 @@ def start_training(config: RunConfig, *, out: str | Path | None = None,
                 raise TextganError(f"{run_dir} already holds a run; continue it with --resume or "
                                    "choose another --out")
             _check_new_run_dir(run_dir)
-            return run_dir, config
+            return run_dir, _recorded_schedule(config)
 
         run_dir, cfg = dist.share(locate)
         run = Run(run_dir, keep_checkpoints=cfg.train.keep_checkpoints)
@@ -247,11 +326,16 @@ def start_training(config: RunConfig, *, out: str | Path | None = None,
 def resume_training(out: str | Path | None = None, *, runs_dir: str | Path = "runs",
                     overrides: dict[str, dict[str, Any]] | None = None,
                     progress: ProgressFn | None = None, tensorboard: bool = False,
-                    dist: Context | None = None) -> TrainingSession:
+                    dist: Context | None = None, reschedule: bool = False) -> TrainingSession:
     """Reopen the run in ``out`` (default: the latest under ``runs_dir``) at its newest loadable
     checkpoint; corrupt newer ones are skipped and named in ``notes``. Metrics logged after that
     checkpoint are dropped (they will be redone). ``overrides`` may change only ``RESUMABLE``
     settings. Under torchrun rank 0 chooses the run and the checkpoint; every rank loads it.
+
+    The run's linear schedule stays the one recorded when it started, so a resume continues it
+    exactly; ``steps`` past its end is an error unless ``reschedule``: a new linear decay from
+    the rate of the step resumed at to 0 at ``steps``. With a time budget, what is left of it
+    (minus the training seconds recorded in the checkpoint) sizes the rest of the run.
     """
     dist = dist or LocalContext()
     with dist.peer_errors():
@@ -261,11 +345,14 @@ def resume_training(out: str | Path | None = None, *, runs_dir: str | Path = "ru
             if not Run(run_dir).exists():
                 raise TextganError(f"cannot resume: {run_dir} is not a run directory (no "
                                    "config.toml)")
-            return run_dir, _resumed_config(Run(run_dir), overrides or {})
+            return (run_dir, *_resumed_config(Run(run_dir), overrides or {}, reschedule))
 
-        run_dir, cfg = dist.share(locate)
+        run_dir, cfg, keep = dist.share(locate)
         run = Run(run_dir, keep_checkpoints=cfg.train.keep_checkpoints)
-        return _assemble(cfg, run, dist, progress, tensorboard, resume=True)
+        session = _assemble(cfg, run, dist, progress, tensorboard, resume=True,
+                            reschedule=reschedule)
+        session.budget_keeps = keep
+        return session
 
 
 def _check_tensorboard(tensorboard: bool) -> None:
@@ -276,7 +363,7 @@ def _check_tensorboard(tensorboard: bool) -> None:
 
 
 def _assemble(cfg: RunConfig, run: Run, dist: Context, progress: ProgressFn | None,
-              tensorboard: bool, *, resume: bool) -> TrainingSession:
+              tensorboard: bool, *, resume: bool, reschedule: bool = False) -> TrainingSession:
     """Device, data, models and trainer for a run whose directory and configuration are
     settled; with ``resume``, the newest good checkpoint loaded into them."""
     device = dist.everywhere(lambda: resolve_device(cfg.train.device, dist.local_rank))
@@ -298,8 +385,10 @@ def _assemble(cfg: RunConfig, run: Run, dist: Context, progress: ProgressFn | No
     if trainer.ema is not None:  # samples and in-training evaluations use the moving average
         setup.sampler.module = trainer.ema.module
     notes += setup.notes
-    resumed_from = (_resume(trainer, setup, get_mode(cfg.mode), run, device, dist, notes)
-                    if resume else None)
+    resumed_from, trained = (_resume(trainer, setup, get_mode(cfg.mode), run, device, dist, notes)
+                             if resume else (None, 0.0))
+    if resume:
+        notes += _schedule_on_resume(cfg.train, trainer.step, trained, reschedule)
     sinks: list[Any] = []
 
     def finish_files() -> None:
@@ -313,7 +402,30 @@ def _assemble(cfg: RunConfig, run: Run, dist: Context, progress: ProgressFn | No
             notes.append(f"TensorBoard: tensorboard --logdir {sinks[-1].logdir}")
 
     dist.on_main(finish_files)
-    return TrainingSession(cfg, run, trainer, setup, resumed_from, notes, sinks)
+    return TrainingSession(cfg, run, trainer, setup, resumed_from, notes, sinks, trained)
+
+
+def _schedule_on_resume(train: TrainConfig, step: int, trained: float,
+                        reschedule: bool) -> list[str]:
+    """Re-size the schedule when asked (in place); what the resumed run will do, in words."""
+    if train.budget_seconds:
+        left = train.budget_seconds - trained
+        if left <= 0:
+            return [f"time budget {train.time_budget} is spent ({trained:.1f} s trained): "
+                    "nothing to train; a longer --time-budget continues"]
+        return [f"time budget {train.time_budget}: {trained:.1f} s trained, {left:.1f} s left"]
+    if train.lr_schedule != "linear":
+        return []
+    if reschedule:
+        resize_schedule(train, step, train.steps)
+        return [f"rescheduled: both learning rates decay linearly from "
+                f"{train.decay_from_factor:.4g} × their base at step {step} to 0 at step "
+                f"{train.steps}"]
+    if train.steps < train.schedule_steps:
+        return [f"the linear schedule reaches rate 0 at step {train.schedule_steps}; this run "
+                f"stops at step {train.steps} at {linear_decay(train, train.steps):.3g} × the "
+                "base rates (--reschedule decays to 0 at --steps)"]
+    return []
 
 
 def _build(config: RunConfig, run: Run, device: Any, progress: ProgressFn | None,
@@ -338,8 +450,9 @@ def _build(config: RunConfig, run: Run, device: Any, progress: ProgressFn | None
 
 
 def _resume(trainer: TrainerProtocol, setup: ModeSetup, mode: Mode, run: Run, device: Any,
-            dist: Context, notes: list[str]) -> Path | None:
-    """Load the newest good checkpoint (rank 0 chooses it; every rank loads that file)."""
+            dist: Context, notes: list[str]) -> tuple[Path | None, float]:
+    """Load the newest good checkpoint (rank 0 chooses it; every rank loads that file); its path
+    and the training seconds it records (0 for checkpoints older than that record)."""
     found: dict[str, Any] = {}
 
     def choose() -> tuple[Path, list[tuple[Path, str]]] | None:
@@ -352,7 +465,7 @@ def _resume(trainer: TrainerProtocol, setup: ModeSetup, mode: Mode, run: Run, de
     chosen = dist.share(choose)
     if chosen is None:
         notes.append(f"no checkpoint in {run.dir}: starting from step 0")
-        return None
+        return None, 0.0
     path, skipped = chosen
     for skipped_path, reason in skipped:
         notes.append(f"falling back past {skipped_path.name}: {reason}")
@@ -384,4 +497,4 @@ def _resume(trainer: TrainerProtocol, setup: ModeSetup, mode: Mode, run: Run, de
                      f"{dist.world_size}: each step now sees "
                      f"{dist.world_size * trainer.config.batch_size} samples")
     notes.append(f"resumed from {path} (step {trainer.step})")
-    return path
+    return path, float(state.get("training_seconds", 0.0))

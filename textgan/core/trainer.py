@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -89,6 +90,17 @@ class TrainConfig:
     lr_schedule: Literal["constant", "linear"] = setting(
         "constant", "constant (the paper's text setup) or linear: decay both learning rates to 0 "
         "at --steps (the paper's CIFAR-10 code).", flag=True)
+    # The schedule as recorded when the run starts, so a resume to another --steps keeps it.
+    schedule_steps: int = setting(0, "The step at which the linear schedule reaches rate 0, "
+                                  "recorded when a run starts (0: not yet: --steps, or what "
+                                  "--time-budget chooses).")
+    decay_from_step: int = setting(0, "Where the linear decay starts after --reschedule or a "
+                                   "time budget's sizing (0: at the first step).")
+    decay_from_factor: float = setting(1.0, "The fraction of the base rates at decay_from_step.")
+    time_budget: str | None = setting(None, "Train for this long, wall clock (40m, 1800s, 1.5h or "
+                               "seconds): times the first steps and sets --steps so that "
+                               "training, evaluations, samples and checkpoints end within it. "
+                               "Resumed runs get what is left.", flag=True)
     warmup_steps: int = setting(0, "Ramp both learning rates up linearly over this many "
                                 "generator steps (0: off).", flag=True)
     gen_batch_multiple: int = setting(1, "The generator step's batch is this many times the "
@@ -119,11 +131,71 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not (value >= 0 and math.isfinite(value)):
                 raise ConfigError(f"{name} must be a non-negative number, got {value}")
+        for name in ("schedule_steps", "decay_from_step"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 or positive, got {getattr(self, name)}")
+        if not 0.0 <= self.decay_from_factor <= 1.0:
+            raise ConfigError(f"decay_from_factor must be in [0, 1], got {self.decay_from_factor}")
+        if self.decay_from_step and self.decay_from_step >= self.schedule_steps:
+            raise ConfigError(f"decay_from_step ({self.decay_from_step}) must come before "
+                              f"schedule_steps ({self.schedule_steps})")
+        parse_duration(self.time_budget or "")  # a bad duration: one line, naming the flag
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1) (0: off), got {self.ema_decay}")
         if self.conditional != "none" and is_likelihood(self.objective):
             raise ConfigError(f"--conditional {self.conditional} is for GAN objectives; "
                               f"--objective {self.objective} trains without a critic")
+
+    @property
+    def budget_seconds(self) -> float:
+        """``time_budget`` in seconds (0: no budget)."""
+        return parse_duration(self.time_budget or "")
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)")
+_UNIT = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``40m``, ``1800s``, ``1.5h`` or ``1800`` (empty or 0: no budget)."""
+    if not text.strip():
+        return 0.0
+    found = _DURATION.fullmatch(text.strip().lower())
+    if not found:
+        raise ConfigError(f"--time-budget {text!r} is not a duration; write e.g. 40m, 1800s, 1.5h "
+                          "or a number of seconds")
+    return float(found[1]) * _UNIT[found[2]]
+
+
+def linear_decay(config: TrainConfig, step: int) -> float:
+    r"""The linear schedule's factor for step $t$ (from 0).
+
+    Recorded length $T$ (``schedule_steps``): $\max(0, 1 - t / T)$, the paper's CIFAR-10 code.
+    After a re-sizing at step $s$ (``decay_from_step``) from factor $f$ (``decay_from_factor``):
+    $f \cdot \max(0, 1 - (t - s) / (T - s))$ for $t \ge s$ — a straight line from the rate the
+    run had to 0 at $T$. Not recorded (a run built without :mod:`textgan.training`):
+    $T$ = ``steps``; a time budget not yet sized: 1.
+    """
+    end = config.schedule_steps
+    if not end:
+        return 1.0 if config.budget_seconds else max(0.0, 1.0 - step / config.steps)
+    start = config.decay_from_step
+    if not start:
+        return max(0.0, 1.0 - step / end)
+    return config.decay_from_factor * max(0.0, 1.0 - (step - start) / (end - start))
+
+
+def resize_schedule(config: TrainConfig, step: int, end: int) -> None:
+    """Make ``config`` train to step ``end``, the linear schedule (if any) going from its factor
+    at ``step`` to 0 at ``end``. In place: the trainer, the loop and the session share it."""
+    if end > step:
+        if config.lr_schedule == "linear" and step > 0:
+            config.decay_from_factor = linear_decay(config, step)
+            config.decay_from_step = step
+        elif step == 0:
+            config.decay_from_step, config.decay_from_factor = 0, 1.0
+        config.schedule_steps = end
+    config.steps = end
 
 
 class BatchSource(Protocol):
@@ -201,12 +273,12 @@ class TrainerBase:
 
     def lr_factor(self, step: int) -> float:
         r"""Learning-rate multiplier for step ``step`` (from 0), for every optimiser:
-        warm-up $\min(1, (t + 1) / W)$ times, for the linear schedule, $1 - t / T$ (the paper's
-        CIFAR-10 code decays to 0 at its last iteration $T$)."""
+        warm-up $\min(1, (t + 1) / W)$ times, for the linear schedule, :func:`linear_decay` (the
+        paper's CIFAR-10 code: $1 - t / T$, 0 at its last iteration $T$)."""
         cfg = self.config
         factor = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
         if cfg.lr_schedule == "linear":
-            factor *= max(0.0, 1.0 - step / cfg.steps)
+            factor *= linear_decay(cfg, step)
         return factor
 
     def apply_lr_schedule(self) -> None:
