@@ -1,12 +1,16 @@
-"""Every command the README shows runs, in the environment its install command makes.
+"""Every command the README and the guides in docs/ show runs, in the environment the README's
+install command makes.
 
-The commands are read from README.md's code blocks; each must be in ``HOW`` below (so a command
-added to the README without a test fails here). They run in the README's order, in one fresh
-directory, through the installed ``textgan`` console script, in tiny versions: training stops
-after a step or two (``--steps`` appended; the last value of a flag wins), a few sizes are
-scaled down where the README's value needs a big corpus or minutes (each says why), and
-placeholders (runs/text-XXXX, runs/A, my_text.txt, ...) are real runs and files made here.
-Commands that need the network or several machines are skipped, with the reason.
+The commands are read from the fenced code blocks of README.md and docs/*.md (README first, then
+the guides by name): every line of a shell block must be a command (``textgan``, ``torchrun``,
+``pip``, ``python``) or a comment, and every ``python`` block is a program. Each distinct command
+runs once, in that order, in one fresh directory, through the installed ``textgan`` console
+script, in a tiny version: training stops after a step or two (``--steps`` appended; the last
+value of a flag wins), a few sizes are scaled down where a guide's value needs a big corpus or
+minutes (``ADJUST``, each saying why), and placeholders (runs/text-XXXX, runs/A, my_text.txt,
+...) are real runs and files made here. The few commands that need the network, several machines
+or a GPU are in ``SKIP``, with the reason; an entry of ``ADJUST`` or ``SKIP`` that no document
+shows any more fails the test, so neither list goes stale.
 """
 
 import importlib.metadata
@@ -25,101 +29,166 @@ from test_image_data import write_cifar, write_idx_dir, write_idx_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 TINY_TRAIN = "--steps 2"
+# a resume past a tiny run's linear schedule must say --reschedule (docs/runs.md)
+TINY_RESUME = "--steps 3 --reschedule"
+TINY_STUDY = "--architectures 1 --steps 1 --score-images 16 --workers 1"
 TINY_BENCH = "--dim 8 --critic-iters 1 --repeats 1 --warmup 0 --batch-size 4 --seq-len 8"
-SKIP = "skip"
 
-# README command (its comment dropped) -> flags appended to it, or (SKIP, why)
-HOW: dict[str, str | tuple[str, str]] = {
-    "pip install torch==2.13.0 -e . && textgan train": TINY_TRAIN,
-    "textgan train": TINY_TRAIN,
-    "textgan sample -n 20": "",
-    "textgan sample -n 20 --temperature 0.8 --seed 1": "",
-    "textgan train --resume": "--steps 3 --reschedule",
-    "textgan train --corpus billion_word": (SKIP, "downloads the 1.8 GB Billion Word tarball "
-                                                  "(network)"),
-    "textgan train --corpus my_text.txt": TINY_TRAIN,
-    "textgan train --corpus-path 'books/*.txt' --valid-path held_out.txt --steps 5000": TINY_TRAIN,
-    "textgan train --corpus hf:wikitext/wikitext-2-raw-v1:train": (SKIP, "streams a data set from "
-                                                                         "the Hugging Face Hub "
-                                                                         "(network)"),
-    "textgan train --preset cpu-conditional --out runs/questions": TINY_TRAIN,
-    "textgan sample --run runs/questions -n 6": "",
-    "textgan sample --run runs/questions -n 5 --label question": "",
-    "textgan train --corpus reviews.tsv --labels tsv --conditional projection --out runs/reviews":
-        TINY_TRAIN,
+# Shell commands that are not run here (the command as written, its comment dropped) -> why.
+SKIP: dict[str, str] = {
+    "pip install torch==2.13.0 -e '.[dev]' && python -m pytest":
+        "the whole test suite, of which this test is part (.ci/run runs it)",
+    "textgan train --corpus billion_word": "downloads the 1.8 GB Billion Word tarball (network)",
+    "textgan train --corpus hf:wikitext/wikitext-2-raw-v1:train":
+        "streams a data set from the Hugging Face Hub (network)",
     "textgan train --corpus hf:stanfordnlp/imdb --label-column label --conditional ac":
-        (SKIP, "streams a labelled data set from the Hugging Face Hub (network); "
-               "tests/test_labelled_corpora.py reads local hf: label columns"),
-    "textgan eval --run runs/text-XXXX": "",
-    "textgan eval samples.txt --reference my_text.txt": "",
-    "textgan eval --run runs/text-XXXX --temperatures 0.5,0.75,1,1.25 --json": "",
-    "textgan eval samples.tsv --labels tsv --reference labelled.tsv": "",
-    "textgan train --objective mle --corpus-path my_text.txt": TINY_TRAIN,
-    "textgan sample --run runs/text-MLE -n 20": "",
-    "textgan sample --run runs/text-MLE -n 20 --temperature 0.7 --seed 1": "",
-    "textgan eval --run runs/text-GAN --temperatures 0.5,0.75,1,1.25,1.5": "--samples 40",
-    "textgan eval --run runs/text-MLE --temperatures 0.5,0.75,1,1.25,1.5": "--samples 40",
-    "textgan report runs/text-GAN runs/text-MLE -o cmp/": "",
-    "textgan export runs/text-XXXX my-model": "",
-    "textgan sample --model my-model -n 50": "",
-    "textgan eval --model my-model --reference my_text.txt": "",
-    # a tiny text cannot make 4000 SentencePiece pieces (the README's value is for real corpora)
+        "streams a labelled data set from the Hugging Face Hub (network); "
+        "tests/test_labelled_corpora.py reads local hf: label columns",
+    "torchrun --standalone --nproc-per-node 2 $(which textgan) train --steps 2000 --out runs/ddp":
+        "several processes under torchrun: tests/test_train_torchrun.py runs textgan train under "
+        "torchrun (2 CPU ranks)",
+    "torchrun --standalone --nproc-per-node 2 -m textgan.cli.main train ...":
+        "the same as a module, with elided options (tests/test_train_torchrun.py)",
+    "torchrun --nnodes 2 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint HOST:29500 "
+    "$(which textgan) train --corpus billion_word --out runs/bw-16gpu":
+        "two machines with 8 GPUs each",
+}
+# Python blocks that are not run here: a line of the block -> why.
+SKIP_PYTHON: dict[str, str] = {
+    'textgan.load("my-model").push_to_hub("user/my-textgan-model")':
+        "pushes to and downloads from the Hugging Face Hub (network); tests/test_export.py checks "
+        "the folder they read and write",
+}
+
+# Commands whose tiny version differs from the default (train: --steps 2; train --resume:
+# --steps 3; bench: tiny sizes; other commands: as written) -> the flags appended.
+ADJUST: dict[str, str] = {
+    # a budget replaces --steps: a few seconds instead of 40 minutes
+    "textgan train --time-budget 40m": "--time-budget 3s",
+    # resumes the run the line above resumed to 3 steps
+    "textgan train --resume --out runs/first --steps 900 --reschedule": "--steps 4",
+    # studies: one architecture (or the four clipping recipes), one step each, one worker
+    "textgan study run studies/random-cpu --architectures 24 --steps 16 --width-scale 0.0625 "
+    "--batch-size 32 --score-images 500 --workers 2": TINY_STUDY,
+    "textgan study run studies/clipping --experiment clipping --steps 300 --width-scale 0.0625 "
+    "--batch-size 32 --score-images 500 --workers 2": "--steps 1 --score-images 16 --workers 1",
+    # a tiny text cannot make 4000 SentencePiece pieces (the guide's value is for real corpora)
     "textgan train --corpus-path my_text.txt --tokenizer sentencepiece --vocab-size 4000":
         TINY_TRAIN + " --vocab-size 40",
     "textgan train --corpus-path my_text.txt --tokenizer sentencepiece --sp-model-type bpe "
     "--seq-len 16": TINY_TRAIN + " --vocab-size 40",
-    "textgan train --tensorboard": TINY_TRAIN,
-    "textgan report runs/text-XXXX": "",
-    "textgan report runs/A runs/B -o cmp/": "",
-    # --sample-every 1: draw the plots (matplotlib) within the two steps
+    # 40 samples per temperature instead of 640
+    "textgan eval --run runs/text-GAN --temperatures 0.5,0.75,1,1.25,1.5": "--samples 40",
+    "textgan eval --run runs/text-MLE --temperatures 0.5,0.75,1,1.25,1.5": "--samples 40",
+    # --sample-every 1 / 2: draw the plots (matplotlib) within the two steps
     "textgan train --mode toy": TINY_TRAIN + " --sample-every 1",
     "textgan train --mode toy --dataset swissroll": TINY_TRAIN + " --sample-every 1",
-    "textgan train --mode image --dataset fashion-mnist": TINY_TRAIN,
-    "textgan train --mode image --dataset mnist --preset paper-mnist": "--steps 1",
-    "textgan train --mode image --dataset cifar10 --preset paper-cifar10": "--steps 1",
-    "textgan sample -n 64 --out grid.png": "",
     "textgan train --mode toy --preset figure1 --objective wgan-clip --out runs/fig1-clip":
         TINY_TRAIN + " --sample-every 2",
     "textgan train --mode toy --preset figure1 --objective wgan-gp --out runs/fig1-gp":
         TINY_TRAIN + " --sample-every 2",
-    "textgan train --mode image --preset cpu-fashion-conditional --out runs/fashion-cond":
-        TINY_TRAIN,
-    "textgan sample --run runs/fashion-cond -n 80 --out classes.png": "",
-    "textgan sample --run runs/fashion-cond -n 16 --label Trouser --out trousers.png": "",
-    "textgan eval --run runs/fashion-cond": "",
+    # the paper's image models: one step is enough to show they build and train
+    "textgan train --mode image --dataset mnist --preset paper-mnist": "--steps 1",
+    "textgan train --mode image --dataset cifar10 --preset paper-cifar10": "--steps 1",
     "textgan train --mode image --preset paper-cifar10-conditional": "--steps 1",
-    # the README's sizes take minutes (DIM 128, 10 critic steps, 5 repetitions; bf16 is 17x
-    # slower on this CPU)
-    "textgan bench --dim 128 --critic-iters 10 --repeats 5": TINY_BENCH,
-    "textgan bench --precision bf16 --variant fp32 --json": TINY_BENCH,
-    "torchrun --standalone --nproc-per-node 2 $(which textgan) train --steps 2000 --out runs/ddp":
-        (SKIP, "several processes under torchrun: tests/test_train_torchrun.py runs textgan train "
-               "under torchrun (2 CPU ranks)"),
-    "torchrun --standalone --nproc-per-node 2 -m textgan.cli.main train ...":
-        (SKIP, "the same as a module, with elided options (tests/test_train_torchrun.py)"),
-    "torchrun --nnodes 2 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint HOST:29500 \\":
-        (SKIP, "two machines with 8 GPUs each"),
 }
+# Python blocks: (a line of the block, its tiny version) replacements, made where they occur.
+PYTHON_EDITS: list[tuple[str, str]] = [
+    ('train={"steps": 300}', 'train={"steps": 2}'),
+    ('"my-model"', '"api-model"'),  # `textgan export ... my-model` has made that folder
+    ("generate(200, seed=0)", "generate(20, seed=0)"),
+    # the model card's evaluation (640 samples) is tested by `textgan export` above
+    ('save_pretrained("api-model")', 'save_pretrained("api-model", evaluate=False)'),
+]
+COMMAND = re.compile(r"(textgan|torchrun|pip|python) ")
 
 
-def readme_commands() -> list[str]:
-    """The shell commands of README.md's code blocks (fenced or indented), comments dropped."""
-    found, fenced = [], False
-    for line in README.read_text(encoding="utf-8").splitlines():
+def code_blocks(path: Path) -> list[tuple[str, list[str]]]:
+    """The fenced code blocks of a Markdown file: (language, lines)."""
+    blocks, current, language = [], None, ""
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("```"):
-            fenced = not fenced
+            if current is None:
+                current, language = [], line[3:].strip()
+            else:
+                blocks.append((language, current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    assert current is None, f"{path.name}: a code block is not closed"
+    return blocks
+
+
+def shell_commands(path: Path) -> list[str]:
+    """The shell commands of a document's code blocks (not python or text): continuation lines
+    joined, comments dropped. Any other line in such a block is an error, so that no command
+    escapes this test unrun."""
+    found = []
+    for language, lines in code_blocks(path):
+        if language in ("python", "text"):
             continue
-        text = line.strip()
-        if (fenced or line.startswith("    ")) and re.match(r"(pip install .*&& )?textgan |"
-                                                         r"torchrun ", text):
-            found.append(re.sub(r"\s+#.*$", "", text))
+        joined = "\n".join(lines).replace("\\\n", " ")
+        for line in joined.splitlines():
+            text = re.sub(r"(^|\s+)#.*$", "", line).strip()
+            if not text:
+                continue
+            assert COMMAND.match(text), f"{path.name}: not a command: {text!r}"
+            found.append(re.sub(r"\s+", " ", text))
     return found
 
 
-def test_every_readme_command_is_covered_here():
-    assert readme_commands() == list(HOW)
+def python_blocks(path: Path) -> list[str]:
+    return ["\n".join(lines) for language, lines in code_blocks(path) if language == "python"]
+
+
+def all_commands() -> list[str]:
+    """Every document's shell commands, each once, in order (README first)."""
+    seen: dict[str, None] = {}
+    for path in DOCUMENTS:
+        seen.update((c, None) for c in shell_commands(path) if c not in seen)
+    return list(seen)
+
+
+def tiny(command: str) -> str:
+    """The flags that make ``command`` tiny."""
+    if command in ADJUST:
+        return ADJUST[command]
+    argv = shlex.split(command.split("&& ", 1)[-1])
+    if argv[:2] == ["textgan", "train"]:
+        return TINY_RESUME if "--resume" in argv else TINY_TRAIN
+    if argv[:2] == ["textgan", "bench"]:  # the guide's sizes take minutes
+        return TINY_BENCH
+    return ""
+
+
+def test_every_command_is_run_or_skipped_with_a_reason():
+    commands = all_commands()
+    assert len(commands) > 50
+    assert "textgan train" in commands and "textgan eval --run runs/fashion-cond" in commands
+    for command in commands:
+        if command not in SKIP:
+            assert command.split("&& ", 1)[-1].startswith("textgan "), (
+                f"{command!r} is neither run here nor in SKIP with a reason")
+    assert not set(SKIP) - set(commands), "SKIP names commands no document shows"
+    assert not set(ADJUST) - set(commands), "ADJUST names commands no document shows"
+    blocks = [b for path in DOCUMENTS for b in python_blocks(path)]
+    assert len(blocks) >= 2
+    for line in SKIP_PYTHON:
+        assert sum(line in block for block in blocks) == 1, line
+
+
+def test_the_readme_setup_commands_are_those_ci_runs():
+    commands = shell_commands(README)
+    assert commands[:2] == ["pip install torch==2.13.0 -e . && textgan train",
+                            "pip install torch==2.13.0 -e '.[dev]' && python -m pytest"]
+    assert commands[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_is_short():
+    assert len(README.read_text(encoding="utf-8").splitlines()) <= 250
 
 
 def test_the_install_command_installs_what_the_commands_need():
@@ -134,7 +203,7 @@ def test_the_install_command_installs_what_the_commands_need():
 
 
 def make_files(root: Path) -> None:
-    """The README's placeholders: text files, and image data sets where the image mode looks."""
+    """The documents' placeholders: text files, and image data sets where the image mode looks."""
     words = ("the small dog runs home . a cat sat on the warm mat ; my old friend reads "
              "books at night , and we walk to town !").split()
     lines = [" ".join(words[(i * 7 + j * 5) % len(words)] for j in range(4 + i % 6))
@@ -156,6 +225,17 @@ def make_files(root: Path) -> None:
     # labelled text for --labels tsv: two classes taking turns
     (root / "reviews.tsv").write_text("".join(f"{['good', 'bad'][i % 2]}\t{line}\n"
                                               for i, line in enumerate(lines)))
+    # a folder of images in two class subfolders (docs/image-and-toy.md)
+    from PIL import Image
+
+    for k, name in enumerate(("cats", "dogs")):
+        (root / "pictures" / name).mkdir(parents=True)
+        for i in range(6):
+            pixels = np.full((40, 48, 3), 40 * i + 100 * k, dtype=np.uint8)
+            Image.fromarray(pixels).save(root / "pictures" / name / f"{i}.png")
+    # the Brown corpus's training and held-out files (docs/your-text.md)
+    (root / "brown-train.txt").write_text("\n".join(lines[:700]) + "\n")
+    (root / "brown-valid.txt").write_text("\n".join(lines[700:]) + "\n")
 
 
 def substitute(command: str, root: Path) -> str:
@@ -175,7 +255,7 @@ def substitute(command: str, root: Path) -> str:
 
 
 @pytest.mark.slow
-def test_every_readme_command_runs(tmp_path):
+def test_every_command_of_the_readme_and_the_guides_runs(tmp_path):
     textgan = shutil.which("textgan")
     base = [textgan] if textgan else [sys.executable, "-m", "textgan.cli.main"]
     path = os.environ.get("PYTHONPATH")
@@ -183,12 +263,12 @@ def test_every_readme_command_runs(tmp_path):
            "OMP_NUM_THREADS": "1"}
     make_files(tmp_path)
     ran, skipped = [], []
-    for command, how in HOW.items():
-        if isinstance(how, tuple):
-            skipped.append((command, how[1]))
+    for command in all_commands():
+        if command in SKIP:
+            skipped.append((command, SKIP[command]))
             continue
         shell = command.split("&& ", 1)[-1]  # the install part is checked by the test above
-        argv = shlex.split(substitute(shell, tmp_path)) + shlex.split(how)
+        argv = shlex.split(substitute(shell, tmp_path)) + shlex.split(tiny(command))
         assert argv[0] == "textgan"
         done = subprocess.run(base + argv[1:], cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=900)
@@ -196,19 +276,33 @@ def test_every_readme_command_runs(tmp_path):
         ran.append((argv, done))
         if argv[1:3] == ["sample", "-n"] and "--out" not in argv:
             assert len(done.stdout.splitlines()) == int(argv[3]), argv
+    for program in (b for p in DOCUMENTS for b in python_blocks(p)):
+        if any(line in program for line in SKIP_PYTHON):
+            continue
+        for old, new in PYTHON_EDITS:
+            program = program.replace(old, new)
+        done = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"{program}\n{done.stderr}"
+        ran.append((["python"], done))
     outputs = {" ".join(argv[:3]): done for argv, done in ran}
-    by_command = {" ".join(argv): done.stdout.splitlines() for argv, done in ran}
-    in_turn = by_command["textgan sample --run runs/questions -n 6"]
+    by_command = {" ".join(argv): done for argv, done in ran}
+    in_turn = by_command["textgan sample --run runs/questions -n 6"].stdout.splitlines()
     assert [line.split("\t")[0] for line in in_turn] == ["question", "statement"] * 3
-    assert len(by_command["textgan sample --run runs/questions -n 5 --label question"]) == 5
+    labelled = by_command["textgan sample --run runs/questions -n 5 --label question"]
+    assert len(labelled.stdout.splitlines()) == 5
     assert (tmp_path / "runs" / "reviews" / "checkpoints" / "step_00000002.pt").is_file()
     assert len(outputs["textgan sample --model"].stdout.splitlines()) == 50
     assert (tmp_path / "my-model" / "model.safetensors").is_file()
+    assert (tmp_path / "api-model" / "model.safetensors").is_file()  # the Python API's
     assert (tmp_path / "grid.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "fashion.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "cmp" / "index.html").is_file()
     assert list((tmp_path / "runs").glob("toy-*/samples/step_00000001.png"))
     assert (tmp_path / "runs" / "fig1-gp" / "samples" / "step_00000002.png").is_file()
     assert (tmp_path / "classes.png").is_file() and (tmp_path / "trousers.png").is_file()
-    assert "label_accuracy/Trouser" in outputs["textgan eval --run"].stderr  # the table
+    table = by_command["textgan eval --run runs/fashion-cond"].stderr
+    assert "label_accuracy/Trouser" in table
     assert list((tmp_path / "runs").glob("text-*/tensorboard"))
-    assert len(ran) + len(skipped) == len(HOW) and len(skipped) == 6
+    assert (tmp_path / "runs" / "first" / "checkpoints" / "step_00000003.pt").is_file()  # resumed
+    assert len(skipped) == len(SKIP) and len(ran) == len(all_commands()) - len(SKIP) + 1

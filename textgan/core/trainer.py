@@ -71,7 +71,7 @@ class TrainConfig:
         "interpolates in one pass (same math, other floating-point summation order).", flag=True)
     seed: int = setting(0, "Random seed.", flag=True)
     device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N.", flag=True)
-    # measured: docs/results/threads.json
+    # measured: docs/results/threads-cpu.json
     threads: int = setting(0, "CPU threads for torch's operators (0: torch's default, one per "
                            "core).", flag=True)
     log_every: int = setting(1, "Steps between metrics.jsonl records.")

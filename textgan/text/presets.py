@@ -21,7 +21,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # for the critic, batch 32), the paper code's initialisation, samples and evaluations from a
     # moving average of the generator (ema_decay 0.999, with warm-up), and both learning rates
     # decaying linearly to 0 at `steps` (22k: the steps of an 1800-CPU-second budget, one thread).
-    # measured: docs/results/recipes-brown.json, docs/results/recipes-synthetic.json
+    # measured: docs/results/recipes-brown.json, docs/results/recipes-synthetic-400s.json
     "cpu": {
         "train": {"steps": 22000, "batch_size": 32, "critic_iters": 1, "lr": 1e-3,
                   "lr_critic": 3e-3, "ema_decay": 0.999, "lr_schedule": "linear",
@@ -34,7 +34,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 # of each sample against the class it was generated for: class_accuracy (a sentence of its class)
 # and the signs that come first, class_start (its first word) and class_end (its final mark).
 # 3000 steps at a constant rate (the cpu preset's 22k-step linear decay is sized for 1800 CPU-s).
-# measured: docs/results/conditional-text.json
+# measured: docs/results/conditional-text-synthetic.json
 PRESETS["cpu-conditional"] = {
     "train": {**{k: v for k, v in PRESETS["cpu"]["train"].items() if k != "lr_schedule"},
               "steps": 3000, "conditional": "ac"},
