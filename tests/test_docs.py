@@ -58,8 +58,8 @@ def test_a_result_file_carries_its_provenance(path: Path):
     missing = [f for f in FIELDS if f not in result]
     assert not missing, f"{path.name} lacks {missing}"
     assert result["name"] == path.stem
-    assert re.fullmatch(r"[0-9a-f]{40}", result["commit"]), result["commit"]
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", result["date"]), result["date"]
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", result["commit"]), result["commit"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(T[0-9:]+([+-][0-9:]+|Z)?)?", result["date"]), result["date"]
     assert result["torch"] and result["device"] and result["cpu"] and result["results"]
     if "provenance" in result:
         assert result["commit"][:7] in result["provenance"]
