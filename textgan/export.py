@@ -254,13 +254,13 @@ def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weigh
         with checkpoint_content(source, mode.name):
             evaluation = mode.evaluate_export(state, source, eval_samples, cpu)
         if evaluation is None:
-            notes.append("the training data is not here to evaluate against: the card shows "
-                         "the last logged evaluation")
+            notes.append("the run's prepared training data is not on disk to evaluate against: "
+                         "the card shows the last logged evaluation")
     evaluation = evaluation or logged_evaluation(run_dir, step)
     if evaluation is None and previous and previous.get("evaluation"):
         evaluation = previous["evaluation"].get("metrics") or {}, previous["evaluation"]["how"]
     metrics, how = evaluation or ({}, "none: the run logged no evaluation, and "
-                                  + ("none could be run here" if evaluate else
+                                  + ("none could be run without the run's prepared data" if evaluate else
                                      "none was run for the export (--no-eval)"))
     files = {WEIGHTS_FILE: save_safetensors(_flat_weights(parts.weights),
                                             metadata={"format": "pt", "library": "textgan"})}

@@ -1,7 +1,7 @@
 r"""A run sized to a wall-clock budget (``--time-budget``), and the training clock every run keeps.
 
 Every checkpoint records ``training_seconds``: the wall clock spent in the training loop (steps,
-hooks, checkpoints; not start-up) by this session and those it resumed. A budget of $B$ seconds
+hooks, checkpoints; not start-up) by this process and the runs it resumed. A budget of $B$ seconds
 then works in three parts, all in :func:`textgan.core.loop.fit`:
 
 1. **Timing.** The first ``SKIP_STEPS`` steps of a session pay one-off costs and are not timed;
@@ -42,7 +42,7 @@ MARGIN_STEPS = 3  # ... and at least this many of the slowest timed step
 
 
 class Stopwatch:
-    """Training seconds: those recorded before (the checkpoint resumed from) plus this session's."""
+    """Training seconds: those recorded before (the checkpoint resumed from) plus this process's."""
 
     def __init__(self, before: float = 0.0, clock: Callable[[], float] = time.perf_counter) -> None:
         self.before, self.clock = before, clock
@@ -57,7 +57,7 @@ class BudgetDecision:
     """What the budget chose at step ``step``: train to ``steps`` (it was ``previous``)."""
 
     budget: float  # seconds
-    spent: float  # training seconds when it decided (this session and those resumed)
+    spent: float  # training seconds when it decided (this process and those it resumed)
     step: int
     steps: int
     previous: int

@@ -16,7 +16,7 @@ Bookkeeping:
   :class:`optuna.storages.RetryFailedTrialCallback` enqueues it again, remembering the original
   trial's number. The run directory is named by that original number, so the retry resumes the
   run from its newest checkpoint (bit-identical to an uninterrupted run);
-- ``workers`` processes run on this machine; the same command started elsewhere against the same
+- ``workers`` processes run where the command runs; the same command started elsewhere against the same
   ``storage`` (and the same study directory on a shared file system) joins the study.
 """
 
@@ -356,6 +356,6 @@ def run_study(directory: str | Path, overrides: dict[str, Any] | None = None, *,
             p.join()
     timing = {"wall_seconds": time.perf_counter() - started, "workers": config.workers,
               "replaced_workers": replaced, "states": progress_of(study), "command": command}
-    # every run of the study on this machine, for the trials-per-hour of `show`
+    # every run of the study from this directory, for the trials-per-hour of `show`
     study.set_user_attr("runs", [*study.user_attrs.get("runs", []), timing])
     return {**facts, **timing}

@@ -66,7 +66,7 @@ class StudyConfig:
     checkpoint_every: int = setting(0, "Steps between a trial's checkpoints (0: a quarter of "
                                     "its steps).", flag=True)
     threads: int = setting(1, "torch threads per worker.", flag=True)
-    workers: int = setting(1, "Worker processes on this machine.", flag=True)
+    workers: int = setting(1, "Worker processes this command starts.", flag=True)
     storage: str | None = setting(None, "An Optuna storage URL (postgresql://..., mysql://...) "
                                   "that several machines share [default: SQLite in the study "
                                   "directory].", flag=True)
