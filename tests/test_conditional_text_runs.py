@@ -198,7 +198,7 @@ def test_resuming_on_other_classes_is_refused(tmp_path: Path):
     from textgan.errors import CheckpointError
 
     with pytest.raises(CheckpointError, match="other classes"):
-        resume_training(tmp_path / "r", overrides={"train": {"steps": 4}})
+        resume_training(tmp_path / "r", overrides={"train": {"steps": 4}}, reschedule=True)
 
 
 def test_synthetic_classes_log_the_oracle_class_accuracy(tmp_path: Path):
