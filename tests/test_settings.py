@@ -230,3 +230,29 @@ def test_setting_declares_default_help_and_flag():
     rate, names = dataclasses.fields(Example)
     assert rate.metadata == {"help": "A rate.", "flag": True}
     assert names.metadata["flag"] == "name"
+
+
+def test_every_preset_is_described_in_train_help(capsys):
+    """``--preset``'s help comes from the presets themselves: each one, with its description."""
+    from textgan.cli.main import run
+    from textgan.config import Preset
+    from textgan.modes import MODES
+
+    assert run(["train", "--help"]) == 0
+    # the help as one line: click wraps it, breaking long names after a hyphen
+    shown = " ".join(re.sub(r"-\n\s+", "-", capsys.readouterr().out).split())
+    for mode in MODES.values():
+        assert f"{mode.name.capitalize()} mode: " in shown
+        for name, preset in mode.presets.items():
+            assert isinstance(preset, Preset) and preset.description, (mode.name, name)
+            default = " (default)" if name == mode.default_preset({}) else ""
+            assert f"{name}{default} — {preset.description}" in shown, (mode.name, name)
+    for name in ("paper-cifar10-conditional", "cpu-fashion-conditional", "figure1"):
+        assert f" {name} — " in shown
+
+
+def test_a_preset_is_its_sections_with_a_description():
+    from textgan.config import Preset
+
+    preset = Preset("fast", train={"steps": 3}, model={"dim": 8})
+    assert preset == {"train": {"steps": 3}, "model": {"dim": 8}} and preset.description == "fast"

@@ -39,6 +39,15 @@ def setting(default: Any, help: str, *, flag: bool | str = False) -> Any:
     return dataclasses.field(default=default, metadata=metadata)
 
 
+class Preset(dict[str, dict[str, Any]]):
+    """A mode's preset: ``{section: {setting: value}}``, only what differs from the defaults, and
+    a one-line ``description`` (what ``textgan train --help`` shows for it; not a setting)."""
+
+    def __init__(self, description: str, **sections: dict[str, Any]) -> None:
+        super().__init__(sections)
+        self.description = description
+
+
 # The scalar types a setting may have: what a value must be, and the Python types that are that.
 _SCALARS: dict[Any, tuple[str, tuple[type, ...]]] = {
     bool: ("true or false", (bool,)),
