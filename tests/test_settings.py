@@ -256,3 +256,25 @@ def test_a_preset_is_its_sections_with_a_description():
 
     preset = Preset("fast", train={"steps": 3}, model={"dim": 8})
     assert preset == {"train": {"steps": 3}, "model": {"dim": 8}} and preset.description == "fast"
+
+
+def test_every_sample_count_default_is_the_papers():
+    """One constant: the commands and functions that generate samples to score default to it."""
+    import inspect
+
+    import typer.main
+
+    from textgan.api import TrainedModel
+    from textgan.cli.main import app
+    from textgan.config import PAPER_SAMPLES
+    from textgan.export import export_folder
+    from textgan.text.eval_hook import eval_hook
+
+    assert PAPER_SAMPLES == 640  # the paper's code: 10 batches of 64
+    group = typer.main.get_command(app)
+    for command, option in (("eval", "samples"), ("export", "eval_samples")):
+        (param,) = [p for p in group.get_command(None, command).params if p.name == option]
+        assert param.default == PAPER_SAMPLES, command
+    assert inspect.signature(TrainedModel.evaluate).parameters["n"].default == PAPER_SAMPLES
+    assert inspect.signature(export_folder).parameters["eval_samples"].default == PAPER_SAMPLES
+    assert inspect.signature(eval_hook).parameters["n_samples"].default == PAPER_SAMPLES

@@ -26,6 +26,10 @@ from textgan.errors import ConfigError
 
 T = TypeVar("T")
 
+# How many samples an evaluation scores unless told otherwise: the paper's code scores 10 batches
+# of 64 (every command and function that generates samples to evaluate defaults to it).
+PAPER_SAMPLES = 640
+
 
 def setting(default: Any, help: str, *, flag: bool | str = False) -> Any:
     """A config field: its default and the help text its flag shows in ``--help``.
