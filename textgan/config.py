@@ -19,6 +19,7 @@ import json
 import tomllib
 import types
 import typing
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,13 +32,18 @@ T = TypeVar("T")
 PAPER_SAMPLES = 640
 
 
-def setting(default: Any, help: str, *, flag: bool | str = False) -> Any:
+def setting(default: Any, help: str, *, flag: bool | str = False,
+            choices: Callable[[], Sequence[str]] | None = None) -> Any:
     """A config field: its default and the help text its flag shows in ``--help``.
 
     ``flag=True`` makes it a command-line flag named after the field (``batch_size``:
-    ``--batch-size``); a string names the flag differently (``flag="js-on"``).
+    ``--batch-size``); a string names the flag differently (``flag="js-on"``). ``choices``: the
+    values a string setting accepts, read from a registry when a value is checked (so an entry
+    registered later is accepted; a ``Literal`` type states a fixed set instead).
     """
-    metadata = {"help": help, "flag": flag}
+    metadata: dict[str, Any] = {"help": help, "flag": flag}
+    if choices is not None:
+        metadata["choices"] = choices
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: copy.copy(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -106,11 +112,23 @@ def apply_overrides(config: T, overrides: dict[str, Any], section: str = "") -> 
             known = ", ".join(sorted(fields))
             raise ConfigError(f"unknown setting '{label}'; known settings: {known}")
         changes[key] = check_type(label, value, hints[key])
+        _check_choice(label, changes[key], field_metadata(config, key))
     new = dataclasses.replace(config, **changes)  # type: ignore[type-var]
     validate = getattr(new, "validate", None)
     if callable(validate):
         validate()
     return new
+
+
+def field_metadata(config: Any, name: str) -> Any:
+    """The ``setting(...)`` metadata of dataclass ``config``'s field ``name``."""
+    return config.__dataclass_fields__[name].metadata
+
+
+def _check_choice(label: str, value: Any, metadata: Any) -> None:
+    choices = metadata.get("choices")
+    if choices is not None and value is not None and value not in choices():
+        raise ConfigError(f"{label} must be one of {', '.join(choices())}; got {value!r}")
 
 
 def as_dict(config: Any) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from textgan.core.conditional import (
 )
 from textgan.core.distributed import Context, LocalContext
 from textgan.core.ema import GeneratorEMA
-from textgan.core.objectives import Objective, is_likelihood, make_objective
+from textgan.core.objectives import Objective, is_likelihood, make_objective, objective_names
 from textgan.errors import ConfigError
 
 
@@ -48,11 +48,11 @@ class TrainConfig:
     batch_size: int = setting(64, "Batch size per process (paper: 64); under torchrun every rank "
                               "draws this many, so a step sees ranks × batch size samples.", flag=True)
     critic_iters: int = setting(10, "Critic steps per generator step (paper: 10).", flag=True)
-    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "lsgan", "mle"] = setting(
-        "wgan-gp", "wgan-gp, wgan-gp-one-sided, wgan-clip, gan or lsgan; or mle: the "
-        "maximum-likelihood "
-        "baseline, a language model without critic (text mode). Brings that objective's "
-        "optimiser settings unless given.", flag=True)
+    objective: str = setting(
+        "wgan-gp", "What to train with: a GAN objective, or mle: the maximum-likelihood baseline, "
+        "a language model without critic (text mode). Brings that objective's optimiser "
+        "settings unless given.", flag=True,
+        choices=objective_names)
     gp_lambda: float = setting(10.0, "Penalty weight λ (paper: 10).", flag=True)
     clip: float = setting(0.01, "wgan-clip: weight clipping bound c.", flag=True)
     optimizer: Literal["adam", "rmsprop"] = setting("adam", "adam or rmsprop (wgan-clip's).")
