@@ -278,3 +278,42 @@ def test_every_sample_count_default_is_the_papers():
     assert inspect.signature(TrainedModel.evaluate).parameters["n"].default == PAPER_SAMPLES
     assert inspect.signature(export_folder).parameters["eval_samples"].default == PAPER_SAMPLES
     assert inspect.signature(eval_hook).parameters["n_samples"].default == PAPER_SAMPLES
+
+
+def test_limits_are_setting_metadata_checked_for_every_config():
+    """``setting(..., min=...)`` is checked by apply_overrides; a config needs no validate()."""
+    from textgan.config import apply_overrides, setting
+    from textgan.core.trainer import TrainConfig
+    from textgan.errors import ConfigError
+
+    @dataclasses.dataclass
+    class Example:
+        count: int = setting(1, "A count.", min=1)
+        every: int = setting(0, "How often (0: off).", min=0, zero="off")
+        rate: float | None = setting(None, "A rate.", min=0.0)
+
+    assert apply_overrides(Example(), {"count": 2, "every": 0, "rate": 0.0}) == Example(2, 0, 0.0)
+    for overrides, message in [
+        ({"count": 0}, "^x.count must be at least 1, got 0$"),
+        ({"every": -1}, r"^x.every must be 0 \(off\) or positive, got -1$"),
+        ({"rate": -0.5}, "^x.rate must be a non-negative number, got -0.5$"),
+        ({"rate": float("nan")}, "^x.rate must be a non-negative number, got nan$"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            apply_overrides(Example(), overrides, "x")
+    for overrides, message in [
+        ({"steps": 0}, "^train.steps must be at least 1, got 0$"),
+        ({"eval_every": -2}, r"^train.eval_every must be 0 \(off\) or positive, got -2$"),
+        ({"lr_critic": float("inf")}, "^train.lr_critic must be a non-negative number, got inf$"),
+        ({"decay_from_step": -1}, "^train.decay_from_step must be 0 or positive, got -1$"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            apply_overrides(TrainConfig(), overrides, "train")
+
+
+def test_resumable_and_recorded_settings_are_declared_on_the_fields():
+    from textgan.training import RECORDED, RESUMABLE
+
+    assert RESUMABLE == {"steps", "time_budget", "device", "threads", "checkpoint_every",
+                         "sample_every", "eval_every", "log_every", "keep_checkpoints"}
+    assert RECORDED == {"schedule_steps", "decay_from_step", "decay_from_factor"}

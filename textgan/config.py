@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import tomllib
 import types
 import typing
@@ -33,17 +34,28 @@ PAPER_SAMPLES = 640
 
 
 def setting(default: Any, help: str, *, flag: bool | str = False,
-            choices: Callable[[], Sequence[str]] | None = None) -> Any:
+            choices: Callable[[], Sequence[str]] | None = None, min: float | None = None,
+            zero: str | None = None, resumable: bool = False, recorded: bool = False) -> Any:
     """A config field: its default and the help text its flag shows in ``--help``.
 
     ``flag=True`` makes it a command-line flag named after the field (``batch_size``:
     ``--batch-size``); a string names the flag differently (``flag="js-on"``). ``choices``: the
     values a string setting accepts, read from a registry when a value is checked (so an entry
     registered later is accepted; a ``Literal`` type states a fixed set instead).
+
+    Limits, checked by :func:`apply_overrides` (:func:`check_limits`) before the config's own
+    ``validate()``: ``min`` the smallest value (a float must also be finite; None always
+    passes); ``zero`` what 0 means when ``min`` is 0 (``"off"``: "must be 0 (off) or positive").
+    ``resumable``: a resumed run may change it (how long, where and how often it reports);
+    ``recorded``: set when a run starts and kept by a resume (its schedule).
     """
     metadata: dict[str, Any] = {"help": help, "flag": flag}
-    if choices is not None:
-        metadata["choices"] = choices
+    for key, value in (("choices", choices), ("min", min), ("zero", zero)):
+        if value is not None:
+            metadata[key] = value
+    for key, on in (("resumable", resumable), ("recorded", recorded)):
+        if on:
+            metadata[key] = True
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: copy.copy(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -114,10 +126,36 @@ def apply_overrides(config: T, overrides: dict[str, Any], section: str = "") -> 
         changes[key] = check_type(label, value, hints[key])
         _check_choice(label, changes[key], field_metadata(config, key))
     new = dataclasses.replace(config, **changes)  # type: ignore[type-var]
+    check_limits(new, section)
     validate = getattr(new, "validate", None)
     if callable(validate):
         validate()
     return new
+
+
+def marked(config_type: type, key: str) -> frozenset[str]:
+    """The names of ``config_type``'s settings declared with ``key`` (e.g. ``resumable``)."""
+    return frozenset(f.name for f in dataclasses.fields(config_type)  # type: ignore[arg-type]
+                     if f.metadata.get(key))
+
+
+def check_limits(config: Any, section: str = "") -> None:
+    """A one-line ConfigError for the first setting of ``config`` below its ``min``."""
+    for f in dataclasses.fields(config):
+        low, value = f.metadata.get("min"), getattr(config, f.name)
+        if low is None or value is None:
+            continue
+        label = f"{section}.{f.name}" if section else f.name
+        if isinstance(value, float):
+            if not (value >= low and math.isfinite(value)):
+                what = "a non-negative number" if low == 0 else f"a finite number >= {low}"
+                raise ConfigError(f"{label} must be {what}, got {value}")
+        elif value < low:
+            zero = f.metadata.get("zero")
+            if low == 0:
+                raise ConfigError(f"{label} must be 0{f' ({zero})' if zero else ''} or positive, "
+                                  f"got {value}")
+            raise ConfigError(f"{label} must be at least {low}, got {value}")
 
 
 def field_metadata(config: Any, name: str) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from textgan.config import apply_overrides, load_toml
+from textgan.config import apply_overrides, load_toml, marked
 from textgan.core.budget import BudgetDecision, Stopwatch, TimeBudget
 from textgan.core.checkpoint import CheckpointError, load_checkpoint
 from textgan.core.conditional import num_classes_of
@@ -48,11 +48,12 @@ from textgan.errors import ConfigError, TextganError
 from textgan.io.progress import ProgressFn
 from textgan.modes import get_mode
 
-# What may change when a run resumes: how long and where it runs, how often it reports.
-RESUMABLE = {"steps", "time_budget", "device", "threads", "checkpoint_every", "sample_every",
-             "eval_every", "log_every", "keep_checkpoints"}
-# Recorded when a run starts (its schedule); a resume keeps them, --reschedule re-sizes them.
-RECORDED = {"schedule_steps", "decay_from_step", "decay_from_factor"}
+# What may change when a run resumes: how long and where it runs, how often it reports
+# (settings declared resumable=True).
+RESUMABLE = marked(TrainConfig, "resumable")
+# Recorded when a run starts (its schedule; recorded=True); a resume keeps them, --reschedule
+# re-sizes them.
+RECORDED = marked(TrainConfig, "recorded")
 
 
 def run_config_from_dict(d: dict[str, Any]) -> RunConfig:
