@@ -317,3 +317,19 @@ def test_resumable_and_recorded_settings_are_declared_on_the_fields():
     assert RESUMABLE == {"steps", "time_budget", "device", "threads", "checkpoint_every",
                          "sample_every", "eval_every", "log_every", "keep_checkpoints"}
     assert RECORDED == {"schedule_steps", "decay_from_step", "decay_from_factor"}
+
+
+@pytest.mark.parametrize("mode,section,key,value,message", [
+    ("text", "model", "lm_hidden", -1, r"^model.lm_hidden must be 0 \(matched\) or positive, got -1$"),
+    ("text", "data", "seq_len", 0, "^data.seq_len must be at least 1, got 0$"),
+    ("image", "model", "g_dim", -4, r"^model.g_dim must be 0 \(model.dim\) or positive, got -4$"),
+    ("image", "data", "max_images", -1, r"^data.max_images must be 0 \(all\) or positive, got -1$"),
+    ("toy", "data", "eval_points", 1, "^data.eval_points must be at least 2, got 1$"),
+    ("toy", "model", "hidden_layers", 0, "^model.hidden_layers must be at least 1, got 0$"),
+])
+def test_mode_settings_limits_keep_their_messages(mode, section, key, value, message):
+    from textgan.errors import ConfigError
+    from textgan.training import resolve_config
+
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(mode, None, None, {section: {key: value}})
