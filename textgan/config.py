@@ -70,6 +70,36 @@ class Preset(dict[str, dict[str, Any]]):
         self.description = description
 
 
+def settings_from(source: type, names: Sequence[str], **defaults: Any) -> Callable[[type[T]], type[T]]:
+    """A class decorator (under ``@dataclass``) giving the class ``source``'s settings ``names``
+    as its first fields: the same type, help, flag and limits, declared once in ``source``;
+    ``defaults`` gives some of them other defaults (the class's own)."""
+    unknown = set(defaults) - set(names)
+    if unknown:
+        raise TypeError(f"defaults for settings not taken from {source.__name__}: {sorted(unknown)}")
+    hints = typing.get_type_hints(source)
+    by_name = {f.name: f for f in dataclasses.fields(source)}  # type: ignore[arg-type]
+
+    def decorate(cls: type[T]) -> type[T]:
+        own = dict(cls.__dict__.get("__annotations__", {}))
+        taken = {}
+        for name in names:
+            f = by_name[name]
+            default = defaults[name] if name in defaults else (
+                f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
+            taken[name] = hints[name]
+            if isinstance(default, (list, dict, set)):
+                field = dataclasses.field(default_factory=lambda d=default: copy.copy(d),
+                                          metadata=f.metadata)
+            else:
+                field = dataclasses.field(default=default, metadata=f.metadata)
+            setattr(cls, name, field)
+        cls.__annotations__ = {**taken, **own}
+        return cls
+
+    return decorate
+
+
 # The scalar types a setting may have: what a value must be, and the Python types that are that.
 _SCALARS: dict[Any, tuple[str, tuple[type, ...]]] = {
     bool: ("true or false", (bool,)),
