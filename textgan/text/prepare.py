@@ -65,6 +65,7 @@ from textgan.config import as_dict, setting
 from textgan.errors import ConfigError, CorpusError
 from textgan.io.atomic import atomic_write_text
 from textgan.io.progress import ProgressFn
+from textgan.text.corpora import corpus_choices
 from textgan.text.corpora.base import is_labelled
 from textgan.text.tokenizer import CharTokenizer
 
@@ -76,10 +77,9 @@ CHUNK_LINES = 65_536
 class TextDataConfig:
     """Where text comes from and how it becomes ids (paper: 32 chars, 2048-entry vocabulary)."""
 
-    corpus: str | None = setting(None, "billion_word, synthetic (default), synthetic-classes "
-                                 "(labelled: questions and statements), files, "
-                                 "hf:NAME[/CONFIG][:SPLIT], or text file(s) to train on: a file, "
-                                 "directory or glob (as --corpus-path).", flag=True)
+    corpus: str | None = setting(None, f"{corpus_choices(described=True)}, or text file(s) to "
+                                 "train on: a file, directory or glob (as --corpus-path).",
+                                 flag=True)
     corpus_path: str | None = setting(None, "Text file(s): a file, directory or glob (plain or "
                                       ".gz); or an already downloaded Billion Word tarball/dir.",
                                       flag=True)
