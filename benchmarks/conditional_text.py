@@ -46,6 +46,7 @@ from textgan.benchmarking import (
     train_within,
     write_benchmark_result,
 )
+from textgan.config import PAPER_SAMPLES
 from textgan.core.checkpoint import load_checkpoint
 from textgan.core.ema import sampling_state
 from textgan.eval.oracle import class_accuracy, class_markers, oracle_scores
@@ -101,7 +102,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dim", type=int, default=None, help="Model width [default: the preset's].")
     p.add_argument("--max-lines", type=int, default=None,
                    help="Training lines of the corpus [default: all].")
-    p.add_argument("--samples", type=int, default=640, help="Samples per measurement.")
+    p.add_argument("--samples", type=int, default=PAPER_SAMPLES, help="Samples per measurement.")
     p.add_argument("--per-class", type=int, default=8, help="Example lines kept per class.")
     p.add_argument("--eval-every", type=int, default=250,
                    help="Steps between in-training evaluations (0: off).")

@@ -31,8 +31,9 @@ from textgan.benchmarking import (
     data_settings,
     write_benchmark_result,
 )
+from textgan.config import PAPER_SAMPLES
 from textgan.eval import evaluate_js
-from textgan.text.evaluation import PAPER_SAMPLES, reference_for
+from textgan.text.evaluation import reference_for
 from textgan.text.prepare import PreparedCorpus
 from textgan.text.sampling import generate_ids
 from textgan.training import start_training

@@ -43,6 +43,7 @@ from textgan.benchmarking import (
     train_within,
     write_benchmark_result,
 )
+from textgan.config import PAPER_SAMPLES
 from textgan.eval import EvalConfig, evaluate
 from textgan.eval.js import js_against_table
 from textgan.eval.ngrams import count_ngrams
@@ -186,7 +187,7 @@ def parser() -> argparse.ArgumentParser:
                    help=f"Comma-separated, from: {', '.join(RECIPES)}.")
     p.add_argument("--dim", type=int, default=None,
                    help="Network width of every recipe [default: the cpu preset's].")
-    p.add_argument("--samples", type=int, default=640, help="Samples per evaluation.")
+    p.add_argument("--samples", type=int, default=PAPER_SAMPLES, help="Samples per evaluation.")
     p.add_argument("--show", type=int, default=3, help="Samples kept per evaluation.")
     p.add_argument("--max-steps", type=int, default=None,
                    help="Also stop at this many generator steps (equal-steps comparisons).")

@@ -11,11 +11,10 @@ from rich.table import Table
 
 from textgan.cli.app import app, console, echo, say
 from textgan.cli.flags import flags_for, with_flags
-from textgan.config import apply_overrides
+from textgan.config import PAPER_SAMPLES, apply_overrides
 from textgan.core.trainer import TrainConfig
 from textgan.errors import ConfigError
 from textgan.eval import EvalConfig, ReferenceConfig
-from textgan.text.evaluation import PAPER_SAMPLES
 from textgan.text.prepare import TextDataConfig
 
 FLOOR_SUFFIXES = ("_floor", "_real")
@@ -107,8 +106,8 @@ def eval_command(
                             "checkpoint; reference = its held-out text."),
     checkpoint: str = typer.Option(None, help="With --run: this checkpoint file, or best (the "
                                    "run's best.pt) [default: the newest]."),
-    samples: int = typer.Option(PAPER_SAMPLES, help="Samples to generate for --run or --model (paper: "
-                                "640); "
+    samples: int = typer.Option(PAPER_SAMPLES, help="Samples to generate for --run or --model (the "
+                                "default is the paper's count); "
                                 "with a file, use at most this many lines (0: all). Per class "
                                 "for labelled samples and conditional runs."),
     temperature: float = typer.Option(None, help="Sample with this softmax temperature (--run, "

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from textgan.cli.app import app, echo, say
+from textgan.config import PAPER_SAMPLES
 from textgan.errors import ConfigError
 
 
@@ -17,7 +18,7 @@ def export_command(
     out: str = typer.Argument(..., metavar="OUT", help="The folder to write (new, or empty)."),
     checkpoint: str = typer.Option(None, help="best: the run's best.pt (kept when in-training "
                                    "evaluation is on), or a checkpoint file of the run."),
-    eval_samples: int = typer.Option(640, help="Samples the model card's evaluation scores "
+    eval_samples: int = typer.Option(PAPER_SAMPLES, help="Samples the model card's evaluation scores "
                                      "(text runs whose corpus is on disk)."),
     *,
     evaluate: bool = typer.Option(True, "--eval/--no-eval", help="Evaluate for the model card "

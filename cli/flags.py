@@ -59,6 +59,9 @@ def flags_for(section: str, configs: type | dict[str, type],
         else:
             text = "; ".join(f"{'/'.join(modes)}: {h[0].lower()}{h[1:].rstrip('.')}"
                              for h, modes in helps.items()) + "."
+        choices = places[0][1].metadata.get("choices")
+        if choices is not None:  # read from a registry (a Literal's values are in its help)
+            text = f"{text} One of: {', '.join(choices())}."
         flag_name = _flag_name(places[0][1])
         parsed = {_flag_type(hint) for _, _, hint in places}
         if len(parsed) != 1:

@@ -29,12 +29,17 @@ from textgan.text.prepare import TextDataConfig
 from textgan.training import join_torchrun, resolve_config, resume_training, start_training
 
 MODE_HELP = "What to train: text (default), image or toy."
-PRESET_HELP = ("paper: the paper's experiment exactly (DIM 512, 10 critic steps, 200k steps); "
-               "cpu: DIM 64 with a fast two time-scale recipe (1 critic step, lr 1e-3/3e-3, "
-               "batch 32) that learns visibly on two CPU cores in minutes; cpu-conditional: cpu, "
-               "class-conditional (AC) on --corpus synthetic-classes. Default: paper for "
-               "--corpus billion_word, cpu otherwise. Image mode: cpu (default), paper-mnist, "
-               "paper-cifar10; toy mode: cpu (default), paper, figure1.")
+
+
+def preset_help() -> str:
+    """``--preset``'s help: every mode's presets with their descriptions, its default marked."""
+    parts = []
+    for name, mode in MODES.items():
+        default = mode.default_preset({})
+        listed = "; ".join(f"{preset}{' (default)' if preset == default else ''} — "
+                           f"{getattr(p, 'description', '')}" for preset, p in mode.presets.items())
+        parts.append(f"{name.capitalize()} mode: {listed}.")
+    return " ".join(parts)
 
 
 class ProgressRenderer:
@@ -119,7 +124,7 @@ def _train_flags() -> list[Flag]:
 def train(
     settings: dict[str, dict[str, Any]],
     mode: str = typer.Option("text", help=MODE_HELP),
-    preset: str = typer.Option("auto", help=PRESET_HELP),
+    preset: str = typer.Option("auto", help=preset_help()),
     config: str = typer.Option(None, help="TOML file with [train], [data], [model] sections; "
                                "flags override it."),
     out: str = typer.Option(None, "--out", "-o", help="Run directory [default: "

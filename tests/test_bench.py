@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from textgan.bench import BenchConfig, count_flops, run_bench
 from textgan.cli.main import main
+from textgan.config import apply_overrides
 from textgan.errors import ConfigError
 
 TINY = dict(dim=8, batch_size=4, critic_iters=2, seq_len=6, vocab=7, blocks=1, repeats=1,
@@ -85,3 +86,32 @@ def test_cli_bench_bad_precision_is_one_line(capsys: pytest.CaptureFixture[str])
 def test_bench_config_rejects_unknown_variant() -> None:
     with pytest.raises(ConfigError, match="unknown variant"):
         BenchConfig(variants=["fast"]).validate()
+
+
+def test_bench_settings_are_the_training_settings():
+    """The settings bench shares with training are those fields (type, help, flag, limits); only
+    the defaults it states itself differ."""
+    import dataclasses
+    import typing
+
+    from textgan.core.trainer import TrainConfig
+    from textgan.text.models import TextModelConfig
+    from textgan.text.prepare import TextDataConfig
+
+    bench = {f.name: f for f in dataclasses.fields(BenchConfig)}
+    hints = typing.get_type_hints(BenchConfig)
+    changed = {}
+    for source, names in ((TrainConfig, ("batch_size", "critic_iters", "precision",
+                                          "critic_batching", "device", "threads", "seed")),
+                          (TextModelConfig, ("dim", "blocks")), (TextDataConfig, ("seq_len",))):
+        theirs = {f.name: f for f in dataclasses.fields(source)}
+        for name in names:
+            assert bench[name].metadata == theirs[name].metadata, name
+            assert hints[name] == typing.get_type_hints(source)[name], name
+            if bench[name].default != theirs[name].default:
+                changed[name] = bench[name].default
+    assert changed == {"dim": 128, "device": "cpu"}
+    with pytest.raises(ConfigError, match="^bench.batch_size must be at least 1, got 0$"):
+        apply_overrides(BenchConfig(), {"batch_size": 0}, "bench")
+    with pytest.raises(ConfigError, match="^vocab must be at least 2, got 1$"):
+        BenchConfig(vocab=1).validate()

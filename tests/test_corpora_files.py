@@ -154,7 +154,7 @@ def test_open_source_dispatch(tmp_path: Path):
     assert not dl.exists()  # opening is cheap: nothing downloaded yet
     assert open_source("hf:json", str(path), download_dir=dl).name.startswith("hf-json-")
     for corpus, path_arg, extra, what in [
-        ("nonsense", None, {}, "billion_word, synthetic, files"),
+        ("nonsense", None, {}, "billion_word, synthetic, synthetic-classes, files"),
         ("files", None, {}, "--corpus-path"),
         ("synthetic", str(path), {}, "takes no --corpus-path"),
         ("billion_word", None, {"valid_path": str(path)}, "--valid-path"),

@@ -73,3 +73,35 @@ def test_eval_reference_takes_a_path(texts, capsys):
     assert run(["eval", "samples.txt", "--reference", "my_text.txt", "--seq-len", "12",
                 "--json", "--no-lm"]) == 0
     assert '"memorized": 1.0' in capsys.readouterr().out  # both are lines of the reference
+
+
+def test_corpus_names_come_from_one_registry(tmp_path, monkeypatch):
+    """--corpus's help, its parsing and the unknown-corpus error read textgan.text.corpora.CORPORA;
+    a corpus registered there opens by name with no other edit."""
+    import dataclasses
+
+    import pytest
+
+    from textgan.errors import CorpusError
+    from textgan.text.corpora import (
+        CORPORA,
+        NAMED_CORPORA,
+        NamedCorpus,
+        SyntheticSource,
+        is_labelled_corpus,
+        open_source,
+    )
+    from textgan.text.prepare import TextDataConfig
+
+    assert NAMED_CORPORA == tuple(CORPORA) == ("billion_word", "synthetic", "synthetic-classes")
+    (corpus,) = [f for f in dataclasses.fields(TextDataConfig) if f.name == "corpus"]
+    for name, entry in CORPORA.items():
+        assert f"{name} ({entry.description})" in corpus.metadata["help"]
+    assert is_labelled_corpus(" synthetic-classes") and not is_labelled_corpus("synthetic")
+    assert not is_labelled_corpus(None)
+    with pytest.raises(CorpusError, match="billion_word, synthetic, synthetic-classes, files"):
+        open_source("tiny", download_dir=tmp_path)
+    monkeypatch.setitem(CORPORA, "tiny", NamedCorpus(
+        "three lines", lambda name, a: SyntheticSource(seed=a.seed, max_lines=3)))
+    source = open_source("tiny", download_dir=tmp_path)
+    assert isinstance(source, SyntheticSource) and len(list(source.train_lines())) <= 3

@@ -204,3 +204,59 @@ def test_trainer_runs_each_objective_with_its_optimiser(name):
     assert ("penalty" in stats) == name.startswith("wgan-gp")
     if name == "wgan-clip":
         assert all(p.abs().max() <= cfg.clip for p in trainer.critic.parameters())
+
+
+class _Hinge(StandardGAN):
+    r"""The hinge loss (not one of textgan's): $L_D = \mathbb{E}[\max(0, 1 - D(x))] +
+    \mathbb{E}[\max(0, 1 + D(\tilde x))]$, $L_G = -\mathbb{E}[D(G(z))]$."""
+
+    name: str = "hinge"
+
+    def critic_loss(self, critic, real, fake, critic_step=0):
+        loss = (torch.relu(1 - critic(real)).mean() + torch.relu(1 + critic(fake)).mean())
+        return loss, {"critic_loss": loss.detach()}
+
+    def generator_loss(self, critic, fake):
+        return -critic(fake).mean()
+
+
+def test_a_registered_objective_needs_no_other_edit(monkeypatch, tmp_path):
+    """One registry entry makes an objective a choice of --objective, with its optimiser
+    settings, and buildable by the trainer."""
+    import textgan.cli.train
+    from textgan.cli.main import run
+    from textgan.core.objectives import REGISTRY, ObjectiveSpec, is_likelihood
+
+    assert run(["train", "--mode", "toy", "--objective", "hinge", "--out", str(tmp_path / "a")]) == 1
+    monkeypatch.setitem(REGISTRY, "hinge", ObjectiveSpec(
+        lambda options: _Hinge(), {"optimizer": "rmsprop", "lr": 3e-4, "critic_iters": 2}))
+    from textgan.core import objectives
+
+    assert "hinge" in objectives.OBJECTIVES and not is_likelihood("hinge")
+    seen = {}
+    real_train = textgan.cli.train._train
+
+    def keep_config(mode, preset, config, overrides, **kw):
+        seen["config"] = resolve_config(mode, None, config, overrides)
+        return real_train(mode, preset, config, overrides, **kw)
+
+    monkeypatch.setattr(textgan.cli.train, "_train", keep_config)
+    out = tmp_path / "b"
+    assert run(["train", "--mode", "toy", "--objective", "hinge", "--steps", "2", "--dim", "8",
+                "--batch-size", "8", "--sample-every", "0", "--eval-every", "0",
+                "--out", str(out)]) == 0
+    train = seen["config"].train
+    assert (train.objective, train.optimizer, train.lr, train.critic_iters) == (
+        "hinge", "rmsprop", 3e-4, 2)
+    assert isinstance(make_objective("hinge"), _Hinge)
+    assert (out / "checkpoints").is_dir()
+
+
+def test_an_unregistered_objective_is_one_line_naming_the_choices():
+    with pytest.raises(ConfigError, match="^unknown objective 'hinge'; choose one of wgan-gp, "
+                       "wgan-gp-one-sided, wgan-clip, gan, lsgan, mle$"):
+        resolve_config("toy", None, None, {"train": {"objective": "hinge"}})
+    # a config read without a preset layer (a run's config.toml) is checked by the setting
+    with pytest.raises(ConfigError, match="^train.objective must be one of wgan-gp, "
+                       "wgan-gp-one-sided, wgan-clip, gan, lsgan, mle; got 'hinge'$"):
+        apply_overrides(TrainConfig(), {"objective": "hinge"}, "train")

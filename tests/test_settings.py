@@ -230,3 +230,106 @@ def test_setting_declares_default_help_and_flag():
     rate, names = dataclasses.fields(Example)
     assert rate.metadata == {"help": "A rate.", "flag": True}
     assert names.metadata["flag"] == "name"
+
+
+def test_every_preset_is_described_in_train_help(capsys):
+    """``--preset``'s help comes from the presets themselves: each one, with its description."""
+    from textgan.cli.main import run
+    from textgan.config import Preset
+    from textgan.modes import MODES
+
+    assert run(["train", "--help"]) == 0
+    # the help as one line: click wraps it, breaking long names after a hyphen
+    shown = " ".join(re.sub(r"-\n\s+", "-", capsys.readouterr().out).split())
+    for mode in MODES.values():
+        assert f"{mode.name.capitalize()} mode: " in shown
+        for name, preset in mode.presets.items():
+            assert isinstance(preset, Preset) and preset.description, (mode.name, name)
+            default = " (default)" if name == mode.default_preset({}) else ""
+            assert f"{name}{default} — {preset.description}" in shown, (mode.name, name)
+    for name in ("paper-cifar10-conditional", "cpu-fashion-conditional", "figure1"):
+        assert f" {name} — " in shown
+
+
+def test_a_preset_is_its_sections_with_a_description():
+    from textgan.config import Preset
+
+    preset = Preset("fast", train={"steps": 3}, model={"dim": 8})
+    assert preset == {"train": {"steps": 3}, "model": {"dim": 8}} and preset.description == "fast"
+
+
+def test_every_sample_count_default_is_the_papers():
+    """One constant: the commands and functions that generate samples to score default to it."""
+    import inspect
+
+    import typer.main
+
+    from textgan.api import TrainedModel
+    from textgan.cli.main import app
+    from textgan.config import PAPER_SAMPLES
+    from textgan.export import export_folder
+    from textgan.text.eval_hook import eval_hook
+
+    assert PAPER_SAMPLES == 640  # the paper's code: 10 batches of 64
+    group = typer.main.get_command(app)
+    for command, option in (("eval", "samples"), ("export", "eval_samples")):
+        (param,) = [p for p in group.get_command(None, command).params if p.name == option]
+        assert param.default == PAPER_SAMPLES, command
+    assert inspect.signature(TrainedModel.evaluate).parameters["n"].default == PAPER_SAMPLES
+    assert inspect.signature(export_folder).parameters["eval_samples"].default == PAPER_SAMPLES
+    assert inspect.signature(eval_hook).parameters["n_samples"].default == PAPER_SAMPLES
+
+
+def test_limits_are_setting_metadata_checked_for_every_config():
+    """``setting(..., min=...)`` is checked by apply_overrides; a config needs no validate()."""
+    from textgan.config import apply_overrides, setting
+    from textgan.core.trainer import TrainConfig
+    from textgan.errors import ConfigError
+
+    @dataclasses.dataclass
+    class Example:
+        count: int = setting(1, "A count.", min=1)
+        every: int = setting(0, "How often (0: off).", min=0, zero="off")
+        rate: float | None = setting(None, "A rate.", min=0.0)
+
+    assert apply_overrides(Example(), {"count": 2, "every": 0, "rate": 0.0}) == Example(2, 0, 0.0)
+    for overrides, message in [
+        ({"count": 0}, "^x.count must be at least 1, got 0$"),
+        ({"every": -1}, r"^x.every must be 0 \(off\) or positive, got -1$"),
+        ({"rate": -0.5}, "^x.rate must be a non-negative number, got -0.5$"),
+        ({"rate": float("nan")}, "^x.rate must be a non-negative number, got nan$"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            apply_overrides(Example(), overrides, "x")
+    for overrides, message in [
+        ({"steps": 0}, "^train.steps must be at least 1, got 0$"),
+        ({"eval_every": -2}, r"^train.eval_every must be 0 \(off\) or positive, got -2$"),
+        ({"lr_critic": float("inf")}, "^train.lr_critic must be a non-negative number, got inf$"),
+        ({"decay_from_step": -1}, "^train.decay_from_step must be 0 or positive, got -1$"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            apply_overrides(TrainConfig(), overrides, "train")
+
+
+def test_resumable_and_recorded_settings_are_declared_on_the_fields():
+    from textgan.training import RECORDED, RESUMABLE
+
+    assert RESUMABLE == {"steps", "time_budget", "device", "threads", "checkpoint_every",
+                         "sample_every", "eval_every", "log_every", "keep_checkpoints"}
+    assert RECORDED == {"schedule_steps", "decay_from_step", "decay_from_factor"}
+
+
+@pytest.mark.parametrize("mode,section,key,value,message", [
+    ("text", "model", "lm_hidden", -1, r"^model.lm_hidden must be 0 \(matched\) or positive, got -1$"),
+    ("text", "data", "seq_len", 0, "^data.seq_len must be at least 1, got 0$"),
+    ("image", "model", "g_dim", -4, r"^model.g_dim must be 0 \(model.dim\) or positive, got -4$"),
+    ("image", "data", "max_images", -1, r"^data.max_images must be 0 \(all\) or positive, got -1$"),
+    ("toy", "data", "eval_points", 1, "^data.eval_points must be at least 2, got 1$"),
+    ("toy", "model", "hidden_layers", 0, "^model.hidden_layers must be at least 1, got 0$"),
+])
+def test_mode_settings_limits_keep_their_messages(mode, section, key, value, message):
+    from textgan.errors import ConfigError
+    from textgan.training import resolve_config
+
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(mode, None, None, {section: {key: value}})

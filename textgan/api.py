@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textgan.config import PAPER_SAMPLES
 from textgan.errors import CheckpointError, ConfigError, TextganError
 from textgan.io.progress import ProgressFn
 
@@ -117,7 +118,7 @@ class TrainedModel:
         """A conditional model's classes, in label-id order (empty: not conditional)."""
         return list(self._state.get("label_names") or [])
 
-    def evaluate(self, reference: str | Path, *, n: int = 640, temperature: float | None = None,
+    def evaluate(self, reference: str | Path, *, n: int = PAPER_SAMPLES, temperature: float | None = None,
                  seed: int = 0, config: Any = None, js_text: str = "valid",
                  data_dir: str = "data", progress: ProgressFn | None = None) -> dict[str, float]:
         """:func:`evaluate` on ``n`` samples of this model (text files are prepared with the
@@ -131,8 +132,8 @@ class TrainedModel:
         """Write a model folder (what ``textgan export`` writes; see :mod:`textgan.export`) and
         return its path.
 
-        ``evaluate``: evaluate ``eval_samples`` samples (default 640) for the model card when the
-        training corpus is on disk (text); otherwise the card shows the run's last logged
+        ``evaluate``: evaluate ``eval_samples`` samples (default ``PAPER_SAMPLES``) for the model
+        card when the training corpus is on disk (text); otherwise the card shows the run's last logged
         evaluation. ``force`` replaces an existing model folder.
         """
         return self.export(directory, evaluate=evaluate, eval_samples=eval_samples,
@@ -142,11 +143,11 @@ class TrainedModel:
                eval_samples: int | None = None, force: bool = False) -> Any:
         """:meth:`save_pretrained`, returning the :class:`~textgan.export.ExportResult` (how the
         card's evaluation was obtained, notes)."""
-        from textgan.export import DEFAULT_EVAL_SAMPLES, export_folder
+        from textgan.export import export_folder
 
         return export_folder(self._state, directory, source=self.source,
                              weights_note=self.weights, run_dir=self.run_dir, evaluate=evaluate,
-                             eval_samples=eval_samples or DEFAULT_EVAL_SAMPLES, force=force,
+                             eval_samples=eval_samples or PAPER_SAMPLES, force=force,
                              previous=self.folder_config)
 
     @classmethod

@@ -30,56 +30,43 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
-from textgan.config import setting
+from textgan.config import check_limits, setting, settings_from
+from textgan.core.trainer import TrainConfig
 from textgan.device import resolve_device
 from textgan.errors import ConfigError
+from textgan.text.models import TextModelConfig
+from textgan.text.prepare import TextDataConfig
 
 SYNTHETIC_ROWS = 4096
 
 
 @dataclass
+@settings_from(TrainConfig, ("batch_size", "critic_iters", "precision", "critic_batching",
+                             "device", "threads", "seed"), device="cpu")
+@settings_from(TextModelConfig, ("dim", "blocks"), dim=128)
+@settings_from(TextDataConfig, ("seq_len",))
 class BenchConfig:
-    """What to time (defaults: DIM 128, batch 64, 10 critic steps)."""
+    """What to time: the training settings it shares with ``textgan train`` (the text model's
+    DIM 128 instead of 512, on the cpu device) and its own."""
 
-    dim: int = setting(128, "Channels of the generator and critic (paper: 512).", flag=True)
-    batch_size: int = setting(64, "Batch size.", flag=True)
-    critic_iters: int = setting(10, "Critic updates per generator iteration.", flag=True)
-    seq_len: int = setting(32, "Characters per sample.", flag=True)
-    vocab: int = setting(100, "Vocabulary size of the synthetic data.", flag=True)
-    blocks: int = setting(5, "Residual blocks of the generator and of the critic.")
-    precision: Literal["fp32", "bf16"] = setting("fp32", "fp32 or bf16 (autocast) for textgan's "
-                                                 "step; the reference is always fp32.", flag=True)
-    critic_batching: Literal["separate", "joint"] = setting(
-        "separate", "separate or joint (real and fake in one critic pass).", flag=True)
-    device: str = setting("cpu", "cpu, cuda, cuda:N or auto.", flag=True)
-    repeats: int = setting(5, "Timed generator iterations per implementation.", flag=True)
-    warmup: int = setting(1, "Untimed iterations first.", flag=True)
-    threads: int | None = setting(None, "torch intra-op threads [default: torch's].", flag=True)
+    vocab: int = setting(100, "Vocabulary size of the synthetic data.", flag=True, min=2)
+    repeats: int = setting(5, "Timed generator iterations per implementation.", flag=True, min=1)
+    warmup: int = setting(1, "Untimed iterations first.", flag=True, min=0)
     reference: bool = setting(True, "Also time the plain reference implementation "
                               "(textgan.bench_reference, fp32) in the same run.", flag=True)
     variants: list[str] = setting([], "Also time textgan with this change, in the same run: bf16, "
                                   "fp32, joint, separate, bf16-joint (repeatable).", flag="variant")
-    matmul_size: int = setting(1024, "n of the n × n matmul that measures the peak.")
-    seed: int = setting(0, "Random seed.")
+    matmul_size: int = setting(1024, "n of the n × n matmul that measures the peak.", min=1)
 
     def validate(self) -> None:
-        for name in ("dim", "batch_size", "critic_iters", "seq_len", "blocks", "repeats",
-                     "matmul_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.vocab < 2:
-            raise ConfigError(f"vocab must be at least 2, got {self.vocab}")
-        if self.warmup < 0:
-            raise ConfigError(f"warmup must be 0 or more, got {self.warmup}")
-        if self.threads is not None and self.threads < 1:
-            raise ConfigError(f"threads must be at least 1, got {self.threads}")
+        check_limits(self)  # (run_bench validates a config it did not get from apply_overrides)
         if self.precision not in ("fp32", "bf16"):
             raise ConfigError(f"unknown precision '{self.precision}'; use fp32 or bf16")
         for variant in self.variants:
@@ -225,7 +212,7 @@ def run_bench(cfg: BenchConfig, progress: Callable[[str], None] | None = None) -
     cfg.validate()
     say = progress or (lambda message: None)
     device = resolve_device(cfg.device)
-    if cfg.threads is not None:
+    if cfg.threads:  # (0: torch's default)
         torch.set_num_threads(cfg.threads)
     rng = np.random.default_rng(cfg.seed)
     dtype = np.uint8 if cfg.vocab <= 256 else np.uint16

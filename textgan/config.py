@@ -16,9 +16,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import tomllib
 import types
 import typing
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,17 +28,76 @@ from textgan.errors import ConfigError
 
 T = TypeVar("T")
 
+# How many samples an evaluation scores unless told otherwise: the paper's code scores 10 batches
+# of 64 (every command and function that generates samples to evaluate defaults to it).
+PAPER_SAMPLES = 640
 
-def setting(default: Any, help: str, *, flag: bool | str = False) -> Any:
+
+def setting(default: Any, help: str, *, flag: bool | str = False,
+            choices: Callable[[], Sequence[str]] | None = None, min: float | None = None,
+            zero: str | None = None, resumable: bool = False, recorded: bool = False) -> Any:
     """A config field: its default and the help text its flag shows in ``--help``.
 
     ``flag=True`` makes it a command-line flag named after the field (``batch_size``:
-    ``--batch-size``); a string names the flag differently (``flag="js-on"``).
+    ``--batch-size``); a string names the flag differently (``flag="js-on"``). ``choices``: the
+    values a string setting accepts, read from a registry when a value is checked (so an entry
+    registered later is accepted; a ``Literal`` type states a fixed set instead).
+
+    Limits, checked by :func:`apply_overrides` (:func:`check_limits`) before the config's own
+    ``validate()``: ``min`` the smallest value (a float must also be finite; None always
+    passes); ``zero`` what 0 means when ``min`` is 0 (``"off"``: "must be 0 (off) or positive").
+    ``resumable``: a resumed run may change it (how long, where and how often it reports);
+    ``recorded``: set when a run starts and kept by a resume (its schedule).
     """
-    metadata = {"help": help, "flag": flag}
+    metadata: dict[str, Any] = {"help": help, "flag": flag}
+    for key, value in (("choices", choices), ("min", min), ("zero", zero)):
+        if value is not None:
+            metadata[key] = value
+    for key, on in (("resumable", resumable), ("recorded", recorded)):
+        if on:
+            metadata[key] = True
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: copy.copy(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
+
+
+class Preset(dict[str, dict[str, Any]]):
+    """A mode's preset: ``{section: {setting: value}}``, only what differs from the defaults, and
+    a one-line ``description`` (what ``textgan train --help`` shows for it; not a setting)."""
+
+    def __init__(self, description: str, **sections: dict[str, Any]) -> None:
+        super().__init__(sections)
+        self.description = description
+
+
+def settings_from(source: type, names: Sequence[str], **defaults: Any) -> Callable[[type[T]], type[T]]:
+    """A class decorator (under ``@dataclass``) giving the class ``source``'s settings ``names``
+    as its first fields: the same type, help, flag and limits, declared once in ``source``;
+    ``defaults`` gives some of them other defaults (the class's own)."""
+    unknown = set(defaults) - set(names)
+    if unknown:
+        raise TypeError(f"defaults for settings not taken from {source.__name__}: {sorted(unknown)}")
+    hints = typing.get_type_hints(source)
+    by_name = {f.name: f for f in dataclasses.fields(source)}  # type: ignore[arg-type]
+
+    def decorate(cls: type[T]) -> type[T]:
+        own = dict(cls.__dict__.get("__annotations__", {}))
+        taken = {}
+        for name in names:
+            f = by_name[name]
+            default = defaults[name] if name in defaults else (
+                f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
+            taken[name] = hints[name]
+            if isinstance(default, (list, dict, set)):
+                field = dataclasses.field(default_factory=lambda d=default: copy.copy(d),
+                                          metadata=f.metadata)
+            else:
+                field = dataclasses.field(default=default, metadata=f.metadata)
+            setattr(cls, name, field)
+        cls.__annotations__ = {**taken, **own}
+        return cls
+
+    return decorate
 
 
 # The scalar types a setting may have: what a value must be, and the Python types that are that.
@@ -93,11 +154,49 @@ def apply_overrides(config: T, overrides: dict[str, Any], section: str = "") -> 
             known = ", ".join(sorted(fields))
             raise ConfigError(f"unknown setting '{label}'; known settings: {known}")
         changes[key] = check_type(label, value, hints[key])
+        _check_choice(label, changes[key], field_metadata(config, key))
     new = dataclasses.replace(config, **changes)  # type: ignore[type-var]
+    check_limits(new, section)
     validate = getattr(new, "validate", None)
     if callable(validate):
         validate()
     return new
+
+
+def marked(config_type: type, key: str) -> frozenset[str]:
+    """The names of ``config_type``'s settings declared with ``key`` (e.g. ``resumable``)."""
+    return frozenset(f.name for f in dataclasses.fields(config_type)  # type: ignore[arg-type]
+                     if f.metadata.get(key))
+
+
+def check_limits(config: Any, section: str = "") -> None:
+    """A one-line ConfigError for the first setting of ``config`` below its ``min``."""
+    for f in dataclasses.fields(config):
+        low, value = f.metadata.get("min"), getattr(config, f.name)
+        if low is None or value is None:
+            continue
+        label = f"{section}.{f.name}" if section else f.name
+        if isinstance(value, float):
+            if not (value >= low and math.isfinite(value)):
+                what = "a non-negative number" if low == 0 else f"a finite number >= {low}"
+                raise ConfigError(f"{label} must be {what}, got {value}")
+        elif value < low:
+            zero = f.metadata.get("zero")
+            if low == 0:
+                raise ConfigError(f"{label} must be 0{f' ({zero})' if zero else ''} or positive, "
+                                  f"got {value}")
+            raise ConfigError(f"{label} must be at least {low}, got {value}")
+
+
+def field_metadata(config: Any, name: str) -> Any:
+    """The ``setting(...)`` metadata of dataclass ``config``'s field ``name``."""
+    return config.__dataclass_fields__[name].metadata
+
+
+def _check_choice(label: str, value: Any, metadata: Any) -> None:
+    choices = metadata.get("choices")
+    if choices is not None and value is not None and value not in choices():
+        raise ConfigError(f"{label} must be one of {', '.join(choices())}; got {value!r}")
 
 
 def as_dict(config: Any) -> dict[str, Any]:

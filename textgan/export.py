@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from textgan._version import __version__
+from textgan.config import PAPER_SAMPLES
 from textgan.errors import CheckpointError, ConfigError, TextganError
 from textgan.io.files import base_name, is_local_path
 
@@ -48,7 +49,6 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
 EVALUATION_FILE = "evaluation.json"
-DEFAULT_EVAL_SAMPLES = 640  # the paper's count; about 7 s for the cpu preset's model on a CPU
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # no directories, no hidden files
 
 
@@ -225,7 +225,7 @@ def _atomic_folder(out: Path, force: bool) -> tuple[Path, Path | None]:
 
 def export_folder(state: dict[str, Any], out: str | Path, *, source: Path, weights_note: str,
                   run_dir: Path | None = None, evaluate: bool = True,
-                  eval_samples: int = DEFAULT_EVAL_SAMPLES, force: bool = False,
+                  eval_samples: int = PAPER_SAMPLES, force: bool = False,
                   previous: dict[str, Any] | None = None) -> ExportResult:
     """Write the model folder of ``state`` (a checkpoint whose ``generator`` is the one to share)
     to ``out``. ``source``: where ``state`` came from (for messages); ``weights_note``: which

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from textgan.config import apply_overrides, load_toml
+from textgan.config import apply_overrides, load_toml, marked
 from textgan.core.budget import BudgetDecision, Stopwatch, TimeBudget
 from textgan.core.checkpoint import CheckpointError, load_checkpoint
 from textgan.core.conditional import num_classes_of
@@ -31,7 +31,8 @@ from textgan.core.distributed import Context, LocalContext, RankShare, init_from
 from textgan.core.likelihood import LikelihoodTrainer
 from textgan.core.loop import StepEvent, fit
 from textgan.core.mode import SECTIONS, Mode, ModeSetup, RunConfig
-from textgan.core.objectives import OBJECTIVE_DEFAULTS, is_likelihood, objective_defaults
+from textgan.core.objectives import REGISTRY as OBJECTIVE_REGISTRY
+from textgan.core.objectives import is_likelihood, objective_defaults
 from textgan.core.run import Run, latest_run, new_run_dir
 from textgan.core.trainer import (
     BatchSource,
@@ -47,11 +48,12 @@ from textgan.errors import ConfigError, TextganError
 from textgan.io.progress import ProgressFn
 from textgan.modes import get_mode
 
-# What may change when a run resumes: how long and where it runs, how often it reports.
-RESUMABLE = {"steps", "time_budget", "device", "threads", "checkpoint_every", "sample_every",
-             "eval_every", "log_every", "keep_checkpoints"}
-# Recorded when a run starts (its schedule); a resume keeps them, --reschedule re-sizes them.
-RECORDED = {"schedule_steps", "decay_from_step", "decay_from_factor"}
+# What may change when a run resumes: how long and where it runs, how often it reports
+# (settings declared resumable=True).
+RESUMABLE = marked(TrainConfig, "resumable")
+# Recorded when a run starts (its schedule; recorded=True); a resume keeps them, --reschedule
+# re-sizes them.
+RECORDED = marked(TrainConfig, "recorded")
 
 
 def run_config_from_dict(d: dict[str, Any]) -> RunConfig:
@@ -92,7 +94,7 @@ def resolve_config(mode: str = "text", preset: str | None = None, config_file: s
 
 def _objective_layer(preset: dict[str, Any], file_cfg: dict[str, Any],
                      overrides: dict[str, Any]) -> dict[str, Any]:
-    """The chosen objective's paper settings (``OBJECTIVE_DEFAULTS``), when it is not the preset's.
+    """The chosen objective's paper settings (its registry entry's ``defaults``), when it is not the preset's.
 
     They go over the preset and under the config file and flags, so ``--objective wgan-clip``
     alone trains with RMSProp(5e-5) and c = 0.01, while ``--objective wgan-clip --lr 1e-4`` keeps
@@ -103,7 +105,8 @@ def _objective_layer(preset: dict[str, Any], file_cfg: dict[str, Any],
         return {}
     own = preset.get("train", {}).get("objective", TrainConfig().objective)
     row = objective_defaults(chosen)
-    return {} if row == OBJECTIVE_DEFAULTS.get(own) else {"train": row}
+    own_row = OBJECTIVE_REGISTRY[own].defaults if own in OBJECTIVE_REGISTRY else None
+    return {} if row == own_row else {"train": row}
 
 
 def _check_new_run_dir(run_dir: Path) -> None:

@@ -216,65 +216,107 @@ class LSGAN(Objective):
         return ((_fp32(critic(fake)) - 1.0) ** 2).mean()
 
 
-GAN_OBJECTIVES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "lsgan")
-# Trained without a critic, by maximum likelihood (textgan.core.likelihood; modes that have a
-# likelihood model build it instead of a generator and a critic).
-LIKELIHOOD_OBJECTIVES = ("mle",)
-OBJECTIVES = GAN_OBJECTIVES + LIKELIHOOD_OBJECTIVES
+@dataclass(frozen=True)
+class ObjectiveOptions:
+    """The training settings an objective is built with (those of TrainConfig it may read)."""
+
+    gp_lambda: float = 10.0
+    clip: float = 0.01
+    critic_batching: str = "separate"
+    penalty_every: int = 1
 
 
-def is_likelihood(name: str) -> bool:
-    """Whether objective ``name`` trains a likelihood model (no critic) rather than a GAN."""
-    return name in LIKELIHOOD_OBJECTIVES
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    """One objective of the registry: how to build it, its paper optimiser settings
+    (TrainConfig keys), and whether it is a likelihood objective.
 
-# Each objective's paper optimiser settings (TrainConfig keys), in one place. Choosing an objective
-# other than the preset's applies its row over the preset; a config file and flags still win
-# (see textgan.training.resolve_config). The penalty weight λ stays the mode's (10; toy 0.1).
-OBJECTIVE_DEFAULTS: dict[str, dict[str, object]] = {
+    A likelihood objective (``build`` None) is trained without a critic, by maximum likelihood
+    (textgan.core.likelihood; modes that have a likelihood model build it instead of a generator
+    and a critic). Choosing an objective other than the preset's applies its ``defaults`` over
+    the preset; a config file and flags still win (textgan.training.resolve_config). The penalty
+    weight λ stays the mode's (10; toy 0.1).
+    """
+
+    build: Callable[[ObjectiveOptions], Objective] | None
+    defaults: dict[str, object]
+    likelihood: bool = False
+
+
+# Every objective, by the name --objective takes: a new objective is one entry here.
+REGISTRY: dict[str, ObjectiveSpec] = {
     # Gulrajani et al. 2017, Algorithm 1: Adam(α = 1e-4, β = (0.5, 0.9)).
-    "wgan-gp": {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]},
+    "wgan-gp": ObjectiveSpec(
+        lambda o: WGANGP(gp_lambda=o.gp_lambda, critic_batching=o.critic_batching,
+                         penalty_every=o.penalty_every),
+        {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]}),
     # The appendix's one-sided variant changes only the penalty.
-    "wgan-gp-one-sided": {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]},
+    "wgan-gp-one-sided": ObjectiveSpec(
+        lambda o: WGANGP(gp_lambda=o.gp_lambda, one_sided=True, critic_batching=o.critic_batching,
+                         penalty_every=o.penalty_every),
+        {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]}),
     # Arjovsky et al. 2017 (and the paper's baselines): RMSProp(5e-5), clip c = 0.01, n_critic = 5.
-    "wgan-clip": {"optimizer": "rmsprop", "lr": 5e-5, "clip": 0.01, "critic_iters": 5},
+    "wgan-clip": ObjectiveSpec(lambda o: WGANClip(clip=o.clip),
+                               {"optimizer": "rmsprop", "lr": 5e-5, "clip": 0.01, "critic_iters": 5}),
     # DCGAN (Radford et al. 2016; the paper's gan_mnist.py "dcgan" mode): Adam(2e-4, β1 = 0.5,
     # β2 = 0.999 the default), one discriminator step per generator step.
-    "gan": {"optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999], "critic_iters": 1},
+    "gan": ObjectiveSpec(lambda o: StandardGAN(),
+                         {"optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999], "critic_iters": 1}),
     # LSGAN (the paper's Appendix E, and its gan_64x64.py): RMSProp(1e-4), one critic step per
     # generator step.
-    "lsgan": {"optimizer": "rmsprop", "lr": 1e-4, "critic_iters": 1},
+    "lsgan": ObjectiveSpec(lambda o: LSGAN(), {"optimizer": "rmsprop", "lr": 1e-4, "critic_iters": 1}),
     # A character LSTM language model: Adam with its usual β = (0.9, 0.999) and rate 2e-3
     # (char-rnn's), no warm-up needed at this size. See textgan/text/lm.py. 2e-3 rather than the
     # slightly better 4e-3 as the safer rate for long runs without a schedule, so it keeps a
     # constant rate where a preset decays the GAN's (the cpu preset's decay is tuned for the GAN).
     # measured: docs/results/gan-vs-mle-brown.json
-    "mle": {"optimizer": "adam", "lr": 2e-3, "betas": [0.9, 0.999], "lr_schedule": "constant"},
+    "mle": ObjectiveSpec(None, {"optimizer": "adam", "lr": 2e-3, "betas": [0.9, 0.999],
+                                "lr_schedule": "constant"}, likelihood=True),
 }
+
+
+def objective_names() -> tuple[str, ...]:
+    """The names ``--objective`` accepts (the ``objective`` setting's choices)."""
+    return tuple(REGISTRY)
+
+
+def __getattr__(name: str) -> object:
+    # Views of REGISTRY, read when asked for, so an objective registered later is in them.
+    if name == "OBJECTIVES":
+        return objective_names()
+    if name == "GAN_OBJECTIVES":
+        return tuple(n for n, spec in REGISTRY.items() if not spec.likelihood)
+    if name == "LIKELIHOOD_OBJECTIVES":
+        return tuple(n for n, spec in REGISTRY.items() if spec.likelihood)
+    if name == "OBJECTIVE_DEFAULTS":
+        return {n: dict(spec.defaults) for n, spec in REGISTRY.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _spec(name: str) -> ObjectiveSpec:
+    if name not in REGISTRY:
+        from textgan.errors import ConfigError
+
+        raise ConfigError(f"unknown objective '{name}'; choose one of {', '.join(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def is_likelihood(name: str) -> bool:
+    """Whether objective ``name`` trains a likelihood model (no critic) rather than a GAN."""
+    return name in REGISTRY and REGISTRY[name].likelihood
 
 
 def objective_defaults(name: str) -> dict[str, object]:
     """The paper's optimiser settings for objective ``name`` (a copy)."""
-    if name not in OBJECTIVE_DEFAULTS:
-        from textgan.errors import ConfigError
-
-        raise ConfigError(f"unknown objective '{name}'; choose one of {', '.join(OBJECTIVES)}")
-    return dict(OBJECTIVE_DEFAULTS[name])
+    return dict(_spec(name).defaults)
 
 
 def make_objective(name: str, gp_lambda: float = 10.0, clip: float = 0.01, *,
                    critic_batching: str = "separate", penalty_every: int = 1) -> Objective:
     """GAN objective by its CLI name (the penalty options apply to the WGAN-GP objectives)."""
-    if name in ("wgan-gp", "wgan-gp-one-sided"):
-        return WGANGP(gp_lambda=gp_lambda, one_sided=name == "wgan-gp-one-sided",
-                      critic_batching=critic_batching, penalty_every=penalty_every)
-    if name == "wgan-clip":
-        return WGANClip(clip=clip)
-    if name == "gan":
-        return StandardGAN()
-    if name == "lsgan":
-        return LSGAN()
-    from textgan.errors import ConfigError
+    build = _spec(name).build
+    if build is None:  # a likelihood objective
+        from textgan.errors import ConfigError
 
-    if is_likelihood(name):
         raise ConfigError(f"objective '{name}' trains without a critic: it has no GAN losses")
-    raise ConfigError(f"unknown objective '{name}'; choose one of {', '.join(OBJECTIVES)}")
+    return build(ObjectiveOptions(gp_lambda, clip, critic_batching, penalty_every))

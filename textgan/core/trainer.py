@@ -16,7 +16,6 @@ finite-parameter check.
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from contextlib import nullcontext
@@ -36,7 +35,7 @@ from textgan.core.conditional import (
 )
 from textgan.core.distributed import Context, LocalContext
 from textgan.core.ema import GeneratorEMA
-from textgan.core.objectives import Objective, is_likelihood, make_objective
+from textgan.core.objectives import Objective, is_likelihood, make_objective, objective_names
 from textgan.errors import ConfigError
 
 
@@ -44,25 +43,26 @@ from textgan.errors import ConfigError
 class TrainConfig:
     """Optimisation settings shared by every mode (paper defaults for text)."""
 
-    steps: int = setting(200_000, "Generator iterations to train to (in total).", flag=True)
+    steps: int = setting(200_000, "Generator iterations to train to (in total).", flag=True, min=1,
+                         resumable=True)
     batch_size: int = setting(64, "Batch size per process (paper: 64); under torchrun every rank "
-                              "draws this many, so a step sees ranks × batch size samples.", flag=True)
-    critic_iters: int = setting(10, "Critic steps per generator step (paper: 10).", flag=True)
-    objective: Literal["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "lsgan", "mle"] = setting(
-        "wgan-gp", "wgan-gp, wgan-gp-one-sided, wgan-clip, gan or lsgan; or mle: the "
-        "maximum-likelihood "
-        "baseline, a language model without critic (text mode). Brings that objective's "
-        "optimiser settings unless given.", flag=True)
-    gp_lambda: float = setting(10.0, "Penalty weight λ (paper: 10).", flag=True)
-    clip: float = setting(0.01, "wgan-clip: weight clipping bound c.", flag=True)
+                              "draws this many, so a step sees ranks × batch size samples.", flag=True, min=1)
+    critic_iters: int = setting(10, "Critic steps per generator step (paper: 10).", flag=True, min=1)
+    objective: str = setting(
+        "wgan-gp", "What to train with: a GAN objective, or mle: the maximum-likelihood baseline, "
+        "a language model without critic (text mode). Brings that objective's optimiser "
+        "settings unless given.", flag=True,
+        choices=objective_names)
+    gp_lambda: float = setting(10.0, "Penalty weight λ (paper: 10).", flag=True, min=0.0)
+    clip: float = setting(0.01, "wgan-clip: weight clipping bound c.", flag=True, min=0.0)
     optimizer: Literal["adam", "rmsprop"] = setting("adam", "adam or rmsprop (wgan-clip's).")
-    lr: float = setting(1e-4, "Generator learning rate (paper: 1e-4).", flag=True)
+    lr: float = setting(1e-4, "Generator learning rate (paper: 1e-4).", flag=True, min=0.0)
     lr_critic: float | None = setting(None, "Critic learning rate [default: same as --lr].",
-                                      flag=True)
+                                      flag=True, min=0.0)
     betas: tuple[float, float] = setting((0.5, 0.9), "Adam's β1 and β2 (paper: 0.5, 0.9).")
     critic_weight_decay: float = setting(0.0, "L2 weight decay of the critic's optimiser (the "
                                          "paper's random architectures: 1e-3 for a critic with "
-                                         "batch or layer norm).")
+                                         "batch or layer norm).", min=0.0)
     precision: Literal["fp32", "bf16"] = setting("fp32", "fp32 (exact) or bf16 (autocast).",
                                                  flag=True)
     critic_batching: Literal["separate", "joint", "joint-penalty"] = setting(
@@ -70,41 +70,46 @@ class TrainConfig:
         "paper's code; joint: in one concatenated pass; joint-penalty: real, fake and "
         "interpolates in one pass (same math, other floating-point summation order).", flag=True)
     seed: int = setting(0, "Random seed.", flag=True)
-    device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N.", flag=True)
+    device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N.", flag=True,
+                          resumable=True)
     # measured: docs/results/threads-cpu.json
     threads: int = setting(0, "CPU threads for torch's operators (0: torch's default, one per "
-                           "core).", flag=True)
-    log_every: int = setting(1, "Steps between metrics.jsonl records.")
-    checkpoint_every: int = setting(500, "Steps between checkpoints.", flag=True)
-    sample_every: int = setting(100, "Steps between sample files (0: off).", flag=True)
+                           "core).", flag=True, min=0, zero="torch's default", resumable=True)
+    log_every: int = setting(1, "Steps between metrics.jsonl records.", min=1, resumable=True)
+    checkpoint_every: int = setting(500, "Steps between checkpoints.", flag=True, min=1,
+                                    resumable=True)
+    sample_every: int = setting(100, "Steps between sample files (0: off).", flag=True, min=0,
+                                zero="off", resumable=True)
     eval_every: int = setting(100, "Steps between in-training evaluations (text: JS-1..4; "
-                              "0: off).", flag=True)
-    keep_checkpoints: int = setting(3, "How many checkpoints to keep.", flag=True)
+                              "0: off).", flag=True, min=0, zero="off", resumable=True)
+    keep_checkpoints: int = setting(3, "How many checkpoints to keep.", flag=True, min=1,
+                                    resumable=True)
     # Faster learning. The defaults keep the paper's training exactly.
     ema_decay: float = setting(0.0, "Keep a moving average of the generator's weights with this "
                                "decay (e.g. 0.999, with warm-up); samples and evaluations use it. "
                                "0: off.", flag=True)
     penalty_every: int = setting(1, "Lazy penalty: compute the gradient penalty on every k-th "
                                  "critic step only, weighted λ·k (1: every step, the paper).",
-                                 flag=True)
+                                 flag=True, min=1)
     lr_schedule: Literal["constant", "linear"] = setting(
         "constant", "constant (the paper's text setup) or linear: decay both learning rates to 0 "
         "at --steps (the paper's CIFAR-10 code).", flag=True)
     # The schedule as recorded when the run starts, so a resume to another --steps keeps it.
     schedule_steps: int = setting(0, "The step at which the linear schedule reaches rate 0, "
                                   "recorded when a run starts (0: not yet: --steps, or what "
-                                  "--time-budget chooses).")
+                                  "--time-budget chooses).", min=0, recorded=True)
     decay_from_step: int = setting(0, "Where the linear decay starts after --reschedule or a "
-                                   "time budget's sizing (0: at the first step).")
-    decay_from_factor: float = setting(1.0, "The fraction of the base rates at decay_from_step.")
+                                   "time budget's sizing (0: at the first step).", min=0, recorded=True)
+    decay_from_factor: float = setting(1.0, "The fraction of the base rates at decay_from_step.",
+                                       recorded=True)
     time_budget: str | None = setting(None, "Train for this long, wall clock (40m, 1800s, 1.5h or "
                                "seconds): times the first steps and sets --steps so that "
                                "training, evaluations, samples and checkpoints end within it. "
-                               "Resumed runs get what is left.", flag=True)
+                               "Resumed runs get what is left.", flag=True, resumable=True)
     warmup_steps: int = setting(0, "Ramp both learning rates up linearly over this many "
-                                "generator steps (0: off).", flag=True)
+                                "generator steps (0: off).", flag=True, min=0, zero="off")
     gen_batch_multiple: int = setting(1, "The generator step's batch is this many times the "
-                                      "critic's (the paper's CIFAR-10 code: 2).", flag=True)
+                                      "critic's (the paper's CIFAR-10 code: 2).", flag=True, min=1)
     best_metric: str = setting("", "Keep checkpoints/best.pt by this logged metric, lower is "
                                "better [default: the mode's: text js4, image and toy swd].",
                                flag=True)
@@ -114,26 +119,12 @@ class TrainConfig:
         "cross-entropy joins both losses; projection: the label projected onto the critic's "
         "features (Miyato & Koyama 2018). Needs labelled data.", flag=True)
     ac_scale: float = setting(1.0, "AC: weight of the critic's classification loss on real data "
-                              "(the paper's ACGAN_SCALE: 1).", flag=True)
+                              "(the paper's ACGAN_SCALE: 1).", flag=True, min=0.0)
     ac_scale_g: float = setting(0.1, "AC: weight of the generator's classification loss on its "
-                                "samples (the paper's ACGAN_SCALE_G: 0.1).", flag=True)
+                                "samples (the paper's ACGAN_SCALE_G: 0.1).", flag=True, min=0.0)
 
     def validate(self) -> None:
-        for name in ("steps", "batch_size", "critic_iters", "log_every", "checkpoint_every",
-                     "keep_checkpoints", "penalty_every", "gen_batch_multiple"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("sample_every", "eval_every", "warmup_steps", "threads"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be 0 (off) or positive, got {getattr(self, name)}")
-        for name in ("lr", "lr_critic", "gp_lambda", "clip", "ac_scale", "ac_scale_g",
-                     "critic_weight_decay"):
-            value = getattr(self, name)
-            if value is not None and not (value >= 0 and math.isfinite(value)):
-                raise ConfigError(f"{name} must be a non-negative number, got {value}")
-        for name in ("schedule_steps", "decay_from_step"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be 0 or positive, got {getattr(self, name)}")
+        # (the settings' limits, min=..., are checked before this: textgan.config.check_limits)
         if not 0.0 <= self.decay_from_factor <= 1.0:
             raise ConfigError(f"decay_from_factor must be in [0, 1], got {self.decay_from_factor}")
         if self.decay_from_step and self.decay_from_step >= self.schedule_steps:

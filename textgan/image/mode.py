@@ -92,17 +92,17 @@ class ImageDataConfig:
     held_out: float = setting(0.05, "folder and lsun: the fraction of images held out, chosen by "
                               "a hash of each image's name (imagenet64 keeps valid_64x64/).")
     max_images: int = setting(0, "Train on a seeded random subset of this many training images "
-                              "(0: all of them).", flag=True)
+                              "(0: all of them).", flag=True, min=0, zero="all")
     data_dir: str = setting("data", "Where data sets are looked for (<data-dir>/<dataset>/) and "
                             "downloaded.", flag=True)
     download: bool = setting(True, "Download the data set when it is not found.")
-    grid_images: int = setting(64, "Images in each sample grid.")
+    grid_images: int = setting(64, "Images in each sample grid.", min=1)
     swd_images: int = setting(1000, "Real and generated images compared by the sliced "
                               "Wasserstein distance (0: off).")
-    swd_projections: int = setting(128, "Random projections of the sliced Wasserstein distance.")
+    swd_projections: int = setting(128, "Random projections of the sliced Wasserstein distance.", min=1)
     fid: bool = setting(False, "Also FID and IS through torch-fidelity (needs the Inception "
                         "weights).")
-    fid_images: int = setting(5000, "Generated images for FID and IS.")
+    fid_images: int = setting(5000, "Generated images for FID and IS.", min=1)
     classifier_score_images: int = setting(
         0, "Generated images scored every eval_every steps by the classifier score, "
         "exp(E_x KL(p(y|x) || p(y))) with a separate classifier trained on the real labelled "
@@ -110,22 +110,14 @@ class ImageDataConfig:
     label_accuracy_images: int = setting(
         100, "Conditional runs: images generated per class every eval_every steps and graded by a "
         "separate classifier trained on the real training images (cached in "
-        "<data-dir>/<dataset>/) (0: off).")
+        "<data-dir>/<dataset>/) (0: off).", min=0, zero="off")
 
     def validate(self) -> None:
         if not 0.0 <= self.held_out < 1.0:
             raise ConfigError(f"data.held_out must be in [0, 1), got {self.held_out}")
-        if self.max_images < 0:
-            raise ConfigError(f"data.max_images must be 0 (all) or positive, got {self.max_images}")
-        for name in ("grid_images", "swd_projections", "fid_images"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"data.{name} must be at least 1, got {getattr(self, name)}")
         if self.classifier_score_images < 0 or self.classifier_score_images == 1:
             raise ConfigError(f"data.classifier_score_images must be 0 (off) or at least 2, got "
                               f"{self.classifier_score_images}")
-        if self.label_accuracy_images < 0:
-            raise ConfigError(f"data.label_accuracy_images must be 0 (off) or positive, got "
-                              f"{self.label_accuracy_images}")
         if self.swd_images < 0 or self.swd_images == 1:
             raise ConfigError(f"data.swd_images must be 0 (off) or at least 2, got "
                               f"{self.swd_images}")

@@ -41,8 +41,8 @@ class ImageModelConfig:
         "dcgan", "dcgan (gan_mnist.py; 28- or 32-pixel images), resnet (32-pixel images) or "
         "dcgan-cifar (gan_cifar.py's DCGAN, 32-pixel images, 28-pixel ones padded to 32; every "
         "factor of the paper's random-architecture set configurable below).")
-    dim: int = setting(64, "Model width (paper: 64 for MNIST, 128 for CIFAR-10).", flag=True)
-    noise_dim: int = setting(128, "Size of the generator's noise vector (paper: 128).")
+    dim: int = setting(64, "Model width (paper: 64 for MNIST, 128 for CIFAR-10).", flag=True, min=1)
+    noise_dim: int = setting(128, "Size of the generator's noise vector (paper: 128).", min=1)
     # dcgan-cifar only: the factors of the paper's Table 1 (defaults: gan_cifar.py's DCGAN).
     g_nonlinearity: Nonlinearity = setting("relu", "dcgan-cifar: the generator's nonlinearity "
                                            "(relu, leakyrelu, softplus: softplus(2x+2)/2-1, tanh).")
@@ -55,21 +55,16 @@ class ImageModelConfig:
     d_norm: Literal["none", "batch", "layer"] = setting(
         "none", "dcgan-cifar: the critic's normalisation (none, batch, or layer: per-sample, for "
         "the gradient penalty).")
-    g_dim: int = setting(0, "dcgan-cifar: the generator's base filter count (0: model.dim).")
-    d_dim: int = setting(0, "dcgan-cifar: the critic's base filter count (0: model.dim).")
+    g_dim: int = setting(0, "dcgan-cifar: the generator's base filter count (0: model.dim).",
+                         min=0, zero="model.dim")
+    d_dim: int = setting(0, "dcgan-cifar: the critic's base filter count (0: model.dim).",
+                         min=0, zero="model.dim")
 
     def validate(self) -> None:
-        for name in ("dim", "noise_dim"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"model.{name} must be at least 1, got {getattr(self, name)}")
         for name in ("g_depth", "d_depth"):
             if getattr(self, name) < 4:
                 raise ConfigError(f"model.{name} must be at least 4 (the layers that change the "
                                   f"resolution), got {getattr(self, name)}")
-        for name in ("g_dim", "d_dim"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"model.{name} must be 0 (model.dim) or positive, got "
-                                  f"{getattr(self, name)}")
 
 
 def _output(x: Tensor, value_range: tuple[float, float]) -> Tensor:

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from textgan.config import PAPER_SAMPLES
 from textgan.errors import ConfigError, CorpusError, TextganError
 from textgan.eval import (
     EvalConfig,
@@ -64,7 +65,6 @@ from textgan.text.corpora import NAMED_CORPORA
 from textgan.text.corpora.files import FilesSource
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus, prepare_corpus
 
-PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples
 MAX_DECODED_TRAIN = 200_000  # subword corpora: lines decoded to text for character statistics
 # A reference file keeps every distinct character (ids stay uint16), so it is exactly its text.
 REFERENCE_MAX_VOCAB = 65_536

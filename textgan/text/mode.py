@@ -21,6 +21,7 @@ from textgan.core.run import Run
 from textgan.errors import CheckpointError, CorpusError
 from textgan.io.progress import ProgressFn
 from textgan.text import presets as text_presets
+from textgan.text.corpora import is_labelled_corpus
 from textgan.text.models import (
     TextModelConfig,
     build_models,
@@ -202,7 +203,7 @@ class TextMode(Mode):
     def build(self, config: RunConfig, run: Run, device: torch.device,
               progress: ProgressFn | None = None) -> ModeSetup:
         data_cfg, model_cfg, train_cfg = config.data, config.model, config.train
-        if not data_cfg.label_settings() and (data_cfg.corpus or "").strip() != "synthetic-classes":
+        if not data_cfg.label_settings() and not is_labelled_corpus(data_cfg.corpus):
             self.check_labels(config, 0)  # refuse --conditional before preparing unlabelled text
         corpus = load_corpus(data_cfg, progress=progress)
         if len(corpus.train) == 0:

@@ -38,31 +38,26 @@ class TextModelConfig:
     """Architecture (paper: DIM 512, 5 blocks, kernel 5, residual scale 0.3, noise 128)."""
 
     dim: int = setting(512, "Model width (paper: 512); --objective mle: the language model's "
-                       "embedding size.", flag=True)
-    blocks: int = setting(5, "Residual blocks in the generator and in the critic (paper: 5).")
+                       "embedding size.", flag=True, min=1)
+    blocks: int = setting(5, "Residual blocks in the generator and in the critic (paper: 5).", min=1)
     kernel_size: int = setting(5, "Convolution width, odd (paper: 5).")
     res_scale: float = setting(0.3, "Scale of each residual branch (paper: 0.3).")
-    noise_dim: int = setting(128, "Size of the generator's noise vector (paper: 128).")
+    noise_dim: int = setting(128, "Size of the generator's noise vector (paper: 128).", min=1)
     # PyTorch's layer defaults have ~2.4x smaller weights (std 1/sqrt(3·fan_in) against
     # sqrt(2/fan_in)).
     init: Literal["paper", "torch"] = setting("paper", "Weight initialisation: paper (the paper "
                                               "code's, tflib) or torch (PyTorch's defaults).")
     # The maximum-likelihood baseline (--objective mle), an LSTM language model (text/lm.py).
-    lm_layers: int = setting(2, "--objective mle: LSTM layers of the language model.", flag=True)
+    lm_layers: int = setting(2, "--objective mle: LSTM layers of the language model.", flag=True, min=1)
     lm_hidden: int = setting(0, "--objective mle: LSTM hidden size (0: the largest whose "
                              "parameter count is at most the GAN generator's at this --dim, "
-                             "--seq-len and vocabulary).", flag=True)
+                             "--seq-len and vocabulary).", flag=True, min=0, zero="matched")
 
     def validate(self) -> None:
         if self.init not in ("paper", "torch"):
             raise ConfigError(f"model.init must be 'paper' or 'torch', got {self.init!r}")
-        for name in ("dim", "blocks", "noise_dim", "lm_layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"model.{name} must be at least 1, got {getattr(self, name)}")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ConfigError(f"model.kernel_size must be odd and positive, got {self.kernel_size}")
-        if self.lm_hidden < 0:
-            raise ConfigError(f"model.lm_hidden must be 0 (matched) or positive, got {self.lm_hidden}")
 
 
 def _uniform_with_std(tensor: Tensor, std: float) -> None:

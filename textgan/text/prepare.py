@@ -65,6 +65,7 @@ from textgan.config import as_dict, setting
 from textgan.errors import ConfigError, CorpusError
 from textgan.io.atomic import atomic_write_text
 from textgan.io.progress import ProgressFn
+from textgan.text.corpora import corpus_choices
 from textgan.text.corpora.base import is_labelled
 from textgan.text.tokenizer import CharTokenizer
 
@@ -76,21 +77,20 @@ CHUNK_LINES = 65_536
 class TextDataConfig:
     """Where text comes from and how it becomes ids (paper: 32 chars, 2048-entry vocabulary)."""
 
-    corpus: str | None = setting(None, "billion_word, synthetic (default), synthetic-classes "
-                                 "(labelled: questions and statements), files, "
-                                 "hf:NAME[/CONFIG][:SPLIT], or text file(s) to train on: a file, "
-                                 "directory or glob (as --corpus-path).", flag=True)
+    corpus: str | None = setting(None, f"{corpus_choices(described=True)}, or text file(s) to "
+                                 "train on: a file, directory or glob (as --corpus-path).",
+                                 flag=True)
     corpus_path: str | None = setting(None, "Text file(s): a file, directory or glob (plain or "
                                       ".gz); or an already downloaded Billion Word tarball/dir.",
                                       flag=True)
     valid_path: str | None = setting(None, "Held-out text (default: carved off the corpus).",
                                      flag=True)
     data_dir: str = setting("data", "Where corpora are downloaded and prepared.", flag=True)
-    seq_len: int = setting(32, "Characters (SentencePiece: pieces) per line.", flag=True)
+    seq_len: int = setting(32, "Characters (SentencePiece: pieces) per line.", flag=True, min=1)
     pad: str = setting("`", "The pad character (one character).")
     tokenizer: Literal["char", "sentencepiece"] = setting("char", "char or sentencepiece.",
                                                           flag=True)
-    max_vocab: int = setting(2048, "Character vocabulary cap incl. unk and pad.", flag=True)
+    max_vocab: int = setting(2048, "Character vocabulary cap incl. unk and pad.", flag=True, min=3)
     vocab_size: int = setting(4000, "SentencePiece vocabulary size.", flag=True)
     sp_model_type: Literal["unigram", "bpe"] = setting("unigram", "SentencePiece model: unigram "
                                                        "or bpe.", flag=True)
@@ -98,7 +98,7 @@ class TextDataConfig:
     sp_character_coverage: float = setting(1.0, "Share of character occurrences SentencePiece "
                                            "must cover (rarer characters become unk), 0.98-1.")
     max_lines: int | None = setting(None, "Use at most this many training lines (paper: 10M).",
-                                    flag=True)
+                                    flag=True, min=1)
     encoding_errors: Literal["strict", "replace"] = setting(
         "strict", "strict (invalid UTF-8 is an error) or replace (invalid bytes become unk).",
         flag=True)
@@ -109,19 +109,13 @@ class TextDataConfig:
                                        "label (ClassLabel names are used).", flag=True)
 
     def validate(self) -> None:
-        if self.seq_len < 1:
-            raise ConfigError(f"seq_len must be at least 1, got {self.seq_len}")
         if len(self.pad) != 1:
             raise ConfigError(f"pad must be exactly one character, got {self.pad!r}")
-        if self.max_vocab < 3:
-            raise ConfigError(f"max_vocab must be at least 3, got {self.max_vocab}")
         if self.vocab_size < 3:
             raise ConfigError(f"vocab_size must be at least 3 (unk, pad, one piece), got {self.vocab_size}")
         if not 0.98 <= self.sp_character_coverage <= 1.0:
             raise ConfigError("sp_character_coverage must be between 0.98 and 1.0 (SentencePiece's "
                               f"range), got {self.sp_character_coverage}")
-        if self.max_lines is not None and self.max_lines < 1:
-            raise ConfigError(f"max_lines must be positive, got {self.max_lines}")
 
     def tokenizer_settings(self) -> dict[str, Any]:
         keys = ["tokenizer", "seq_len", "pad"]

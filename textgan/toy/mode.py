@@ -29,7 +29,6 @@ from textgan.core.mode import (
 )
 from textgan.core.objectives import interpolate, per_sample_grad_norm
 from textgan.core.run import Run, sample_output_for
-from textgan.errors import ConfigError
 from textgan.eval.swd import random_directions, sliced_wasserstein
 from textgan.io.progress import ProgressFn
 from textgan.toy import presets as toy_presets
@@ -46,13 +45,9 @@ class ToyDataConfig:
 
     dataset: Literal["8gaussians", "25gaussians", "swissroll"] = setting(
         "8gaussians", "8gaussians, 25gaussians or swissroll.", flag=True)
-    plot_points: int = setting(1000, "Real and generated points in each plot.")
-    eval_points: int = setting(2560, "Generated points the in-training metrics use.")
+    plot_points: int = setting(1000, "Real and generated points in each plot.", min=2)
+    eval_points: int = setting(2560, "Generated points the in-training metrics use.", min=2)
 
-    def validate(self) -> None:
-        for name in ("plot_points", "eval_points"):
-            if getattr(self, name) < 2:
-                raise ConfigError(f"data.{name} must be at least 2, got {getattr(self, name)}")
 
 
 @torch.no_grad()

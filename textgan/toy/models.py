@@ -14,7 +14,6 @@ import torch
 from torch import Tensor, nn
 
 from textgan.config import setting
-from textgan.errors import ConfigError
 from textgan.toy.data import sample_toy
 
 
@@ -22,16 +21,12 @@ from textgan.toy.data import sample_toy
 class ToyModelConfig:
     """Paper: DIM 512, 3 hidden layers, 2-D noise; ``fixed_generator`` for the Figure 1 setup."""
 
-    dim: int = setting(512, "Hidden units per layer (paper: 512).", flag=True)
-    hidden_layers: int = setting(3, "Hidden layers of the generator and of the critic (paper: 3).")
-    noise_dim: int = setting(2, "Size of the generator's noise vector (paper: 2).")
+    dim: int = setting(512, "Hidden units per layer (paper: 512).", flag=True, min=1)
+    hidden_layers: int = setting(3, "Hidden layers of the generator and of the critic (paper: 3).", min=1)
+    noise_dim: int = setting(2, "Size of the generator's noise vector (paper: 2).", min=1)
     fixed_generator: bool = setting(False, "Hold the generator fixed at real data + N(0, I) and "
                                     "train only the critic (Figure 1).")
 
-    def validate(self) -> None:
-        for name in ("dim", "hidden_layers", "noise_dim"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"model.{name} must be at least 1, got {getattr(self, name)}")
 
 
 def he_uniform_(layer: nn.Linear) -> nn.Linear:

@@ -20,12 +20,13 @@ Every source has a filesystem-safe ``name`` (``billion_word``, ``synthetic`` or
 
 import glob
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from textgan.errors import CorpusError
 from textgan.io.progress import ProgressFn
 from textgan.text.corpora.base import (
-    CORPUS_CHOICES,
     LabelledSource,
     Source,
     check_encoding_errors,
@@ -39,11 +40,81 @@ from textgan.text.corpora.grammar import GRAMMAR_VERSION
 from textgan.text.corpora.hf import HFSource
 from textgan.text.corpora.synthetic import SyntheticClassesSource, SyntheticSource
 
-# The corpora known by name (besides hf:DATASET and files), as --corpus and --reference take them.
-NAMED_CORPORA = ("synthetic", "synthetic-classes", "billion_word")
+
+@dataclass(frozen=True)
+class _OpenArgs:
+    corpus_path: str | None
+    valid_path: str | None
+    download_dir: Path
+    progress: ProgressFn | None
+    max_lines: int | None
+    encoding_errors: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class NamedCorpus:
+    """A corpus known by name: what ``--corpus``'s help says of it, how to open it, whether its
+    lines come labelled, and the name of its labelled variant (if it has one)."""
+
+    description: str
+    open: Callable[[str, _OpenArgs], Source]
+    labelled: bool = False
+    labelled_variant: str | None = None
+
+
+def _generated(source: Callable[..., Source]) -> Callable[[str, _OpenArgs], Source]:
+    def open_generated(name: str, a: _OpenArgs) -> Source:
+        if a.corpus_path is not None or a.valid_path is not None:
+            raise CorpusError(
+                f"the {name} corpus is generated, it takes no --corpus-path/--valid-path; "
+                "drop them or use --corpus files"
+            )
+        return source(seed=a.seed, max_lines=a.max_lines)
+
+    return open_generated
+
+
+def _billion_word(name: str, a: _OpenArgs) -> Source:
+    if a.valid_path is not None:
+        raise CorpusError(
+            "billion_word uses its own held-out shards; drop --valid-path or use --corpus files"
+        )
+    return BillionWordSource(a.corpus_path, download_dir=Path(a.download_dir), progress=a.progress,
+                             max_lines=a.max_lines, encoding_errors=a.encoding_errors)
+
+
+# The corpora known by name (besides hf:DATASET and files), as --corpus and --reference take
+# them: a new one is an entry here.
+CORPORA: dict[str, NamedCorpus] = {
+    "billion_word": NamedCorpus("the paper's One Billion Word benchmark, downloaded once",
+                                _billion_word),
+    "synthetic": NamedCorpus("sentences of a built-in grammar, the default",
+                             _generated(SyntheticSource), labelled_variant="synthetic-classes"),
+    "synthetic-classes": NamedCorpus("labelled: the grammar's questions and statements",
+                                     _generated(SyntheticClassesSource), labelled=True),
+}
+NAMED_CORPORA = tuple(CORPORA)
+
+
+def corpus_choices(described: bool = False) -> str:
+    """What ``--corpus`` takes, in words: every named corpus (``described``: with what it is),
+    then ``files`` and ``hf:``."""
+    names = [f"{name} ({c.description})" if described else name for name, c in CORPORA.items()]
+    return ", ".join([*names, "files (with --corpus-path)", "hf:NAME[/CONFIG][:SPLIT]"])
+
+
+def is_labelled_corpus(corpus: str | None) -> bool:
+    """Whether the named corpus ``corpus`` comes labelled (``synthetic-classes``)."""
+    entry = CORPORA.get((corpus or "").strip())
+    return entry is not None and entry.labelled
 
 __all__ = [
+    "CORPORA",
     "NAMED_CORPORA",
+    "NamedCorpus",
+    "corpus_choices",
+    "is_labelled_corpus",
     "GRAMMAR_VERSION",
     "BillionWordSource",
     "FilesSource",
@@ -90,27 +161,9 @@ def open_source(
             corpus_path, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors,
             labels=labels,
         )
-    if kind in ("synthetic", "synthetic-classes"):
-        if corpus_path is not None or valid_path is not None:
-            raise CorpusError(
-                f"the {kind} corpus is generated, it takes no --corpus-path/--valid-path; "
-                "drop them or use --corpus files"
-            )
-        if kind == "synthetic-classes":
-            return SyntheticClassesSource(seed=seed, max_lines=max_lines)
-        return SyntheticSource(seed=seed, max_lines=max_lines)
-    if kind == "billion_word":
-        if valid_path is not None:
-            raise CorpusError(
-                "billion_word uses its own held-out shards; drop --valid-path or use --corpus files"
-            )
-        return BillionWordSource(
-            corpus_path,
-            download_dir=Path(download_dir),
-            progress=progress,
-            max_lines=max_lines,
-            encoding_errors=encoding_errors,
-        )
+    if kind in CORPORA:
+        return CORPORA[kind].open(kind, _OpenArgs(corpus_path, valid_path, Path(download_dir),
+                                                  progress, max_lines, encoding_errors, seed))
     if kind.startswith("hf:"):
         return HFSource(
             kind[3:],
@@ -128,7 +181,7 @@ def open_source(
             kind, valid_path=valid_path, max_lines=max_lines, encoding_errors=encoding_errors,
             labels=labels,
         )
-    raise CorpusError(f"unknown corpus {corpus!r}: neither a corpus name ({CORPUS_CHOICES}) nor "
+    raise CorpusError(f"unknown corpus {corpus!r}: neither a corpus name ({corpus_choices()}) nor "
                       "an existing file, directory or glob")
 
 
@@ -143,9 +196,9 @@ def _check_label_options(kind: str | None, labels: str, label_column: str | None
         if hf:
             raise CorpusError("an hf: dataset takes its labels from a column: --label-column NAME "
                               "(not --labels tsv)")
-        if kind in ("synthetic", "synthetic-classes", "billion_word"):
-            extra = " (--corpus synthetic-classes is the labelled synthetic corpus)" \
-                if kind == "synthetic" else ""
+        if kind in CORPORA:
+            variant = CORPORA[kind].labelled_variant
+            extra = f" (--corpus {variant} is the labelled {kind} corpus)" if variant else ""
             raise CorpusError(f"--labels tsv reads LABEL<TAB>TEXT text files; the {kind} corpus "
                               f"is not one{extra}")
 

@@ -19,8 +19,6 @@ from textgan.io.files import is_gzip
 
 ENCODING_ERRORS = ("strict", "replace")
 LABEL_SOURCES = ("none", "tsv")
-CORPUS_CHOICES = ("billion_word, synthetic, files (with --corpus-path), hf:NAME[/CONFIG][:SPLIT], "
-                  "synthetic-classes")
 MAX_CLASSES = 65_536  # label ids are stored as uint16 at most
 
 _READ_CHUNK = 1 << 20
