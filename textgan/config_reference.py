@@ -89,7 +89,10 @@ def settings_table(config: type) -> str:
         flag = f.metadata.get("flag")
         flag_text = "—" if not flag else "`--" + (flag if isinstance(flag, str)
                                                    else f.name.replace("_", "-")) + "`"
-        rows.append(f"| `{f.name}` | {type_name(hints[f.name])} | "
+        choices = f.metadata.get("choices")  # a registry's names (e.g. the objectives)
+        kind = (" \\| ".join(f'"{c}"' for c in choices()) if choices
+                else type_name(hints[f.name]))
+        rows.append(f"| `{f.name}` | {kind} | "
                     f"`{_cell(value_text(_default(f)))}` | {flag_text} | "
                     f"{_cell(f.metadata.get('help', ''))} |")
     return "\n".join(rows)
