@@ -93,7 +93,7 @@ class TrainedModel:
             raise ConfigError(f"n must be at least 1, got {n}")
         if temperature is not None and not temperature > 0:
             raise ConfigError(f"temperature must be positive, got {temperature}")
-        if out is None and self.mode != "text":
+        if out is None and not self._mode.draws_lines:
             raise ConfigError(f"a {self.mode} model draws its samples into a file: give out=PATH")
         with self._content():
             return self._mode.sample(self._state, self.source, n, seed=seed,
@@ -107,7 +107,7 @@ class TrainedModel:
         gives the same samples (None: a fresh random seed). A conditional model: all of class
         ``label``, else its classes in turn (:attr:`label_names`; line i is of class
         ``label_names[i % K]``)."""
-        if self.mode != "text":
+        if not self._mode.draws_lines:
             raise ConfigError(f"generate() returns text; this is a {self.mode} model: use "
                               "sample(n, out=PATH)")
         return list(self.sample(n, temperature=temperature, seed=seed, label=label).lines or [])
@@ -125,6 +125,11 @@ class TrainedModel:
         lines = self.generate(n, temperature=temperature, seed=seed)
         return evaluate(lines, reference, config=config, js_text=js_text, data_dir=data_dir,
                         seq_len=int(self.config["data"]["seq_len"]), progress=progress)
+
+    def evaluate_against(self, reference: str | Path, request: Any) -> Any:
+        """``textgan eval --model``: what this model's mode reports of ``request.n`` samples
+        against ``reference`` (``request``: a :class:`~textgan.core.mode.EvalRequest`)."""
+        return self._mode.evaluate_model(self, str(reference), request)
 
     def save_pretrained(self, directory: str | Path, *, evaluate: bool = True,
                         eval_samples: int | None = None, force: bool = False) -> Path:
@@ -267,15 +272,17 @@ def evaluate(samples: Sequence[str], reference: str | Path, *, config: Any = Non
     :mod:`textgan.eval.evaluate`.
     """
     from textgan.config import check_type
-    from textgan.eval import EvalConfig, JSText
-    from textgan.text.evaluation import evaluate_lines, resolve_reference
+    from textgan.core.mode import EvalRequest
+    from textgan.eval import PAPER_SAMPLES, EvalConfig, JSText
+    from textgan.modes import LINES_MODE, get_mode
 
     lines = [samples] if isinstance(samples, str) else list(samples)
     if not lines or not all(isinstance(line, str) for line in lines):
         raise ConfigError("samples must be a non-empty list of strings")
     check_type("js_text", js_text, JSText)
-    corpus, whole = resolve_reference(str(reference), data_dir, seq_len, progress)
-    return evaluate_lines(lines, corpus, config or EvalConfig(), js_text, whole)  # type: ignore[arg-type]
+    request = EvalRequest(n=PAPER_SAMPLES, metrics=config or EvalConfig(), js_text=js_text,
+                          data={"data_dir": data_dir, "seq_len": seq_len}, progress=progress)
+    return get_mode(LINES_MODE).evaluate_samples(lines, str(reference), request).metrics
 
 
 def configure(mode: str = "text", preset: str | None = None, config_file: str | Path | None = None,

@@ -390,12 +390,15 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
                metrics: dict[str, Any] | None = None) -> str:
     """The README.md of a model folder (the Hub shows it as the model's page); ``metrics``:
     the evaluation (all of it is in ``evaluation.json``; the card shows a table)."""
+    from textgan.modes import get_mode
+
     mode, training, arch = config["mode"], config["training"], config["architecture"]
+    card = get_mode(mode).card()
     run = config["run_config"]
-    tags = ["textgan", "gan", mode] + (["text-generation"] if mode == "text" else [])
+    tags = ["textgan", "gan", mode, *card.tags]
     header = ["---", "library_name: textgan", "tags:"] + [f"- {t}" for t in tags]
-    if mode == "text":
-        header.append("pipeline_tag: text-generation")
+    if card.pipeline_tag:
+        header.append(f"pipeline_tag: {card.pipeline_tag}")
     header.append("---")
     what = f"{training['trained_on']}"
     lines = header + [
@@ -427,7 +430,7 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
     evaluation = config["evaluation"]
     lines += ["", "## Evaluation", "", f"How: {evaluation['how']}.", ""]
     if metrics:
-        real = {"text": "real text", "image": "real images"}.get(mode, "real data")
+        real = card.real
         samples_n = metrics.get("n_samples")
         lines += metrics_table(metrics, real)
         counted = f"{int(samples_n)} samples; " if isinstance(samples_n, (int, float)) else ""
@@ -447,15 +450,14 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
         "With textgan installed (`pip install torch -e .` in its repository), in this folder:", "",
         "```",
         "textgan sample --model . -n 20 --seed 0",
-        *(["textgan eval --model . --reference my_text.txt"] if mode == "text" else []),
+        *card.commands,
         "```", "",
         "From Python:", "",
         "```python",
         "import textgan",
         "",
         'model = textgan.load(".")  # this folder, a run directory or a checkpoint',
-        *(["print(model.generate(5, seed=0))  # argmax; temperature=0.8 samples"]
-          if mode == "text" else ['model.sample(64, out="samples.png")']),
+        *card.python,
         "```", "",
         "From the Hugging Face Hub (needs network access; the folder is laid out as "
         "`huggingface_hub`'s `ModelHubMixin` folders):", "",

@@ -76,6 +76,8 @@ from textgan.eval.kn import KneserNeyLM
 from textgan.eval.reference import ReferenceSet
 from textgan.eval.words import distinct_n, ngram_precision_recall, tokenize, unique_share
 
+PAPER_SAMPLES = 640  # samples a model is scored on: the paper's code scores 10 batches of 64
+
 Samples = Sequence[str] | np.ndarray
 
 # Key families by the lines they are computed on (module docstring).

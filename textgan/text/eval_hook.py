@@ -12,8 +12,8 @@ from __future__ import annotations
 from textgan.core.loop import Hook
 from textgan.core.mode import Sampler
 from textgan.eval import evaluate_js
-from textgan.eval.oracle import class_accuracy, class_markers
 from textgan.text.evaluation import PAPER_SAMPLES, reference_for
+from textgan.text.oracle import class_accuracy, class_markers
 from textgan.text.prepare import PreparedCorpus
 from textgan.text.sampling import generate_ids, generate_text
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from textgan.errors import ConfigError, CorpusError, TextganError
 from textgan.eval import (
+    PAPER_SAMPLES,
     EvalConfig,
     JSText,
     ReferenceConfig,
@@ -56,15 +57,14 @@ from textgan.eval import (
     save_sweep,
 )
 from textgan.eval.classifier import ClassifierConfig
-from textgan.eval.oracle import SENTENCE_CLASSES, class_accuracy, class_markers, oracle_scores
 from textgan.eval.per_class import ClassEvaluation, LabelJudge, evaluate_classes
 from textgan.io.files import is_gzip
 from textgan.io.progress import ProgressFn
 from textgan.text.corpora import NAMED_CORPORA
 from textgan.text.corpora.files import FilesSource
+from textgan.text.oracle import SENTENCE_CLASSES, class_accuracy, class_markers, oracle_scores
 from textgan.text.prepare import PreparedCorpus, TextDataConfig, load_corpus, prepare_corpus
 
-PAPER_SAMPLES = 640  # the paper's code scores 10 batches of 64 samples
 MAX_DECODED_TRAIN = 200_000  # subword corpora: lines decoded to text for character statistics
 # A reference file keeps every distinct character (ids stay uint16), so it is exactly its text.
 REFERENCE_MAX_VOCAB = 65_536
@@ -530,7 +530,7 @@ def class_oracle(name: str, lines: Sequence[str], seq_len: int) -> dict[str, flo
     """For the synthetic classes (``question``, ``statement``): the oracle's exact judgement of
     samples generated for class ``name`` — ``class_accuracy`` (sentences of that class's
     sub-language), ``class_start`` / ``class_end`` (its first word, its final mark) and their
-    label-blind chance levels (:mod:`textgan.eval.oracle`). Empty for any other class name."""
+    label-blind chance levels (:mod:`textgan.text.oracle`). Empty for any other class name."""
     if name not in SENTENCE_CLASSES or not lines:
         return {}
     labels = [name] * len(lines)
