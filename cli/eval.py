@@ -137,7 +137,8 @@ def eval_command(
     JS-1..4 (as in the paper's code) with real-vs-real floors, Kneser-Ney LM cross-entropies,
     word-level precision/recall, memorisation, distinct-n, BLEU and Self-BLEU.
 
-    --seq-len, --data-dir and --encoding-errors apply when a reference text file is prepared.
+    --seq-len, --data-dir and --encoding-errors apply when a reference text file is prepared
+    (--encoding-errors also to the samples file).
     Character statistics (JS-n, LM bits/char, memorisation) cut lines to --seq-len, as the
     paper's code does; word-level metrics (BLEU, Self-BLEU, ...) read whole lines.
     """

@@ -119,3 +119,37 @@ def test_a_missing_contract_method_fails_its_command_in_one_line(trained, tmp_pa
     assert err.startswith(message), err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "model").exists()  # nothing half-written
+
+
+def _with_sample(monkeypatch, name: str, sample) -> None:
+    module = types.ModuleType(name)
+    module.Mode = type("TinyBroken", (tiny_mode.TinyMode,), {"sample": sample})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setenv(PLUGINS_ENV, f"tiny={name}:Mode")
+
+
+@pytest.mark.parametrize("bug", [KeyError("oops"), RuntimeError("oops"), TypeError("oops")])
+def test_a_bug_inside_sample_is_not_called_a_damaged_checkpoint(trained, monkeypatch, bug):
+    def sample(self, state, path, n, **kwargs):
+        self.config_from_checkpoint(state, path)
+        raise bug
+
+    _with_sample(monkeypatch, f"tiny_bug_{type(bug).__name__}", sample)
+    with pytest.raises(type(bug), match="oops"):  # a traceback, not "not a usable checkpoint"
+        run(["sample", "--run", str(trained), "-n", "2"])
+
+
+def test_a_damaged_checkpoint_is_still_one_line(trained, tmp_path, monkeypatch, capsys):
+    from textgan.core.checkpoint import load_checkpoint, save_checkpoint
+
+    monkeypatch.setenv(PLUGINS_ENV, TINY)
+    newest = sorted((trained / "checkpoints").glob("step_*.pt"))[-1]
+    state = load_checkpoint(newest)
+    for damaged, entry in [({k: v for k, v in state.items() if k != "generator"}, "generator"),
+                           ({**state, "generator": {"affine.weight": state["generator"]
+                                                    ["affine.weight"].repeat(2, 1)}}, "state_dict")]:
+        save_checkpoint(tmp_path / "damaged.pt", damaged)
+        assert run(["sample", "--checkpoint", str(tmp_path / "damaged.pt"), "-n", "2"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {tmp_path / 'damaged.pt'} is not a usable tiny checkpoint")
+        assert entry in err, err

@@ -83,19 +83,38 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _folder_message(path: Path, err: BaseException) -> CheckpointError:
+    text = str(err)
+    detail = next((line.strip() for line in text.splitlines() if "size mismatch" in line
+                   or "Missing key" in line or "Unexpected key" in line),
+                  text.splitlines()[0] if text else type(err).__name__)
+    return CheckpointError(f"model folder {path} does not fit its {CONFIG_FILE} "
+                           f"({type(err).__name__}: {detail[:160]}); export it again")
+
+
 @contextmanager
-def folder_content(path: Path) -> Iterator[None]:
-    """A folder whose files verify but do not fit together (weights of other shapes, a missing
-    module, a damaged tokenizer) → one line."""
+def _folder_reading(path: Path) -> Iterator[None]:
+    """Around reading a folder's verified files into a checkpoint-shaped state: files that do
+    not fit together (a missing module, a damaged tokenizer) → one line."""
     try:
         yield
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as err:
-        text = str(err)
-        detail = next((line.strip() for line in text.splitlines() if "size mismatch" in line
-                       or "Missing key" in line or "Unexpected key" in line),
-                      text.splitlines()[0] if text else type(err).__name__)
-        raise CheckpointError(f"model folder {path} does not fit its {CONFIG_FILE} "
-                              f"({type(err).__name__}: {detail[:160]}); export it again") from None
+        raise _folder_message(path, err) from None
+
+
+@contextmanager
+def folder_content(path: Path) -> Iterator[None]:
+    """Around a mode sampling a folder's state: weights of other shapes (what a folder whose
+    files verify but do not fit together raises, :func:`~textgan.core.mode.is_damage`) → one
+    line. Other errors go through as they are."""
+    from textgan.core.mode import is_damage
+
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, RuntimeError) as err:
+        if not is_damage(err):
+            raise
+        raise _folder_message(path, err) from None
 
 
 def read_model_folder(path: str | Path) -> ModelFolder:
@@ -143,7 +162,7 @@ def read_model_folder(path: str | Path) -> ModelFolder:
             raise CheckpointError(f"{path / evaluation['file']} is not JSON; export it again") \
                 from None
     mode = get_mode(config.get("mode"))
-    with folder_content(path):
+    with _folder_reading(path):
         state = {"mode": mode.name, "config": config["run_config"],
                  "step": int(config["training"]["step"]),
                  **({"label_names": [str(n) for n in config["label_names"]]}

@@ -3,8 +3,8 @@
 A :class:`Mode` names its config types and presets, builds models + real data + hooks for a run
 (:class:`ModeSetup`), and samples from a checkpoint. The core does what every mode would repeat:
 it rebuilds a run's configuration from a dict (``config.toml`` or a checkpoint), refuses a
-checkpoint of another mode, and turns a damaged checkpoint's ``KeyError``/``RuntimeError`` into
-one line. Modes are registered by name in :mod:`textgan.modes`.
+checkpoint of another mode, and turns what a damaged checkpoint raises (a missing entry, weights of
+other shapes: :func:`is_damage`) into one line. Modes are registered by name in :mod:`textgan.modes`.
 """
 
 from __future__ import annotations
@@ -300,28 +300,65 @@ class Mode(ABC):
     def config_from_checkpoint(self, state: dict[str, Any], path: Path) -> RunConfig:
         """The configuration a checkpoint was trained with (checked to be this mode's)."""
         self.check_checkpoint(state, path)
-        with checkpoint_content(path, self.name):
+        with _config_content(path, self.name):
             return self.run_config(state["config"])
 
 
 class LabelChoiceError(ConfigError):
     """``--label`` names no class of the model (or the model has none): the user's choice, not a
-    damaged checkpoint, so :func:`checkpoint_content` lets it through as it is."""
+    damaged checkpoint, so no translation words it as one."""
+
+
+class MissingEntry(KeyError):
+    """An entry a checkpoint should hold is not there (raised by :class:`CheckpointState`)."""
+
+
+class CheckpointState(dict):  # type: ignore[type-arg]
+    """A checkpoint's top-level entries: reading one it does not hold raises
+    :class:`MissingEntry`, which :func:`checkpoint_content` words as a damaged file (a
+    ``KeyError`` from anywhere else is a bug and is not)."""
+
+    def __missing__(self, key: Any) -> Any:
+        raise MissingEntry(key)
+
+
+def is_damage(err: BaseException) -> bool:
+    """Whether ``err`` is what reading a damaged or foreign checkpoint raises: an entry missing
+    (:class:`MissingEntry`), or weights that do not fit the model the configuration builds
+    (``load_state_dict``'s errors). Anything else raised while sampling is a bug."""
+    text = str(err)
+    return (isinstance(err, MissingEntry)
+            or (isinstance(err, RuntimeError) and "Error(s) in loading state_dict" in text)
+            or (isinstance(err, (TypeError, AttributeError)) and "state_dict" in text))
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).splitlines()[0][:100] if str(err) else type(err).__name__
 
 
 @contextmanager
 def checkpoint_content(path: Path, mode: str) -> Iterator[None]:
-    """A checkpoint that loaded safely (``weights_only``) but does not hold what textgan writes
-    (hand-made or damaged, or models its own config does not describe) → one line."""
+    """Around a mode reading a checkpoint that loaded safely (``weights_only``): what a damaged
+    or foreign one raises (:func:`is_damage`) → one line. Other errors go through as they are."""
     try:
         yield
-    except (LabelChoiceError, ContractError):
-        raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError,
-            ConfigError) as err:
-        first = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+    except (KeyError, TypeError, AttributeError, RuntimeError) as err:
+        if not is_damage(err):
+            raise
         raise CheckpointError(f"{path} is not a usable {mode} checkpoint ({type(err).__name__}: "
-                              f"{first})") from None
+                              f"{_first_line(err)})") from None
+
+
+@contextmanager
+def _config_content(path: Path, mode: str) -> Iterator[None]:
+    """Around parsing a checkpoint's ``config`` (plain values): any failure is a damaged file."""
+    try:
+        yield
+    except LabelChoiceError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ConfigError) as err:
+        raise CheckpointError(f"{path} is not a usable {mode} checkpoint ({type(err).__name__}: "
+                              f"{_first_line(err)})") from None
 
 
 def sample_seed(seed: int | None) -> int:

@@ -30,7 +30,6 @@ from torch import Tensor, nn
 from textgan.config import setting
 from textgan.core.conditional import cycled_labels
 from textgan.core.critic_loss import CRITIC_LOSS_SAMPLES, CriticLossHook, fixed_rows
-from textgan.core.ema import sampling_state
 from textgan.core.loop import Hook
 from textgan.core.mode import (
     CardText,
@@ -41,10 +40,9 @@ from textgan.core.mode import (
     RunConfig,
     Sampler,
     SampleResult,
-    checkpoint_content,
     sample_seed,
 )
-from textgan.core.run import Run, resolve_checkpoint, sample_output_for
+from textgan.core.run import Run, sample_output_for
 from textgan.device import resolve_device
 from textgan.errors import ConfigError
 from textgan.eval.swd import random_directions, sliced_wasserstein
@@ -583,11 +581,12 @@ def evaluate_image_run(run: str | Path, *, n: int, seed: int = 0, device: str = 
                        temperature: float | None = None, projections: int = 128) -> ImageEvalReport:
     """SWD of ``n`` samples of a run's checkpoint (its generator's moving average unless ``raw``)
     and, for a conditional run, the label accuracy of ``ceil(n / K)`` samples per class."""
-    mode = ImageMode()
-    path, state, notes = resolve_checkpoint(run, checkpoint)
-    state = sampling_state(state, raw)
+    from textgan.opening import open_model
+
+    opened = open_model(run=run, checkpoint=checkpoint, raw=raw)
+    mode, path, state, notes = ImageMode(), opened.source, opened.state, opened.notes
     torch_device = resolve_device(device)
-    with checkpoint_content(path, mode.name):
+    with opened.content():
         config = mode.config_from_checkpoint(state, path)
         names = list(state.get("label_names") or [])
         conditional = config.train.conditional != "none"

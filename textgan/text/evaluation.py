@@ -32,9 +32,7 @@ which is also the text a model trained on it learnt from. :attr:`EvalReport.line
 
 from __future__ import annotations
 
-import gzip
 import itertools
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +56,6 @@ from textgan.eval import (
 )
 from textgan.eval.classifier import ClassifierConfig
 from textgan.eval.per_class import ClassEvaluation, LabelJudge, evaluate_classes
-from textgan.io.files import is_gzip
 from textgan.io.progress import ProgressFn
 from textgan.text.corpora import NAMED_CORPORA
 from textgan.text.corpora.files import FilesSource
@@ -175,22 +172,13 @@ def source_lines(corpus: PreparedCorpus) -> Callable[[np.ndarray], list[str]] | 
     return pick
 
 
-def read_samples(path: str | Path, limit: int | None = None) -> list[str]:
-    """Lines of a samples file (UTF-8, one sample a line); clear errors for bad files."""
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise TextganError(f"samples file {path} does not exist") from None
-    except IsADirectoryError:
-        raise TextganError(f"{path} is a directory; pass a text file of samples") from None
-    except UnicodeDecodeError as err:
-        raise TextganError(f"samples file {path} is not valid UTF-8 (byte {err.start}); "
-                           "re-encode it as UTF-8") from None
-    except OSError as err:
-        raise TextganError(f"cannot read samples file {path}: {err.strerror}") from None
-    lines = [line.rstrip("\r") for line in text.split("\n")]
-    lines = [line for line in lines if line.strip()]
+def read_samples(path: str | Path, limit: int | None = None,
+                 encoding_errors: str = TextDataConfig.encoding_errors) -> list[str]:
+    """Non-blank lines of a samples file, one sample a line (UTF-8, plain or gzip: the corpora's
+    reader, :func:`textgan.text.corpora.base.read_lines`)."""
+    from textgan.text.corpora.base import read_lines
+
+    lines = [text for _, text in read_lines(Path(path), encoding_errors)]
     if not lines:
         raise TextganError(f"samples file {path} has no non-empty lines")
     return lines[:limit] if limit else lines
@@ -331,19 +319,17 @@ def evaluate_run(run: str | Path, *, n: int = PAPER_SAMPLES, temperature: float 
     A GAN's generator and a language model (``--objective mle``) alike: ``temperature`` None is
     the model's default decoding (argmax; a language model samples at temperature 1)."""
     from textgan.config import apply_overrides
-    from textgan.core.ema import sampling_state
-    from textgan.core.mode import checkpoint_content
-    from textgan.core.run import resolve_checkpoint
     from textgan.device import resolve_device
+    from textgan.opening import open_model
     from textgan.text.models import generator_from_checkpoint
     from textgan.text.sampling import decoding, generate_text
 
-    path, state, notes = resolve_checkpoint(run, checkpoint)
-    state = sampling_state(state, raw)
-    if state.get("mode") != "text":
-        raise TextganError(f"{path} is a {state.get('mode')} checkpoint: evaluation needs a text "
+    opened = open_model(run=run, checkpoint=checkpoint, raw=raw)
+    path, state, notes = opened.source, opened.state, opened.notes
+    if opened.mode.name != "text":
+        raise TextganError(f"{path} is a {opened.mode.name} checkpoint: evaluation needs a text "
                            "run")
-    with checkpoint_content(path, "text"):
+    with opened.content():
         generator, tokenizer, saved = generator_from_checkpoint(state, resolve_device(device))
     data_cfg = apply_overrides(TextDataConfig(), saved.get("data", {}), "data")
     corpus = load_corpus(data_cfg, progress=progress)
@@ -391,8 +377,10 @@ def evaluate_file(samples_path: str | Path, reference: str, *,
                   encoding_errors: str = TextDataConfig.encoding_errors) -> EvalReport:
     """Evaluate a text file of samples (from any source) against a reference: text file(s) (all
     their lines), a prepared corpus or a corpus name (its held-out split); see the module
-    docstring. ``js_text`` applies to corpora only; ``encoding_errors`` to reference text."""
-    return evaluate_texts(read_samples(samples_path, limit), reference, data_dir=data_dir,
+    docstring. ``js_text`` applies to corpora only; ``encoding_errors`` to the samples and the
+    reference text."""
+    return evaluate_texts(read_samples(samples_path, limit, encoding_errors), reference,
+                          data_dir=data_dir,
                           seq_len=seq_len, config=config, js_text=js_text, progress=progress,
                           encoding_errors=encoding_errors)
 
@@ -457,34 +445,16 @@ def corpus_labels(corpus: PreparedCorpus) -> CorpusLabels | None:
     return CorpusLabels(names, arrays[0], arrays[1])
 
 
-def read_labelled_lines(path: str | Path) -> list[tuple[int, str, str]]:
+def read_labelled_lines(path: str | Path, encoding_errors: str = TextDataConfig.encoding_errors
+                        ) -> list[tuple[int, str, str]]:
     """``(line number, label, text)`` of each ``label<TAB>text`` line of a UTF-8 file (plain or
-    gzip). Blank lines, and lines whose text is blank, are skipped; a line without a tab or with
-    an empty label is a one-line error naming the line."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-        if path.suffix == ".gz" or is_gzip(path):
-            raw = gzip.decompress(raw)
-    except FileNotFoundError:
-        raise TextganError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise TextganError(f"{path} is a directory; pass a label<TAB>text file") from None
-    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
-        raise TextganError(f"{path}: corrupt gzip data ({err})") from None
-    except OSError as err:
-        raise TextganError(f"cannot read {path}: {err.strerror}") from None
+    gzip, read as every text file is: :func:`textgan.text.corpora.base.read_lines`). Blank
+    lines, and lines whose text is blank, are skipped; a line without a tab or with an empty
+    label is a one-line error naming the line."""
+    from textgan.text.corpora.base import read_lines
+
     records = []
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        try:
-            text = line.decode("utf-8").removesuffix("\r")
-        except UnicodeDecodeError as err:
-            raise TextganError(f"{path} line {number} is not valid UTF-8 (byte {err.start + 1}); "
-                               "re-encode it as UTF-8") from None
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        if not text.strip():
-            continue
+    for number, text in read_lines(Path(path), encoding_errors):
         label, tab, sample = text.partition("\t")
         if not tab:
             raise TextganError(f"{path} line {number} has no tab: labelled lines are "
