@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from textgan.core.loop import Hook
 from textgan.core.mode import Sampler
-from textgan.eval import evaluate_js
-from textgan.text.evaluation import PAPER_SAMPLES, reference_for
+from textgan.eval import PAPER_SAMPLES, evaluate_js
 from textgan.text.oracle import class_accuracy, class_markers
 from textgan.text.prepare import PreparedCorpus
+from textgan.text.reference import reference_for
 from textgan.text.sampling import generate_ids, generate_text
 
 
