@@ -30,10 +30,11 @@ from textgan.core.mode import (
     SampleResult,
     sample_seed,
 )
-from textgan.core.run import Run, resolve_checkpoint
+from textgan.core.run import Run
 from textgan.device import resolve_device
 from textgan.errors import ConfigError
 from textgan.io.progress import ProgressFn
+from textgan.opening import open_model
 
 EVAL_SEED = 99
 
@@ -148,10 +149,8 @@ class TinyMode(Mode):
                         python=["print(model.generate(5, seed=0))  # numbers, one a line"])
 
     def evaluate_run(self, run: Path, request: EvalRequest) -> EvalResult:
-        from textgan.core.ema import sampling_state
-
-        path, state, notes = resolve_checkpoint(run, request.checkpoint)
-        state = sampling_state(state, request.raw)
+        opened = open_model(run=run, checkpoint=request.checkpoint, raw=request.raw)
+        path, state, notes = opened.source, opened.state, opened.notes
         config = self.config_from_checkpoint(state, path)
         generator = self._generator(state, path, resolve_device(request.device))
         metrics = gaps(draw(generator, request.n, request.seed), config.data)
