@@ -9,7 +9,7 @@ per method) from ``--seed`` for its steps (``--steps``, default the preset's) or
 used ``--budget`` seconds of process CPU time (one thread; the in-training evaluations every
 ``--eval-every`` steps are counted), then draws ``--samples`` argmax samples of its moving
 average, the two classes in turn, and reports the oracle's class accuracy
-(:func:`textgan.eval.oracle.class_accuracy`) with two reference points from the same samples:
+(:func:`textgan.text.oracle.class_accuracy`) with two reference points from the same samples:
 
 - ``chance``: ``grammar_accept_rate / 2``, what a generator that ignores its label scores with
   samples as grammatical as these (a grammatical sample is in the asked-for class half of the
@@ -19,7 +19,7 @@ average, the two classes in turn, and reports the oracle's class accuracy
 ``accepted_in_class`` = class accuracy / grammar_accept_rate: the share of the grammatical samples
 that are of their class (50% by chance, 100% if the label is always obeyed). Whole sentences come
 late on a CPU, so the exact signs of class that come first are reported too
-(:func:`textgan.eval.oracle.class_markers`): the first word (``class_start``) and the final mark
+(:func:`textgan.text.oracle.class_markers`): the first word (``class_start``) and the final mark
 (``class_end``), each with its label-blind chance level. ``--measure-only`` measures the newest
 checkpoints of runs trained before under ``--runs`` (every kept checkpoint: ``--all-checkpoints``).
 
@@ -49,8 +49,8 @@ from textgan.benchmarking import (
 from textgan.config import PAPER_SAMPLES
 from textgan.core.checkpoint import load_checkpoint
 from textgan.core.ema import sampling_state
-from textgan.eval.oracle import class_accuracy, class_markers, oracle_scores
 from textgan.text.models import generator_from_checkpoint
+from textgan.text.oracle import class_accuracy, class_markers, oracle_scores
 from textgan.text.sampling import generate_text
 
 QUESTION = ("How often is a sample of a class-conditional text GAN a sentence (or starts and "

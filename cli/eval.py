@@ -1,4 +1,9 @@
-"""`textgan eval`: n-gram statistics of samples against real text."""
+"""`textgan eval`: a run's, a model folder's or a file's samples scored against real data.
+
+What is computed is the mode's (:meth:`~textgan.core.mode.Mode.evaluate_run`,
+``evaluate_model``, ``evaluate_samples``): the mode of a run or a model folder is the one it
+was trained in; a samples file is lines of text, scored by :data:`textgan.modes.LINES_MODE`.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,11 @@ from rich.table import Table
 from textgan.cli.app import app, console, echo, say
 from textgan.cli.flags import flags_for, with_flags
 from textgan.config import PAPER_SAMPLES, apply_overrides
+from textgan.core.mode import EvalRequest, Mode
 from textgan.core.trainer import TrainConfig
-from textgan.errors import ConfigError
+from textgan.errors import CheckpointError, ConfigError
 from textgan.eval import EvalConfig, ReferenceConfig
-from textgan.text.prepare import TextDataConfig
+from textgan.modes import LINES_MODE, get_mode
 
 FLOOR_SUFFIXES = ("_floor", "_real")
 
@@ -91,7 +97,8 @@ def _table(metrics: dict[str, float], title: str = "evaluation",
 
 @app.command("eval")
 @with_flags(flags_for("eval", EvalConfig) + flags_for("reference", ReferenceConfig)
-            + flags_for("data", TextDataConfig, only=("seq_len", "data_dir", "encoding_errors"))
+            + flags_for("data", get_mode(LINES_MODE).data_config,
+                        only=("seq_len", "data_dir", "encoding_errors"))
             + flags_for("train", TrainConfig, only=("device",)))
 def eval_command(
     settings: dict[str, dict[str, Any]],
@@ -130,41 +137,32 @@ def eval_command(
     JS-1..4 (as in the paper's code) with real-vs-real floors, Kneser-Ney LM cross-entropies,
     word-level precision/recall, memorisation, distinct-n, BLEU and Self-BLEU.
 
-    --seq-len, --data-dir and --encoding-errors apply when a reference text file is prepared.
+    --seq-len, --data-dir and --encoding-errors apply when a reference text file is prepared
+    (--encoding-errors also to the samples file).
     Character statistics (JS-n, LM bits/char, memorisation) cut lines to --seq-len, as the
     paper's code does; word-level metrics (BLEU, Self-BLEU, ...) read whole lines.
     """
-    from textgan.text.evaluation import evaluate_file, evaluate_run
-
     if samples < 0:
         raise ConfigError(f"--samples must be positive, got {samples}")
     config = apply_overrides(EvalConfig(), settings["eval"], "eval")
     js_text = apply_overrides(ReferenceConfig(), settings["reference"], "reference").js_text
-    data = apply_overrides(TextDataConfig(), settings["data"], "data")
     device = apply_overrides(TrainConfig(), settings["train"], "train").device
     temps = _parse_temperatures(temperatures)
+    request = EvalRequest(n=samples or PAPER_SAMPLES, seed=config.seed, temperature=temperature,
+                          temperatures=temps, device=device, checkpoint=checkpoint, raw=raw,
+                          metrics=config, js_text=js_text, data=dict(settings["data"]),
+                          limit=samples or None)
     if config.labels != "none":
         report = _evaluate_labelled(samples_file, reference, run=run, model=model,
-                                    checkpoint=checkpoint, raw=raw, temps=temps, limit=samples,
-                                    config=config, js_text=js_text, data=data)
+                                    request=request)
     elif model is not None:
-        report = _evaluate_model(model, samples_file, run, reference, checkpoint=checkpoint,
-                                 raw=raw, temps=temps, n=samples or PAPER_SAMPLES,
-                                 temperature=temperature, config=config, js_text=js_text,
-                                 data=data, device=device)
-    elif run is not None and _is_image_run(run):  # SWD; per-class label accuracy if conditional
-        report = _evaluate_image_run(run, samples_file, temps, n=samples or PAPER_SAMPLES,
-                                     seed=config.seed, device=device, checkpoint=checkpoint,
-                                     raw=raw, temperature=temperature)
+        report = _evaluate_model(model, samples_file, run, reference, request)
     elif run is not None:
         if samples_file is not None:
             raise ConfigError("give either a samples file or --run, not both")
-        plot_path = Path(plot) if plot else (Path(run) / "eval" / "quality_diversity.png"
-                                              if temps else None)
-        report = evaluate_run(run, n=samples or PAPER_SAMPLES, temperature=temperature,
-                              seed=config.seed, config=config, js_text=js_text,
-                              temperatures=temps, plot=plot_path, device=device,
-                              checkpoint=checkpoint, raw=raw)
+        request.plot = Path(plot) if plot else (Path(run) / "eval" / "quality_diversity.png"
+                                                if temps else None)
+        report = _run_mode(run, checkpoint).evaluate_run(Path(run), request)
     else:
         if samples_file is None:
             raise ConfigError("give a samples file with --reference, or --run DIR")
@@ -174,9 +172,7 @@ def eval_command(
             raise ConfigError("--reference is required with a samples file (a corpus or text file)")
         if temps:
             raise ConfigError("--temperatures needs --run (samples are generated per temperature)")
-        report = evaluate_file(samples_file, reference, data_dir=data.data_dir,
-                               seq_len=data.seq_len, limit=samples or None, config=config,
-                               js_text=js_text, encoding_errors=data.encoding_errors)
+        report = get_mode(LINES_MODE).evaluate_samples(Path(samples_file), reference, request)
     if as_json:
         out: dict[str, Any] = dict(report.metrics)
         if report.classes is not None:
@@ -211,73 +207,51 @@ def eval_command(
         say(f"wrote {report.plot}")
 
 
+def _run_mode(run: str, checkpoint: str | None) -> Mode:
+    """The mode a run was trained in: its ``config.toml``'s, else its checkpoint's."""
+    from textgan.core.run import Run, resolve_checkpoint
+
+    name = Run(run).read_config().get("mode") if Run(run).exists() else None
+    if not isinstance(name, str):
+        path, state, _ = resolve_checkpoint(run, checkpoint)  # or the one-line error of why not
+        name = state.get("mode")
+        if not isinstance(name, str):
+            raise CheckpointError(f"{path} has no mode: not a textgan checkpoint")
+    return get_mode(name)
+
+
 def _evaluate_model(model: str, samples_file: str | None, run: str | None, reference: str | None,
-                    *, checkpoint: str | None, raw: bool, temps: list[float] | None, n: int,
-                    temperature: float | None, config: EvalConfig, js_text: Any,
-                    data: TextDataConfig, device: str) -> Any:
+                    request: EvalRequest) -> Any:
     """``--model DIR``: samples of an exported model folder against ``--reference``."""
     from textgan.api import load
     from textgan.export import is_model_folder
-    from textgan.text.evaluation import EvalReport, evaluate_texts
 
     if samples_file is not None or run is not None:
         raise ConfigError("give one of a samples file, --run or --model")
-    if checkpoint is not None or raw:
+    if request.checkpoint is not None or request.raw:
         raise ConfigError("--checkpoint and --raw are for runs; a model folder holds one generator")
     if reference is None:
         raise ConfigError("--model needs --reference (text file(s), a prepared corpus or a corpus "
                           "name)")
-    if temps:
+    if request.temperatures:
         raise ConfigError("--temperatures needs --run")
     if not is_model_folder(model):
         raise ConfigError(f"--model {model} is not a model folder (textgan export writes one)")
-    trained = load(model, device=device)
-    samples = trained.generate(n, temperature=temperature, seed=config.seed)
-    report = evaluate_texts(samples, reference, data_dir=data.data_dir,
-                            seq_len=int(trained.config["data"]["seq_len"]), config=config,
-                            js_text=js_text, encoding_errors=data.encoding_errors)
-    note = (f"model {model} (step {trained.step}): {n} "
-            f"{'argmax' if temperature is None else f'T={temperature:g}'} samples, seed "
-            f"{config.seed}, against {reference}")
-    return EvalReport(report.metrics, [], Path(reference), notes=[note], lines=report.lines)
+    return load(model, device=request.device).evaluate_against(reference, request)
 
 
 def _evaluate_labelled(samples_file: str | None, reference: str | None, *, run: str | None,
-                       model: str | None, checkpoint: str | None, raw: bool,
-                       temps: list[float] | None, limit: int, config: EvalConfig, js_text: Any,
-                       data: TextDataConfig) -> Any:
+                       model: str | None, request: EvalRequest) -> Any:
     """``--labels tsv``: a label<TAB>text samples file, per class against a labelled reference."""
-    from textgan.text.evaluation import evaluate_labelled_file
-
     if run is not None or model is not None:
         raise ConfigError("--labels describes a samples file; a conditional run (--run) is "
                           "evaluated per class without it")
     if samples_file is None or reference is None:
         raise ConfigError("--labels tsv needs a samples file of label<TAB>text lines and "
                           "--reference (a labelled prepared corpus or label<TAB>text file(s))")
-    if checkpoint is not None or raw:
+    if request.checkpoint is not None or request.raw:
         raise ConfigError("--checkpoint and --raw need --run (a samples file is already text)")
-    if temps:
+    if request.temperatures:
         raise ConfigError("--temperatures needs --run (samples are generated per temperature)")
-    return evaluate_labelled_file(samples_file, reference, data_dir=data.data_dir,
-                                  seq_len=data.seq_len, limit=limit or None, config=config,
-                                  js_text=js_text)
-
-
-def _is_image_run(run: str) -> bool:
-    from textgan.image.evaluation import is_image_run
-
-    return is_image_run(run)
-
-
-def _evaluate_image_run(run: str, samples_file: str | None, temps: list[float] | None,
-                        **options: Any) -> Any:
-    """``--run`` of an image run (:mod:`textgan.image.evaluation`)."""
-    from textgan.image.evaluation import evaluate_image_run
-
-    if samples_file is not None:
-        raise ConfigError("give either a samples file or --run, not both")
-    if temps:
-        raise ConfigError("--temperatures is for text runs (image runs: --temperature scales the "
-                          "noise)")
-    return evaluate_image_run(run, **options)
+    return get_mode(LINES_MODE).evaluate_samples(Path(samples_file), reference, request,
+                                                 labelled=True)

@@ -20,12 +20,10 @@ from rich.progress import (
 
 from textgan.cli.app import app, console, say
 from textgan.cli.flags import Flag, flags_for, with_flags
-from textgan.config import apply_overrides
 from textgan.core.distributed import shutdown
 from textgan.core.mode import SECTIONS
 from textgan.errors import TextganError
-from textgan.modes import MODES
-from textgan.text.prepare import TextDataConfig
+from textgan.modes import LINES_MODE, MODES, get_mode
 from textgan.training import join_torchrun, resolve_config, resume_training, start_training
 
 MODE_HELP = "What to train: text (default), image or toy."
@@ -220,25 +218,19 @@ def _train(mode: str, preset: str, config: str | None, overrides: dict[str, dict
 
 
 @app.command()
-@with_flags(flags_for("data", TextDataConfig))
+@with_flags(flags_for("data", get_mode(LINES_MODE).data_config))
 def prepare(
     settings: dict[str, dict[str, Any]],
     *,
     force: bool = typer.Option(False, "--force", help="Prepare again even if prepared."),
 ) -> None:
     """Download (if needed) and prepare a corpus once, without training."""
-    from textgan.text.prepare import open_source_for, prepare_corpus
-
-    cfg = apply_overrides(TextDataConfig(), settings["data"], "data")
     renderer = ProgressRenderer(_progress())
     try:
-        prepared = prepare_corpus(open_source_for(cfg, renderer), cfg, progress=renderer,
-                                  force=force)
+        done = get_mode(LINES_MODE).prepare(settings["data"], progress=renderer, force=force)
     except BaseException:
         renderer.stop(erase=True)
         raise
     finally:
         renderer.stop()
-    classes = (f", {len(prepared.label_names)} classes" if prepared.label_names else "")
-    say(f"prepared {prepared.dir}: {len(prepared.train):,} training lines, "
-        f"{len(prepared.valid):,} held-out, vocabulary {len(prepared.vocab)}{classes}")
+    say(done)

@@ -1,5 +1,7 @@
 """The layering the architecture promises, checked on the source: core knows no mode, modes do
-not import each other, evaluation imports no mode, and module-level imports form no cycle."""
+not import each other, evaluation and the mode-free commands (cli/, api, export, sampling,
+report) import no mode package (they reach a mode through textgan.modes), and module-level
+imports form no cycle."""
 
 from __future__ import annotations
 
@@ -13,11 +15,18 @@ from textgan.core.mode import Mode
 from textgan.modes import MODES, get_mode
 
 PACKAGE = Path(textgan.__file__).parent
+CLI = PACKAGE.parent / "cli"  # installed as textgan.cli
 MODE_PACKAGES = ("textgan.text", "textgan.image", "textgan.toy")
+# Modules that know no mode by name: they reach one through textgan.modes.get_mode.
+MODE_FREE = ("textgan.cli", "textgan.api", "textgan.export", "textgan.sampling",
+             "textgan.report", "textgan.eval")
 
 
 def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    if path.is_relative_to(CLI):
+        parts = ("textgan", "cli", *path.relative_to(CLI).with_suffix("").parts)
+    else:
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -35,7 +44,7 @@ def imports(path: Path, top_level_only: bool) -> set[str]:
     return found
 
 
-SOURCES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+SOURCES = {module_name(p): p for p in [*PACKAGE.rglob("*.py"), *CLI.rglob("*.py")]}
 GRAPH = {name: {m for m in imports(p, top_level_only=True) if m in SOURCES}
          for name, p in SOURCES.items()}
 ANYWHERE = {name: {m for m in imports(p, top_level_only=False) if m in SOURCES}
@@ -47,7 +56,8 @@ def in_package(module: str, package: str) -> bool:
 
 
 def test_the_source_tree_was_found() -> None:
-    assert {"textgan.core.trainer", "textgan.text.mode", "textgan.modes"} <= set(SOURCES)
+    assert {"textgan.core.trainer", "textgan.text.mode", "textgan.modes", "textgan.cli.eval",
+            "textgan.report.summary", "textgan.eval.evaluate"} <= set(SOURCES)
 
 
 def test_core_imports_no_mode() -> None:
@@ -66,9 +76,28 @@ def test_modes_do_not_import_each_other() -> None:
                 assert not bad, f"{name} imports {bad}"
 
 
-def test_evaluation_imports_no_mode_module() -> None:
-    evaluation = [n for n in SOURCES if in_package(n, "textgan.eval")
-                  or n in ("textgan.text.evaluation", "textgan.text.eval_hook")]
+def test_mode_free_modules_import_no_mode_package() -> None:
+    checked = [n for n in SOURCES if any(in_package(n, p) for p in MODE_FREE)]
+    assert len(checked) > 20  # cli/, report/ and eval/ were found
+    for name in checked:
+        bad = {d for d in ANYWHERE[name] if any(in_package(d, p) for p in MODE_PACKAGES)}
+        assert not bad, f"{name} imports {bad}"
+
+
+def test_mode_free_modules_compare_no_mode_name() -> None:
+    """No ``mode == "text"``: what differs between modes is a Mode method or attribute."""
+    import re
+
+    compare = re.compile(r"""[!=]=\s*['"](text|image|toy)['"]|['"](text|image|toy)['"]\s*[!=]=""")
+    for name, path in SOURCES.items():
+        if any(in_package(name, p) for p in MODE_FREE):
+            found = compare.search(path.read_text(encoding="utf-8"))
+            assert found is None, f"{name} compares with a mode's name: {found and found[0]}"
+
+
+def test_evaluation_inside_a_mode_imports_no_mode_module() -> None:
+    evaluation = ("textgan.text.evaluation", "textgan.text.eval_hook", "textgan.text.reference",
+                  "textgan.text.sample_files", "textgan.text.generated", "textgan.text.labelled")
     for name in evaluation:
         bad = {d for d in ANYWHERE[name]
                if d == "textgan.modes" or any(d == f"{p}.mode" for p in MODE_PACKAGES)}

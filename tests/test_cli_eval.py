@@ -62,7 +62,7 @@ def test_eval_run_and_training_hook(tmp_path, corpus_file, capsys):
 @pytest.mark.parametrize("content,message", [
     (b"", "has no non-empty lines"),
     (b"\n  \n", "has no non-empty lines"),
-    (b"caf\xe9\n", "not valid UTF-8"),
+    (b"caf\xe9\n", "line 1: invalid UTF-8"),
 ])
 def test_eval_bad_samples_files(tmp_path, corpus_file, capsys, content, message):
     path, _ = corpus_file

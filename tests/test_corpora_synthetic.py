@@ -8,11 +8,11 @@ from itertools import islice
 
 import pytest
 
-from textgan.eval.oracle import grammar_accepts, oracle_scores
 from textgan.text.corpora import SyntheticSource
 from textgan.text.corpora.automaton import vocabulary
 from textgan.text.corpora.grammar import GRAMMAR_VERSION
 from textgan.text.corpora.synthetic import generate
+from textgan.text.oracle import grammar_accepts, oracle_scores
 
 SEQ_LEN = 32
 

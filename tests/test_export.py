@@ -345,9 +345,11 @@ def test_a_mode_without_export_refuses_in_one_line():
         def sample(self, *args, **kwargs):
             raise NotImplementedError
 
-    with pytest.raises(ConfigError, match="^bare models cannot be exported yet$"):
+    with pytest.raises(ConfigError, match="^bare models cannot be exported: the bare mode "
+                       "defines no export_parts$"):
         Bare().export_parts({})
-    with pytest.raises(ConfigError, match="^bare model folders cannot be loaded yet$"):
+    with pytest.raises(ConfigError, match="^bare model folders cannot be loaded: the bare "
+                       "mode defines no import_parts$"):
         Bare().import_parts({}, {})
 
 

@@ -8,11 +8,11 @@ import random
 
 import pytest
 
-from textgan.eval.oracle import class_accuracy, class_markers, grammar_accepts
 from textgan.text.corpora import SyntheticClassesSource, open_source
 from textgan.text.corpora.automaton import sample_sentence
 from textgan.text.corpora.grammar import SENTENCE_CLASSES
 from textgan.text.corpora.synthetic import generate
+from textgan.text.oracle import class_accuracy, class_markers, grammar_accepts
 
 SEQ_LEN = 32
 

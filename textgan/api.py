@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from textgan.config import PAPER_SAMPLES
-from textgan.errors import CheckpointError, ConfigError, TextganError
+from textgan.errors import ConfigError, TextganError
 from textgan.io.progress import ProgressFn
+from textgan.opening import open_model
 
 __all__ = ["TrainResult", "TrainedModel", "configure", "evaluate", "load", "train"]
 
@@ -78,12 +79,10 @@ class TrainedModel:
 
     def _content(self) -> AbstractContextManager[None]:
         """Damaged content → one line naming where it came from."""
-        from textgan.core.mode import checkpoint_content
-        from textgan.export import folder_content
+        from textgan.opening import OpenedModel
 
-        if self.folder_config is not None:
-            return folder_content(self.source)
-        return checkpoint_content(self.source, self.mode)
+        return OpenedModel(self._mode, self._state, self.source, self.weights,
+                           folder_config=self.folder_config).content()
 
     def sample(self, n: int, *, out: str | Path | None = None, temperature: float | None = None,
                seed: int | None = 0, label: str | None = None) -> Any:
@@ -94,7 +93,7 @@ class TrainedModel:
             raise ConfigError(f"n must be at least 1, got {n}")
         if temperature is not None and not temperature > 0:
             raise ConfigError(f"temperature must be positive, got {temperature}")
-        if out is None and self.mode != "text":
+        if out is None and not self._mode.draws_lines:
             raise ConfigError(f"a {self.mode} model draws its samples into a file: give out=PATH")
         with self._content():
             return self._mode.sample(self._state, self.source, n, seed=seed,
@@ -108,7 +107,7 @@ class TrainedModel:
         gives the same samples (None: a fresh random seed). A conditional model: all of class
         ``label``, else its classes in turn (:attr:`label_names`; line i is of class
         ``label_names[i % K]``)."""
-        if self.mode != "text":
+        if not self._mode.draws_lines:
             raise ConfigError(f"generate() returns text; this is a {self.mode} model: use "
                               "sample(n, out=PATH)")
         return list(self.sample(n, temperature=temperature, seed=seed, label=label).lines or [])
@@ -126,6 +125,11 @@ class TrainedModel:
         lines = self.generate(n, temperature=temperature, seed=seed)
         return evaluate(lines, reference, config=config, js_text=js_text, data_dir=data_dir,
                         seq_len=int(self.config["data"]["seq_len"]), progress=progress)
+
+    def evaluate_against(self, reference: str | Path, request: Any) -> Any:
+        """``textgan eval --model``: what this model's mode reports of ``request.n`` samples
+        against ``reference`` (``request``: a :class:`~textgan.core.mode.EvalRequest`)."""
+        return self._mode.evaluate_model(self, str(reference), request)
 
     def save_pretrained(self, directory: str | Path, *, evaluate: bool = True,
                         eval_samples: int | None = None, force: bool = False) -> Path:
@@ -210,50 +214,24 @@ def _download(repo_id: str, **kwargs: Any) -> Path:
 
 
 def _from_folder(path: Path, device: str) -> TrainedModel:
-    from textgan.export import read_model_folder
+    return _trained(open_model(path, folder=True), device)
 
-    folder = read_model_folder(path)
-    return TrainedModel(folder.state, source=path, weights=folder.config["weights"]["generator"],
-                        folder_config=folder.config, device=device)
+
+def _trained(opened: Any, device: str) -> TrainedModel:
+    return TrainedModel(opened.state, source=opened.source, weights=opened.weights,
+                        run_dir=opened.run_dir, folder_config=opened.folder_config, device=device)
 
 
 def load(path: str | Path, *, checkpoint: str | None = None, raw: bool = False,
          device: str = "auto") -> TrainedModel:
     """A trained model from ``path``: an exported model folder, a run directory (its newest good
-    checkpoint; ``checkpoint="best"``: its best.pt) or a checkpoint file.
+    checkpoint; ``checkpoint="best"``: its best.pt) or a checkpoint file
+    (:func:`textgan.opening.open_model`).
 
     The generator is the moving average of its weights where the run kept one (``raw``: the
     trained generator), as ``textgan sample`` uses.
     """
-    from textgan.core.ema import sampling_state
-    from textgan.core.run import Run, resolve_checkpoint
-    from textgan.export import CONFIG_FILE, is_model_folder, run_dir_of
-
-    path = Path(path)
-    folder = path.is_dir() and (is_model_folder(path) or (
-        (path / CONFIG_FILE).is_file() and not Run(path).exists()))  # damaged: say how
-    if folder:
-        if raw or checkpoint is not None:
-            raise ConfigError(f"{path} is a model folder: it holds one generator (raw and "
-                              "checkpoint apply to runs)")
-        return _from_folder(path, device)
-    if path.is_dir() and Run(path).exists():
-        found, state, _ = resolve_checkpoint(path, checkpoint)
-    elif path.is_file():
-        if checkpoint is not None:
-            raise ConfigError("give a run directory with checkpoint=, or a checkpoint file alone")
-        found, state, _ = resolve_checkpoint(None, path)
-    else:
-        raise TextganError(f"{path} is neither a model folder, a run directory nor a checkpoint "
-                           "file")
-    if not isinstance(state.get("mode"), str):
-        raise CheckpointError(f"{found} has no mode: not a textgan checkpoint")
-    ema = "generator_ema" in state and not raw
-    weights = (f"the moving average of the generator's weights (ema_decay "
-               f"{state['config']['train'].get('ema_decay')})" if ema
-               else "the trained generator")
-    return TrainedModel(sampling_state(state, raw), source=found, weights=weights,
-                        run_dir=run_dir_of(found), device=device)
+    return _trained(open_model(path, checkpoint=checkpoint, raw=raw), device)
 
 
 def evaluate(samples: Sequence[str], reference: str | Path, *, config: Any = None,
@@ -268,15 +246,17 @@ def evaluate(samples: Sequence[str], reference: str | Path, *, config: Any = Non
     :mod:`textgan.eval.evaluate`.
     """
     from textgan.config import check_type
+    from textgan.core.mode import EvalRequest
     from textgan.eval import EvalConfig, JSText
-    from textgan.text.evaluation import evaluate_lines, resolve_reference
+    from textgan.modes import LINES_MODE, get_mode
 
     lines = [samples] if isinstance(samples, str) else list(samples)
     if not lines or not all(isinstance(line, str) for line in lines):
         raise ConfigError("samples must be a non-empty list of strings")
     check_type("js_text", js_text, JSText)
-    corpus, whole = resolve_reference(str(reference), data_dir, seq_len, progress)
-    return evaluate_lines(lines, corpus, config or EvalConfig(), js_text, whole)  # type: ignore[arg-type]
+    request = EvalRequest(n=PAPER_SAMPLES, metrics=config or EvalConfig(), js_text=js_text,
+                          data={"data_dir": data_dir, "seq_len": seq_len}, progress=progress)
+    return get_mode(LINES_MODE).evaluate_samples(lines, str(reference), request).metrics
 
 
 def configure(mode: str = "text", preset: str | None = None, config_file: str | Path | None = None,

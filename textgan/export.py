@@ -83,19 +83,38 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _folder_message(path: Path, err: BaseException) -> CheckpointError:
+    text = str(err)
+    detail = next((line.strip() for line in text.splitlines() if "size mismatch" in line
+                   or "Missing key" in line or "Unexpected key" in line),
+                  text.splitlines()[0] if text else type(err).__name__)
+    return CheckpointError(f"model folder {path} does not fit its {CONFIG_FILE} "
+                           f"({type(err).__name__}: {detail[:160]}); export it again")
+
+
 @contextmanager
-def folder_content(path: Path) -> Iterator[None]:
-    """A folder whose files verify but do not fit together (weights of other shapes, a missing
-    module, a damaged tokenizer) → one line."""
+def _folder_reading(path: Path) -> Iterator[None]:
+    """Around reading a folder's verified files into a checkpoint-shaped state: files that do
+    not fit together (a missing module, a damaged tokenizer) → one line."""
     try:
         yield
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as err:
-        text = str(err)
-        detail = next((line.strip() for line in text.splitlines() if "size mismatch" in line
-                       or "Missing key" in line or "Unexpected key" in line),
-                      text.splitlines()[0] if text else type(err).__name__)
-        raise CheckpointError(f"model folder {path} does not fit its {CONFIG_FILE} "
-                              f"({type(err).__name__}: {detail[:160]}); export it again") from None
+        raise _folder_message(path, err) from None
+
+
+@contextmanager
+def folder_content(path: Path) -> Iterator[None]:
+    """Around a mode sampling a folder's state: weights of other shapes (what a folder whose
+    files verify but do not fit together raises, :func:`~textgan.core.mode.is_damage`) → one
+    line. Other errors go through as they are."""
+    from textgan.core.mode import is_damage
+
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, RuntimeError) as err:
+        if not is_damage(err):
+            raise
+        raise _folder_message(path, err) from None
 
 
 def read_model_folder(path: str | Path) -> ModelFolder:
@@ -143,7 +162,7 @@ def read_model_folder(path: str | Path) -> ModelFolder:
             raise CheckpointError(f"{path / evaluation['file']} is not JSON; export it again") \
                 from None
     mode = get_mode(config.get("mode"))
-    with folder_content(path):
+    with _folder_reading(path):
         state = {"mode": mode.name, "config": config["run_config"],
                  "step": int(config["training"]["step"]),
                  **({"label_names": [str(n) for n in config["label_names"]]}
@@ -390,12 +409,15 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
                metrics: dict[str, Any] | None = None) -> str:
     """The README.md of a model folder (the Hub shows it as the model's page); ``metrics``:
     the evaluation (all of it is in ``evaluation.json``; the card shows a table)."""
+    from textgan.modes import get_mode
+
     mode, training, arch = config["mode"], config["training"], config["architecture"]
+    card = get_mode(mode).card()
     run = config["run_config"]
-    tags = ["textgan", "gan", mode] + (["text-generation"] if mode == "text" else [])
+    tags = ["textgan", "gan", mode, *card.tags]
     header = ["---", "library_name: textgan", "tags:"] + [f"- {t}" for t in tags]
-    if mode == "text":
-        header.append("pipeline_tag: text-generation")
+    if card.pipeline_tag:
+        header.append(f"pipeline_tag: {card.pipeline_tag}")
     header.append("---")
     what = f"{training['trained_on']}"
     lines = header + [
@@ -427,7 +449,7 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
     evaluation = config["evaluation"]
     lines += ["", "## Evaluation", "", f"How: {evaluation['how']}.", ""]
     if metrics:
-        real = {"text": "real text", "image": "real images"}.get(mode, "real data")
+        real = card.real
         samples_n = metrics.get("n_samples")
         lines += metrics_table(metrics, real)
         counted = f"{int(samples_n)} samples; " if isinstance(samples_n, (int, float)) else ""
@@ -447,15 +469,14 @@ def model_card(config: dict[str, Any], samples: list[str] | None, sample_file: s
         "With textgan installed (`pip install torch -e .` in its repository), in this folder:", "",
         "```",
         "textgan sample --model . -n 20 --seed 0",
-        *(["textgan eval --model . --reference my_text.txt"] if mode == "text" else []),
+        *card.commands,
         "```", "",
         "From Python:", "",
         "```python",
         "import textgan",
         "",
         'model = textgan.load(".")  # this folder, a run directory or a checkpoint',
-        *(["print(model.generate(5, seed=0))  # argmax; temperature=0.8 samples"]
-          if mode == "text" else ['model.sample(64, out="samples.png")']),
+        *card.python,
         "```", "",
         "From the Hugging Face Hub (needs network access; the folder is laid out as "
         "`huggingface_hub`'s `ModelHubMixin` folders):", "",

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textgan.core.ema import sampling_state
-from textgan.core.mode import SampleResult, checkpoint_content
-from textgan.core.run import resolve_checkpoint
+from textgan.core.mode import SampleResult
 from textgan.device import resolve_device
-from textgan.errors import CheckpointError, ConfigError
-from textgan.modes import get_mode
+from textgan.errors import ConfigError
+from textgan.opening import open_model
 
 
 def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path | None = None,
@@ -29,28 +27,14 @@ def sample_from(n: int, *, run: str | Path | None = None, checkpoint: str | Path
         if run is not None or checkpoint is not None or raw:
             raise ConfigError("give --model alone: a model folder holds one generator (--run, "
                               "--checkpoint and --raw are for runs)")
-        return _sample_folder(Path(model), n, seed=seed, temperature=temperature, out=out,
-                              device=device, label=label)
-    path, state, notes = resolve_checkpoint(run, checkpoint, runs_dir)
-    if not isinstance(state.get("mode"), str):
-        raise CheckpointError(f"{path} has no mode: not a textgan checkpoint")
-    mode = get_mode(state["mode"])
-    with checkpoint_content(path, mode.name):
-        result = mode.sample(sampling_state(state, raw), path, n, seed=seed,
-                             temperature=temperature, out=out, device=resolve_device(device),
-                             label=label)
-    result.notes = notes + result.notes
-    return result
-
-
-def _sample_folder(path: Path, n: int, *, seed: int | None, temperature: float | None,
-                   out: Path | None, device: str, label: str | None) -> SampleResult:
-    from textgan.export import folder_content, read_model_folder
-
-    folder = read_model_folder(path)
-    mode = get_mode(folder.state["mode"])
-    with folder_content(path):
-        result = mode.sample(folder.state, path, n, seed=seed, temperature=temperature, out=out,
-                             device=resolve_device(device), label=label)
-    result.notes = [f"model: {path} ({mode.name}, step {folder.state['step']})"]
+    opened = (open_model(model, folder=True) if model is not None else
+              open_model(run=run, checkpoint=checkpoint, raw=raw, runs_dir=runs_dir))
+    with opened.content():
+        result = opened.mode.sample(opened.state, opened.source, n, seed=seed,
+                                    temperature=temperature, out=out,
+                                    device=resolve_device(device), label=label)
+    if opened.folder_config is not None:
+        result.notes = [f"model: {opened.source} ({opened.mode.name}, step {opened.step})"]
+    else:
+        result.notes = opened.notes + result.notes
     return result

@@ -3,8 +3,8 @@
 A :class:`Mode` names its config types and presets, builds models + real data + hooks for a run
 (:class:`ModeSetup`), and samples from a checkpoint. The core does what every mode would repeat:
 it rebuilds a run's configuration from a dict (``config.toml`` or a checkpoint), refuses a
-checkpoint of another mode, and turns a damaged checkpoint's ``KeyError``/``RuntimeError`` into
-one line. Modes are registered by name in :mod:`textgan.modes`.
+checkpoint of another mode, and turns what a damaged checkpoint raises (a missing entry, weights of
+other shapes: :func:`is_damage`) into one line. Modes are registered by name in :mod:`textgan.modes`.
 """
 
 from __future__ import annotations
@@ -110,9 +110,59 @@ class ExportParts:
     run_config: dict[str, Any] | None = None
 
 
+@dataclass
+class EvalRequest:
+    """What ``textgan eval`` asks a mode to evaluate with (its flags, mode-free): the mode reads
+    what applies to it and refuses, in one line, what does not."""
+
+    n: int  # samples to generate (per class for a conditional model)
+    seed: int = 0
+    temperature: float | None = None
+    temperatures: list[float] | None = None  # a quality-diversity sweep
+    plot: Path | None = None  # where to draw the sweep
+    device: str = "auto"
+    checkpoint: str | None = None  # a checkpoint file, or "best" (None: the run's newest)
+    raw: bool = False  # the trained generator, not its moving average
+    metrics: Any = None  # textgan.eval.EvalConfig: which line metrics (None: the defaults)
+    js_text: str = "valid"
+    data: dict[str, Any] = field(default_factory=dict)  # data settings given (--seq-len, ...)
+    limit: int | None = None  # a samples file: use at most this many lines
+    progress: Any = None  # ProgressFn for preparing a reference
+
+
+@dataclass
+class EvalResult:
+    """What an evaluation found: ``textgan eval`` prints ``metrics`` (keys ending ``_real`` or
+    ``_floor``: the same statistic of real data) after the ``notes``. A mode may return its own
+    report type with these attributes (``classes``, ``sweep``, ``plot``, ``lines`` optional)."""
+
+    metrics: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    sweep: Any = None
+    plot: Path | None = None
+    classes: Any = None
+    lines: dict[str, Any] | None = None
+
+
+@dataclass
+class CardText:
+    """A mode's part of a model folder's ``README.md`` (:func:`textgan.export.model_card`)."""
+
+    tags: list[str] = field(default_factory=list)  # besides textgan, gan and the mode's name
+    pipeline_tag: str | None = None
+    real: str = "real data"  # the heading of the evaluation table's real-vs-real column
+    commands: list[str] = field(default_factory=list)  # shell lines after `textgan sample`
+    python: list[str] = field(default_factory=list)  # lines after `model = textgan.load(".")`
+
+
+class ContractError(ConfigError):
+    """A mode does not implement the part of :class:`Mode` a command needs."""
+
+
 class Mode(ABC):
     """A kind of data and models the trainer can learn. Subclasses set the class attributes and
-    implement :meth:`build` and :meth:`sample`; everything else is shared."""
+    implement :meth:`build` and :meth:`sample`; the optional parts of the contract (export,
+    evaluation) refuse in one line (:class:`ContractError`) until a mode overrides them."""
 
     name: ClassVar[str]
     data_config: ClassVar[type]
@@ -122,6 +172,8 @@ class Mode(ABC):
     has_likelihood_model: ClassVar[bool] = False
     # How this mode's data gets labels (the end of the refusal of --conditional without them).
     labels_hint: ClassVar[str] = "this mode has no labelled data"
+    # Whether sample() returns lines (SampleResult.lines); False: it writes files to ``out``.
+    draws_lines: ClassVar[bool] = False
 
     def default_preset(self, data_settings: dict[str, Any]) -> str:
         """The preset used when none is named (``data_settings``: the data values given)."""
@@ -143,13 +195,15 @@ class Mode(ABC):
     def export_parts(self, state: dict[str, Any]) -> ExportParts:
         """The weights and files a model folder needs to sample like ``state`` (a checkpoint
         whose ``generator`` is already the one to share: its moving average where kept)."""
-        raise ConfigError(f"{self.name} models cannot be exported yet")
+        raise ContractError(f"{self.name} models cannot be exported: the {self.name} mode "
+                            "defines no export_parts")
 
     def import_parts(self, weights: dict[str, dict[str, torch.Tensor]],
                      files: dict[str, bytes]) -> dict[str, Any]:
         """The checkpoint entries :meth:`sample` reads, from a model folder's weights and files
         (the inverse of :meth:`export_parts`)."""
-        raise ConfigError(f"{self.name} model folders cannot be loaded yet")
+        raise ContractError(f"{self.name} model folders cannot be loaded: the {self.name} mode "
+                            "defines no import_parts")
 
     def evaluate_export(self, state: dict[str, Any], path: Path, n: int,
                         device: torch.device) -> tuple[dict[str, float], str] | None:
@@ -157,6 +211,45 @@ class Mode(ABC):
         they were computed; None when this mode has no such evaluation, or it cannot run (the card then
         shows the run's last logged metrics)."""
         return None
+
+    def card(self) -> CardText:
+        """This mode's part of a model card: tags, and how to use the model besides
+        ``textgan sample --model .``."""
+        if self.draws_lines:
+            return CardText(python=["print(model.generate(5, seed=0))"])
+        return CardText(python=['model.sample(64, out="samples.png")'])
+
+    # -- textgan eval; a mode that does not override these cannot be evaluated -------------
+    def evaluate_run(self, run: Path, request: EvalRequest) -> Any:
+        """``textgan eval --run``: metrics of samples of a run's checkpoint (an
+        :class:`EvalResult`, or a report with its attributes)."""
+        raise ContractError(f"{self.name} runs cannot be evaluated: the {self.name} mode defines "
+                            "no evaluate_run")
+
+    def evaluate_model(self, model: Any, reference: str, request: EvalRequest) -> Any:
+        """``textgan eval --model DIR --reference REF``: samples of ``model`` (a
+        :class:`textgan.api.TrainedModel` of this mode: ``model.sample(...)``, ``.step``,
+        ``.config``, ``.source``) against ``reference``."""
+        raise ContractError(f"{self.name} model folders cannot be evaluated: the {self.name} "
+                            "mode defines no evaluate_model")
+
+    def evaluate_samples(self, samples: Path | list[str], reference: str, request: EvalRequest,
+                         labelled: bool = False) -> Any:
+        """``textgan eval SAMPLES --reference REF``: a file of samples, or samples already read
+        (``labelled``: a file of ``label<TAB>sample`` lines, scored per class), against
+        ``reference``."""
+        raise ContractError(f"the {self.name} mode cannot evaluate a samples file: it defines "
+                            "no evaluate_samples")
+
+    def prepare(self, data: dict[str, Any], *, progress: ProgressFn | None = None,
+                force: bool = False) -> str:
+        """``textgan prepare``: make the data of these ``data`` settings ready for training once
+        (``force``: again); returns a line saying what is ready where."""
+        raise ContractError(f"the {self.name} mode has nothing to prepare: it defines no prepare")
+
+    def summary_rows(self, config: dict[str, Any]) -> list[tuple[str, Any]]:
+        """Rows this mode adds to a report's summary table, from a run's ``config.toml``."""
+        return []
 
     # -- shared by every mode ---------------------------------------------------------------
     def check_objective(self, objective: str) -> None:
@@ -207,28 +300,65 @@ class Mode(ABC):
     def config_from_checkpoint(self, state: dict[str, Any], path: Path) -> RunConfig:
         """The configuration a checkpoint was trained with (checked to be this mode's)."""
         self.check_checkpoint(state, path)
-        with checkpoint_content(path, self.name):
+        with _config_content(path, self.name):
             return self.run_config(state["config"])
 
 
 class LabelChoiceError(ConfigError):
     """``--label`` names no class of the model (or the model has none): the user's choice, not a
-    damaged checkpoint, so :func:`checkpoint_content` lets it through as it is."""
+    damaged checkpoint, so no translation words it as one."""
+
+
+class MissingEntry(KeyError):
+    """An entry a checkpoint should hold is not there (raised by :class:`CheckpointState`)."""
+
+
+class CheckpointState(dict):  # type: ignore[type-arg]
+    """A checkpoint's top-level entries: reading one it does not hold raises
+    :class:`MissingEntry`, which :func:`checkpoint_content` words as a damaged file (a
+    ``KeyError`` from anywhere else is a bug and is not)."""
+
+    def __missing__(self, key: Any) -> Any:
+        raise MissingEntry(key)
+
+
+def is_damage(err: BaseException) -> bool:
+    """Whether ``err`` is what reading a damaged or foreign checkpoint raises: an entry missing
+    (:class:`MissingEntry`), or weights that do not fit the model the configuration builds
+    (``load_state_dict``'s errors). Anything else raised while sampling is a bug."""
+    text = str(err)
+    return (isinstance(err, MissingEntry)
+            or (isinstance(err, RuntimeError) and "Error(s) in loading state_dict" in text)
+            or (isinstance(err, (TypeError, AttributeError)) and "state_dict" in text))
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).splitlines()[0][:100] if str(err) else type(err).__name__
 
 
 @contextmanager
 def checkpoint_content(path: Path, mode: str) -> Iterator[None]:
-    """A checkpoint that loaded safely (``weights_only``) but does not hold what textgan writes
-    (hand-made or damaged, or models its own config does not describe) → one line."""
+    """Around a mode reading a checkpoint that loaded safely (``weights_only``): what a damaged
+    or foreign one raises (:func:`is_damage`) → one line. Other errors go through as they are."""
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, RuntimeError) as err:
+        if not is_damage(err):
+            raise
+        raise CheckpointError(f"{path} is not a usable {mode} checkpoint ({type(err).__name__}: "
+                              f"{_first_line(err)})") from None
+
+
+@contextmanager
+def _config_content(path: Path, mode: str) -> Iterator[None]:
+    """Around parsing a checkpoint's ``config`` (plain values): any failure is a damaged file."""
     try:
         yield
     except LabelChoiceError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError,
-            ConfigError) as err:
-        first = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ConfigError) as err:
         raise CheckpointError(f"{path} is not a usable {mode} checkpoint ({type(err).__name__}: "
-                              f"{first})") from None
+                              f"{_first_line(err)})") from None
 
 
 def sample_seed(seed: int | None) -> int:

@@ -10,13 +10,19 @@ Typical use (the CLI and the trainer do this)::
 Labelled samples (a conditional model's): :func:`evaluate_classes` evaluates each class against
 its own reference and judges labels with :class:`NgramClassifier` (:mod:`textgan.eval.per_class`).
 
-On the synthetic corpus, :mod:`textgan.eval.oracle` also scores samples exactly against its
-grammar (imported on its own: it loads the grammar).
+Nothing here knows a mode: on the synthetic corpus the text mode adds exact scores against its
+grammar (:mod:`textgan.text.oracle`).
 """
 
 from textgan.eval.bleu import corpus_bleu, self_bleu, texygen_bleu, texygen_self_bleu
 from textgan.eval.classifier import ClassifierConfig, NgramClassifier
-from textgan.eval.evaluate import EvalConfig, evaluate, evaluate_js, line_treatment
+from textgan.eval.evaluate import (
+    PAPER_SAMPLES,
+    EvalConfig,
+    evaluate,
+    evaluate_js,
+    line_treatment,
+)
 from textgan.eval.js import js_divergence
 from textgan.eval.kn import KneserNeyLM
 from textgan.eval.per_class import ClassEvaluation, LabelJudge, evaluate_classes, macro_mean
@@ -32,6 +38,7 @@ from textgan.eval.sweep import (
 from textgan.eval.words import distinct_n, tokenize
 
 __all__ = [
+    "PAPER_SAMPLES",
     "ClassEvaluation",
     "ClassifierConfig",
     "EvalConfig",

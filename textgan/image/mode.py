@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,8 @@ from textgan.core.conditional import cycled_labels
 from textgan.core.critic_loss import CRITIC_LOSS_SAMPLES, CriticLossHook, fixed_rows
 from textgan.core.loop import Hook
 from textgan.core.mode import (
+    CardText,
+    EvalRequest,
     ExportParts,
     Mode,
     ModeSetup,
@@ -41,6 +43,7 @@ from textgan.core.mode import (
     sample_seed,
 )
 from textgan.core.run import Run, sample_output_for
+from textgan.device import resolve_device
 from textgan.errors import ConfigError
 from textgan.eval.swd import random_directions, sliced_wasserstein
 from textgan.image import presets as image_presets
@@ -530,3 +533,96 @@ class ImageMode(Mode):
         if "image_shape.json" in files:
             parts["image_shape"] = json.loads(files["image_shape.json"])
         return parts
+
+    def card(self) -> CardText:
+        return CardText(real="real images", python=['model.sample(64, out="samples.png")'])
+
+    def evaluate_run(self, run: Path, request: EvalRequest) -> Any:
+        """SWD (and, conditional, label accuracy): :func:`evaluate_image_run`."""
+        if request.temperatures:
+            raise ConfigError("--temperatures is for text runs (image runs: --temperature scales "
+                              "the noise)")
+        return evaluate_image_run(run, n=request.n, seed=request.seed, device=request.device,
+                                  checkpoint=request.checkpoint, raw=request.raw,
+                                  temperature=request.temperature)
+
+
+# ------------------------------------------------------------------- textgan eval --run
+#
+# - ``swd``: the sliced Wasserstein distance between ``n`` held-out real images and ``n`` generated
+#   ones (as the in-training hook computes it), with ``swd_real``, two real sets' distance.
+# - A conditional run adds ``label_accuracy`` and ``label_accuracy/<class>`` of ``ceil(n / K)``
+#   images generated per class, graded by the separate classifier (:mod:`textgan.image.classifier`),
+#   each with ``..._real``: the classifier's accuracy on real held-out images of that class (its
+#   ceiling on real data).
+
+
+@dataclass
+class ImageEvalReport:
+    """Metrics and notes, shaped as the text evaluation's report (no sweep, no plot)."""
+
+    metrics: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    sweep: Any = None
+    plot: Path | None = None
+    classes: Any = None  # per-class label accuracy is in ``metrics`` (label_accuracy/<class>)
+
+
+def evaluate_image_run(run: str | Path, *, n: int, seed: int = 0, device: str = "auto",
+                       checkpoint: str | None = None, raw: bool = False,
+                       temperature: float | None = None, projections: int = 128) -> ImageEvalReport:
+    """SWD of ``n`` samples of a run's checkpoint (its generator's moving average unless ``raw``)
+    and, for a conditional run, the label accuracy of ``ceil(n / K)`` samples per class."""
+    from textgan.opening import open_model
+
+    opened = open_model(run=run, checkpoint=checkpoint, raw=raw)
+    mode, path, state, notes = ImageMode(), opened.source, opened.state, opened.notes
+    torch_device = resolve_device(device)
+    with opened.content():
+        config = mode.config_from_checkpoint(state, path)
+        names = list(state.get("label_names") or [])
+        conditional = config.train.conditional != "none"
+        spec_images = open_images(config.data, labels=conditional)
+        spec = spec_images.spec
+        generator, _ = build_image_models(spec.channels, spec.size, spec.value_range,
+                                          config.model, len(names) if conditional else 0,
+                                          config.train.conditional)
+        generator.load_state_dict(state["generator"])
+    generator.to(torch_device).eval()
+    sampler = Sampler(_Scaled(generator, 1.0 if temperature is None else temperature))
+    notes.append(f"checkpoint {path} (step {state.get('step')}), images {spec.name} from "
+                 f"{spec_images.source}, seed {seed}"
+                 + ("" if temperature is None else f", noise × {temperature:g}"))
+    swd = SWDHook(sampler, spec_images, n, projections, torch_device)  # the training's seeds
+    metrics = {**swd(), "swd_real": swd.real_floor(spec_images.train)}
+    if conditional:
+        classifier = load_or_train_classifier(spec_images, config.data.data_dir)
+        grader = LabelAccuracyHook(sampler, classifier, math.ceil(n / len(names)), spec,
+                                   torch_device, seed=seed)
+        notes += classifier.notes + [grader.describe()]
+        graded = grader()
+        metrics["label_accuracy"] = graded["label_accuracy"]
+        metrics["label_accuracy_real"] = classifier.test_accuracy
+        for name, real in zip(classifier.label_names, classifier.class_test_accuracy,
+                              strict=True):
+            key = f"label_accuracy/{name}"
+            if key in graded:
+                metrics[key] = graded[key]
+                if not math.isnan(real):  # NaN: no real held-out image of this class
+                    metrics[f"{key}_real"] = real
+    return ImageEvalReport(metrics, notes)
+
+
+class _Scaled(torch.nn.Module):
+    """A generator whose noise is scaled by ``temperature`` (``eval --temperature``)."""
+
+    def __init__(self, generator: torch.nn.Module, temperature: float) -> None:
+        super().__init__()
+        self.generator, self.temperature = generator, temperature
+        self.noise_dim = generator.noise_dim
+        self.num_classes = getattr(generator, "num_classes", 0)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if labels is None:
+            return self.generator(z * self.temperature)
+        return self.generator(z * self.temperature, labels=labels)

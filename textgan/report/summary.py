@@ -27,7 +27,7 @@ def _last(run: RunData, key: str) -> float | None:
 def summary_rows(run: RunData) -> list[tuple[str, Any]]:
     """(row name, value) pairs; values are numbers, strings or None (not logged)."""
     c = run.config
-    train, data, model = c.get("train", {}), c.get("data", {}), c.get("model", {})
+    train, model = c.get("train", {}), c.get("model", {})
     rows: list[tuple[str, Any]] = [
         ("directory", str(run.dir)),
         ("mode / preset", f"{c.get('mode', '?')} / {c.get('preset', '?')}"),
@@ -37,15 +37,10 @@ def summary_rows(run: RunData) -> list[tuple[str, Any]]:
                                       f"{train.get('lr')}"),
         ("model dim · blocks", f"{model.get('dim')} · {model.get('blocks')}"),
     ]
-    if c.get("mode", "text") == "text":
-        tok = data.get("tokenizer", "char")
-        if tok == "sentencepiece":
-            shape = (f"{data.get('seq_len')} pieces · {data.get('vocab_size')} pieces "
-                     f"({data.get('sp_model_type', 'unigram')})")
-        else:
-            shape = f"{data.get('seq_len')} characters · at most {data.get('max_vocab')} characters"
-        rows += [("corpus", data.get("corpus") or data.get("corpus_path") or "synthetic"),
-                 ("tokenizer · seq_len · vocabulary", f"{tok} · {shape}")]
+    if isinstance(c.get("mode"), str):
+        from textgan.modes import get_mode
+
+        rows += get_mode(c["mode"]).summary_rows(c)
     _, sec = run.series("sec_per_step")
     sec = sec[np.isfinite(sec) & (sec > 0)]
     rows += [

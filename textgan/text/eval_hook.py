@@ -1,5 +1,4 @@
-"""In-training evaluation for text runs: JS-1..4 of the paper's 640 samples
-(``PAPER_SAMPLES``) against the held-out text.
+"""In-training evaluation for text runs: JS-1..4 of 640 samples against the held-out text.
 
 As in the paper's code (640 argmax samples every 100 generator steps), but against the cached
 held-out statistics, with the real-vs-real floor logged beside each value (``js4_floor``). A
@@ -14,9 +13,9 @@ from textgan.config import PAPER_SAMPLES
 from textgan.core.loop import Hook
 from textgan.core.mode import Sampler
 from textgan.eval import evaluate_js
-from textgan.eval.oracle import class_accuracy, class_markers
-from textgan.text.evaluation import reference_for
+from textgan.text.oracle import class_accuracy, class_markers
 from textgan.text.prepare import PreparedCorpus
+from textgan.text.reference import reference_for
 from textgan.text.sampling import generate_ids, generate_text
 
 

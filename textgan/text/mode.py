@@ -15,10 +15,19 @@ from torch import Tensor, nn
 
 from textgan.core.critic_loss import CRITIC_LOSS_SAMPLES, CriticLossHook, fixed_rows
 from textgan.core.loop import Hook
-from textgan.core.mode import ExportParts, Mode, ModeSetup, RunConfig, Sampler, SampleResult
+from textgan.core.mode import (
+    CardText,
+    EvalRequest,
+    ExportParts,
+    Mode,
+    ModeSetup,
+    RunConfig,
+    Sampler,
+    SampleResult,
+)
 from textgan.core.objectives import is_likelihood
 from textgan.core.run import Run
-from textgan.errors import CheckpointError, CorpusError
+from textgan.errors import CheckpointError, ConfigError, CorpusError
 from textgan.io.progress import ProgressFn
 from textgan.text import presets as text_presets
 from textgan.text.corpora import is_labelled_corpus
@@ -196,6 +205,7 @@ class TextMode(Mode):
     has_likelihood_model = True  # --objective mle: the LSTM language model (text/lm.py)
     labels_hint = ("label your text with --labels tsv (every line LABEL<TAB>TEXT), an hf: "
                    "dataset with --label-column NAME, or train on --corpus synthetic-classes")
+    draws_lines = True
 
     def default_preset(self, data_settings: dict[str, Any]) -> str:
         return text_presets.default_preset(data_settings)
@@ -304,3 +314,88 @@ class TextMode(Mode):
         from textgan.text import model_files
 
         return model_files.evaluate_export(state, n, device)
+
+    def card(self) -> CardText:
+        return CardText(tags=["text-generation"], pipeline_tag="text-generation", real="real text",
+                        commands=["textgan eval --model . --reference my_text.txt"],
+                        python=["print(model.generate(5, seed=0))  # argmax; temperature=0.8 "
+                                "samples"])
+
+    # -- textgan eval (text/evaluation.py does the work) -------------------------------------
+    def evaluate_run(self, run: Path, request: EvalRequest) -> Any:
+        from textgan.text.evaluation import evaluate_run
+
+        return evaluate_run(run, n=request.n, temperature=request.temperature,
+                            seed=request.seed, config=request.metrics,
+                            js_text=request.js_text,  # type: ignore[arg-type]
+                            temperatures=request.temperatures, plot=request.plot,
+                            device=request.device, checkpoint=request.checkpoint,
+                            raw=request.raw)
+
+    def evaluate_model(self, model: Any, reference: str, request: EvalRequest) -> Any:
+        from textgan.text.evaluation import EvalReport, evaluate_texts
+
+        if request.temperatures:
+            raise ConfigError("--temperatures needs --run")
+        data = self._data(request)
+        samples = model.sample(request.n, temperature=request.temperature,
+                               seed=request.seed).lines or []
+        report = evaluate_texts(samples, reference, data_dir=data.data_dir,
+                                seq_len=int(model.config["data"]["seq_len"]),
+                                config=request.metrics,
+                                js_text=request.js_text,  # type: ignore[arg-type]
+                                encoding_errors=data.encoding_errors)
+        decoding = "argmax" if request.temperature is None else f"T={request.temperature:g}"
+        note = (f"model {model.source} (step {model.step}): {request.n} {decoding} samples, "
+                f"seed {request.seed}, against {reference}")
+        return EvalReport(report.metrics, [], Path(reference), notes=[note], lines=report.lines)
+
+    def evaluate_samples(self, samples: Path | list[str], reference: str, request: EvalRequest,
+                         labelled: bool = False) -> Any:
+        from textgan.text.evaluation import evaluate_file, evaluate_labelled_file, evaluate_texts
+
+        data = self._data(request)
+        if isinstance(samples, list):
+            return evaluate_texts(samples, reference, data_dir=data.data_dir,
+                                  seq_len=data.seq_len, config=request.metrics,
+                                  js_text=request.js_text,  # type: ignore[arg-type]
+                                  progress=request.progress,
+                                  encoding_errors=data.encoding_errors)
+        if labelled:
+            return evaluate_labelled_file(samples, reference, data_dir=data.data_dir,
+                                          seq_len=data.seq_len, limit=request.limit,
+                                          config=request.metrics,
+                                          js_text=request.js_text)  # type: ignore[arg-type]
+        return evaluate_file(samples, reference, data_dir=data.data_dir, seq_len=data.seq_len,
+                             limit=request.limit, config=request.metrics,
+                             js_text=request.js_text,  # type: ignore[arg-type]
+                             encoding_errors=data.encoding_errors)
+
+    def prepare(self, data: dict[str, Any], *, progress: ProgressFn | None = None,
+                force: bool = False) -> str:
+        from textgan.config import apply_overrides
+        from textgan.text.prepare import open_source_for, prepare_corpus
+
+        cfg = apply_overrides(TextDataConfig(), data, "data")
+        prepared = prepare_corpus(open_source_for(cfg, progress), cfg, progress=progress,
+                                  force=force)
+        classes = (f", {len(prepared.label_names)} classes" if prepared.label_names else "")
+        return (f"prepared {prepared.dir}: {len(prepared.train):,} training lines, "
+                f"{len(prepared.valid):,} held-out, vocabulary {len(prepared.vocab)}{classes}")
+
+    @staticmethod
+    def _data(request: EvalRequest) -> TextDataConfig:
+        from textgan.config import apply_overrides
+
+        return apply_overrides(TextDataConfig(), request.data, "data")
+
+    def summary_rows(self, config: dict[str, Any]) -> list[tuple[str, Any]]:
+        data = config.get("data", {})
+        tok = data.get("tokenizer", "char")
+        if tok == "sentencepiece":
+            shape = (f"{data.get('seq_len')} pieces · {data.get('vocab_size')} pieces "
+                     f"({data.get('sp_model_type', 'unigram')})")
+        else:
+            shape = f"{data.get('seq_len')} characters · at most {data.get('max_vocab')} characters"
+        return [("corpus", data.get("corpus") or data.get("corpus_path") or "synthetic"),
+                ("tokenizer · seq_len · vocabulary", f"{tok} · {shape}")]

@@ -144,8 +144,8 @@ def evaluate_export(state: dict[str, Any], n: int,
                     device: torch.device) -> tuple[dict[str, float], str] | None:
     """``textgan eval --run``'s metrics of ``n`` argmax samples (seed 0) against the held-out text
     of the corpus the checkpoint was trained on, when that prepared corpus is on disk."""
-    from textgan.config import PAPER_SAMPLES
-    from textgan.text.evaluation import evaluate_generator
+    from textgan.eval import PAPER_SAMPLES
+    from textgan.text.generated import evaluate_generator
     from textgan.text.models import generator_from_checkpoint
     from textgan.text.prepare import PreparedCorpus
 

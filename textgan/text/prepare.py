@@ -231,7 +231,7 @@ class PreparedCorpus:
     @property
     def has_class_oracle(self) -> bool:
         """Built from the synthetic grammar's labelled classes, whose oracle can judge whether a
-        sample is of its class (:func:`textgan.eval.oracle.class_accuracy`)."""
+        sample is of its class (:func:`textgan.text.oracle.class_accuracy`)."""
         from textgan.text.corpora.grammar import SENTENCE_CLASSES
 
         return (self.is_synthetic and self.tokenizer.kind == "char"

@@ -3,7 +3,7 @@
 ``open_source(corpus, corpus_path, ...)`` picks one:
 
 - ``synthetic`` (default when nothing is given): sentences of a known English-like grammar,
-  generated on the fly, with an exact oracle (:mod:`textgan.eval.oracle`);
+  generated on the fly, with an exact oracle (:mod:`textgan.text.oracle`);
 - ``synthetic-classes``: the same grammar's questions and statements, labelled with their class;
 - ``billion_word``: the One Billion Word benchmark tarball, downloaded once and read in place;
 - ``files`` (or no name, with ``corpus_path``): local text/gzip files, a directory or a glob;

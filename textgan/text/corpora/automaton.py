@@ -1,7 +1,7 @@
 """The grammar compiled to a word-level automaton: it samples sentences and recognises them.
 
 Sampling walks the automaton with the grammar's weights and recognition follows every move, so
-what :func:`sample_sentence` writes and what the oracle (:mod:`textgan.eval.oracle`) accepts
+what :func:`sample_sentence` writes and what the oracle (:mod:`textgan.text.oracle`) accepts
 always agree.
 """
 

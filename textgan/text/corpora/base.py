@@ -149,13 +149,25 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
         raise CorpusError(
             f"{path}: corrupt gzip data ({err}); re-create or re-download the file"
         ) from None
+    except FileNotFoundError:
+        raise CorpusError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{path} is a directory; pass a text file") from None
     except OSError as err:
         raise CorpusError(f"cannot read {path}: {err.strerror or err}") from None
 
 
+def read_lines(path: Path, encoding_errors: str = "strict") -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line of a plain or gzip-compressed UTF-8 file: the
+    one reader of text files (corpora, samples files, labelled files). Lines end at "\n" or
+    "\r\n" only; a byte-order mark before the first line is dropped; bad UTF-8 is an error
+    naming the line, unless ``encoding_errors`` is ``replace`` or ``ignore``."""
+    return decode_numbered_lines(split_lines(_file_chunks(path)), str(path), encoding_errors)
+
+
 def read_text_file(path: Path, encoding_errors: str = "strict") -> Iterator[str]:
-    """Non-blank lines of a plain or gzip-compressed UTF-8 text file."""
-    return decode_lines(split_lines(_file_chunks(path)), str(path), encoding_errors)
+    """Non-blank lines of a plain or gzip-compressed UTF-8 text file (:func:`read_lines`)."""
+    return (text for _, text in read_lines(path, encoding_errors))
 
 
 def read_tsv_examples(path: Path, encoding_errors: str = "strict") -> Iterator[Example]:
@@ -163,8 +175,7 @@ def read_tsv_examples(path: Path, encoding_errors: str = "strict") -> Iterator[E
     the label is what comes before the first tab, spaces around it dropped; the text is the rest,
     as is. A line without a tab or with an empty label is a one-line error naming the file and
     line; a line whose text is empty or whitespace is skipped, as blank lines are."""
-    lines = decode_numbered_lines(split_lines(_file_chunks(path)), str(path), encoding_errors)
-    for lineno, line in lines:
+    for lineno, line in read_lines(path, encoding_errors):
         label, tab, text = line.partition("\t")
         if not tab:
             raise CorpusError(f"{path}: line {lineno}: no tab; with --labels tsv every line is "

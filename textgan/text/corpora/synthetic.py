@@ -1,9 +1,9 @@
 """The synthetic corpus: sentences of a known English-like grammar, generated on the fly.
 
 The language is defined in :mod:`.grammar` and compiled in :mod:`.automaton`; its exact oracle
-(is a sample a sentence of the grammar?) is :mod:`textgan.eval.oracle`. ``synthetic-classes`` is
+(is a sample a sentence of the grammar?) is :mod:`textgan.text.oracle`. ``synthetic-classes`` is
 the same language split into two labelled sub-languages, questions and statements, in equal
-numbers, whose class the oracle also judges exactly (:func:`textgan.eval.oracle.class_accuracy`).
+numbers, whose class the oracle also judges exactly (:func:`textgan.text.oracle.class_accuracy`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ of the class it was generated for.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from textgan.text.corpora.automaton import automaton, capitalise
 from textgan.text.corpora.grammar import SENTENCE_CLASSES
@@ -171,3 +172,14 @@ def class_markers(samples: Sequence[str], labels: Sequence[str], seq_len: int,
     scores["class_start_chance"] = any_start / n / len(SENTENCE_CLASSES)
     scores["class_end_chance"] = any_end / n / len(SENTENCE_CLASSES)
     return scores
+
+
+def oracle_scores_for_rows(rows: list[list[int]], tokenizer: Any, seq_len: int) -> dict[str, float]:
+    """The synthetic grammar's oracle scores for generated id rows (any tokenizer)."""
+    lines = [tokenizer.decode(row, strip_pad=True) for row in rows]
+    if tokenizer.kind == "char":
+        return oracle_scores(lines, seq_len)
+    # seq_len counts pieces: a row that fills every position was cut, at a piece boundary
+    # ``len(line)`` characters in; any other row must be a whole sentence.
+    cut = [bool(line) and row[-1] != tokenizer.pad_id for line, row in zip(lines, rows, strict=True)]
+    return oracle_scores(lines, seq_len, cut=cut)
