@@ -68,9 +68,7 @@ from typing import Literal
 
 import numpy as np
 
-from textgan.config import (
-    setting,
-)
+from textgan.config import PAPER_SAMPLES, setting  # noqa: F401  (PAPER_SAMPLES: re-exported)
 from textgan.errors import TextganError
 from textgan.eval.bleu import corpus_bleu, self_bleu, texygen_bleu, texygen_self_bleu
 from textgan.eval.js import _check_orders, js_against_table
