@@ -240,10 +240,12 @@ def test_real_time_budget_ends_within_it(tmp_path: Path, capsys) -> None:
     assert steps == train["schedule_steps"] > SKIP_STEPS + TIMED_STEPS + 1
     newest = max((tmp_path / "run" / "checkpoints").glob("step_*.pt"))
     state = load_checkpoint(newest)
-    assert state["step"] == steps and state["training_seconds"] <= budget
+    assert state["training_seconds"] <= budget
+    # the planned step, or an earlier one where the backstop stopped a run that slowed down
+    assert state["step"] == steps or (state["step"] < steps and "time budget spent at step" in err)
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text()
                .splitlines()]
-    assert records[-1]["step"] == steps
+    assert records[-1]["step"] == state["step"]
     # start-up (imports done, corpus preparation, model building) is not part of the budget
     assert wall <= budget + 30.0
 
@@ -401,8 +403,12 @@ def test_budget_under_torchrun_rank_0_sizes_and_every_rank_trains_to_it(tmp_path
     train = saved_config(tmp_path / "run")
     steps = train["steps"]
     assert train["time_budget"] == "8s" and train["schedule_steps"] == steps > 11
-    assert steps_logged(tmp_path / "run") == list(range(1, steps + 1))
+    # Every step once, to the planned step, or earlier when a loaded machine slowed the steps
+    # down after sizing and the backstop stopped the run (with a checkpoint) inside the budget.
+    logged = steps_logged(tmp_path / "run")
+    assert logged == list(range(1, len(logged) + 1)) and 11 < len(logged) <= steps
+    assert len(logged) == steps or "time budget spent at step" in result.stderr
     newest = max((tmp_path / "run" / "checkpoints").glob("step_*.pt"))
-    assert load_checkpoint(newest)["step"] == steps
+    assert load_checkpoint(newest)["step"] == len(logged)
     assert load_checkpoint(newest)["training_seconds"] <= 8.0
     assert_ranks_hold(newest, tmp_path / "dump")  # both ranks took the same steps
