@@ -412,10 +412,11 @@ def test_classifier_holds_out_training_images_without_a_test_split(tmp_path):
 
 
 def test_label_accuracy_images_setting_is_checked():
+    from textgan.config import apply_overrides
     from textgan.image.mode import ImageDataConfig
 
-    with pytest.raises(ConfigError, match="label_accuracy_images"):
-        ImageDataConfig(label_accuracy_images=-1).validate()
+    with pytest.raises(ConfigError, match="data.label_accuracy_images must be 0 .off. or positive"):
+        apply_overrides(ImageDataConfig(), {"label_accuracy_images": -1}, "data")
 
 
 def test_eval_run_of_image_runs(tmp_path, capsys):
