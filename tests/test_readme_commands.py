@@ -231,7 +231,7 @@ def make_files(root: Path) -> None:
     for k, name in enumerate(("cats", "dogs")):
         (root / "pictures" / name).mkdir(parents=True)
         for i in range(6):
-            pixels = np.full((40, 48, 3), 40 * i + 100 * k, dtype=np.uint8)
+            pixels = np.full((40, 48, 3), 30 * i + 100 * k, dtype=np.uint8)
             Image.fromarray(pixels).save(root / "pictures" / name / f"{i}.png")
     # the Brown corpus's training and held-out files (docs/your-text.md)
     (root / "brown-train.txt").write_text("\n".join(lines[:700]) + "\n")
