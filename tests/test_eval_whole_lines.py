@@ -7,11 +7,10 @@ per-class path, on prose-like lines mostly longer than the default --seq-len of 
 """
 
 import json
-import math
 import random
-from collections import Counter
 
 import pytest
+from helpers.paper_js import paper_js
 
 from textgan.cli.main import run
 from textgan.eval import EvalConfig, ReferenceConfig, ReferenceSet, evaluate
@@ -72,25 +71,6 @@ def cli_json(*args, capsys):
     capsys.readouterr()
     assert run(["eval", *args, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
-
-
-def paper_js(samples, reference, n, seq_len):
-    """The paper's JS-n (bits): char n-grams of lines cut to ``seq_len`` and right-padded."""
-    def dist(lines):
-        counts = Counter()
-        for line in lines:
-            line = line[:seq_len].ljust(seq_len, "`")
-            counts.update(line[i:i + n] for i in range(len(line) - n + 1))
-        total = sum(counts.values())
-        return {g: c / total for g, c in counts.items()}
-
-    p, q = dist(reference), dist(samples)
-    js = 0.0
-    for g in p.keys() | q.keys():
-        a, b = p.get(g, 0.0), q.get(g, 0.0)
-        m = (a + b) / 2
-        js += 0.5 * ((a * math.log2(a / m) if a else 0.0) + (b * math.log2(b / m) if b else 0.0))
-    return js
 
 
 def test_cli_texygen_bleu_and_self_bleu_equal_nltk_on_whole_lines(texts, capsys):

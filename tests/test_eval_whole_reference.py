@@ -10,6 +10,7 @@ import random
 from collections import Counter
 
 import pytest
+from helpers.paper_js import paper_js as plain_paper_js
 
 from cli.main import run
 from textgan.eval import js_divergence, texygen_bleu, tokenize
@@ -52,22 +53,7 @@ def fitted(line):
 
 
 def paper_js(samples, reference, n):
-    """JS-n (bits) of the maximum-likelihood char n-gram distributions of lines cut to SEQ_LEN
-    and right-padded, n-grams counted inside lines."""
-    def dist(lines):
-        counts = Counter()
-        for line in map(fitted, lines):
-            counts.update(line[i:i + n] for i in range(len(line) - n + 1))
-        total = sum(counts.values())
-        return {g: c / total for g, c in counts.items()}
-
-    p, q = dist(reference), dist(samples)
-    js = 0.0
-    for g in p.keys() | q.keys():
-        a, b = p.get(g, 0.0), q.get(g, 0.0)
-        m = (a + b) / 2
-        js += 0.5 * ((a * math.log2(a / m) if a else 0.0) + (b * math.log2(b / m) if b else 0.0))
-    return js
+    return plain_paper_js(samples, reference, n, SEQ_LEN)
 
 
 def minus(lines, removed):
