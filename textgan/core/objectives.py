@@ -241,6 +241,9 @@ class ObjectiveSpec:
     build: Callable[[ObjectiveOptions], Objective] | None
     defaults: dict[str, object]
     likelihood: bool = False
+    # A gradient penalty is per sample: a critic with normalisation must then normalise each
+    # sample on its own (layer norm), not across the batch.
+    penalty: bool = False
 
 
 # Every objective, by the name --objective takes: a new objective is one entry here.
@@ -249,12 +252,12 @@ REGISTRY: dict[str, ObjectiveSpec] = {
     "wgan-gp": ObjectiveSpec(
         lambda o: WGANGP(gp_lambda=o.gp_lambda, critic_batching=o.critic_batching,
                          penalty_every=o.penalty_every),
-        {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]}),
+        {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]}, penalty=True),
     # The appendix's one-sided variant changes only the penalty.
     "wgan-gp-one-sided": ObjectiveSpec(
         lambda o: WGANGP(gp_lambda=o.gp_lambda, one_sided=True, critic_batching=o.critic_batching,
                          penalty_every=o.penalty_every),
-        {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]}),
+        {"optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9]}, penalty=True),
     # Arjovsky et al. 2017 (and the paper's baselines): RMSProp(5e-5), clip c = 0.01, n_critic = 5.
     "wgan-clip": ObjectiveSpec(lambda o: WGANClip(clip=o.clip),
                                {"optimizer": "rmsprop", "lr": 5e-5, "clip": 0.01, "critic_iters": 5}),
@@ -304,6 +307,12 @@ def _spec(name: str) -> ObjectiveSpec:
 def is_likelihood(name: str) -> bool:
     """Whether objective ``name`` trains a likelihood model (no critic) rather than a GAN."""
     return name in REGISTRY and REGISTRY[name].likelihood
+
+
+def has_penalty(name: str) -> bool:
+    """Whether objective ``name`` has a gradient penalty (so a normalised critic uses layer
+    norm)."""
+    return name in REGISTRY and REGISTRY[name].penalty
 
 
 def objective_defaults(name: str) -> dict[str, object]:

@@ -65,7 +65,7 @@ from textgan.image.data import (
     load_images,
 )
 from textgan.image.grid import to_uint8, write_grid
-from textgan.image.models import PAD_TO, ImageModelConfig, build_image_models
+from textgan.image.models import PAD_TO, PADDED_ARCHS, ImageModelConfig, build_image_models
 from textgan.io.progress import ProgressFn
 
 SAMPLE_SEED = 1234  # grids show one fixed set of z improving over training
@@ -412,12 +412,13 @@ class ImageMode(Mode):
         original = images  # the whole set: the score's classifier learns from all of it
         if data_cfg.max_images:
             images = subset_training(images, data_cfg.max_images, train_cfg.seed)
-        if model_cfg.arch == "dcgan-cifar" and images.spec.size == 28:
+        if model_cfg.arch in PADDED_ARCHS and images.spec.size == 28:
             images = padded(images, PAD_TO)
         spec = images.spec
         num_classes = images.num_classes if conditional else 0
         generator, critic = build_image_models(spec.channels, spec.size, spec.value_range,
-                                               model_cfg, num_classes, train_cfg.conditional)
+                                               model_cfg, num_classes, train_cfg.conditional,
+                                               objective=train_cfg.objective)
         generator.to(device)
         sampler = Sampler(generator)
         if num_classes:
@@ -498,7 +499,8 @@ class ImageMode(Mode):
         names = list(state.get("label_names") or [])
         num_classes = len(names) if config.train.conditional != "none" else 0
         generator, _ = build_image_models(spec.channels, spec.size, spec.value_range, config.model,
-                                          num_classes, config.train.conditional)
+                                          num_classes, config.train.conditional,
+                                          objective=config.train.objective)
         generator.load_state_dict(state["generator"])
         generator.to(device).eval()
         notes = [f"checkpoint: {path} (step {state.get('step')})"]
@@ -583,10 +585,13 @@ def evaluate_image_run(run: str | Path, *, n: int, seed: int = 0, device: str = 
         names = list(state.get("label_names") or [])
         conditional = config.train.conditional != "none"
         spec_images = open_images(config.data, labels=conditional)
+        if config.model.arch in PADDED_ARCHS and spec_images.spec.size == 28:
+            spec_images = padded(spec_images, PAD_TO)  # as training saw them
         spec = spec_images.spec
         generator, _ = build_image_models(spec.channels, spec.size, spec.value_range,
                                           config.model, len(names) if conditional else 0,
-                                          config.train.conditional)
+                                          config.train.conditional,
+                                          objective=config.train.objective)
         generator.load_state_dict(state["generator"])
     generator.to(torch_device).eval()
     sampler = Sampler(_Scaled(generator, 1.0 if temperature is None else temperature))

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from textgan.config import setting
 from textgan.core.conditional import CONDITIONAL_METHODS, ConditionalCriticHead, cycled_labels
 from textgan.errors import ConfigError
+from textgan.image.zoo import ZOO_ARCHS, ZOO_SIZES, build_zoo
 
 Nonlinearity = Literal["relu", "leakyrelu", "softplus", "tanh"]
 NONLINEARITIES: tuple[str, ...] = ("relu", "leakyrelu", "softplus", "tanh")
@@ -37,11 +38,19 @@ NONLINEARITIES: tuple[str, ...] = ("relu", "leakyrelu", "softplus", "tanh")
 class ImageModelConfig:
     """``dcgan``: gan_mnist.py (DIM 64, 5×5 convs); ``resnet``: gan_cifar_resnet.py (DIM 128)."""
 
-    arch: Literal["dcgan", "resnet", "dcgan-cifar"] = setting(
-        "dcgan", "dcgan (gan_mnist.py; 28- or 32-pixel images), resnet (32-pixel images) or "
+    arch: Literal["dcgan", "resnet", "dcgan-cifar", "dcgan64", "dcgan64-g-constant",
+                  "dcgan64-g-mlp", "dcgan64-no-norm", "dcgan64-gated", "dcgan64-tanh",
+                  "resnet101", "resnet64"] = setting(
+        "dcgan", "dcgan (gan_mnist.py; 28- or 32-pixel images), resnet (32-pixel images), "
         "dcgan-cifar (gan_cifar.py's DCGAN, 32-pixel images, 28-pixel ones padded to 32; every "
-        "factor of the paper's random-architecture set configurable below).")
-    dim: int = setting(64, "Model width (paper: 64 for MNIST, 128 for CIFAR-10).", flag=True, min=1)
+        "factor of the paper's random-architecture set configurable below), or one of "
+        "gan_64x64.py's Figure 2 networks: dcgan64 (the baseline), dcgan64-g-constant (G without "
+        "batch norm, constant filters), dcgan64-g-mlp (G a 4-layer ReLU MLP, 8×dim wide), "
+        "dcgan64-no-norm, dcgan64-gated, dcgan64-tanh, resnet64 (32, 64 or 128 pixels; 28 padded "
+        "to 32), resnet101 (64 pixels); their critic norm is layer norm under a gradient penalty, "
+        "batch norm otherwise.", flag=True)
+    dim: int = setting(64, "Model width (paper: 64 for MNIST and the 64×64 networks, 128 for "
+                       "CIFAR-10).", flag=True, min=1)
     noise_dim: int = setting(128, "Size of the generator's noise vector (paper: 128).", min=1)
     # dcgan-cifar only: the factors of the paper's Table 1 (defaults: gan_cifar.py's DCGAN).
     g_nonlinearity: Nonlinearity = setting("relu", "dcgan-cifar: the generator's nonlinearity "
@@ -342,13 +351,20 @@ class ResNetCritic(nn.Module):
 
 def build_image_models(channels: int, size: int, value_range: tuple[float, float],
                        cfg: ImageModelConfig, num_classes: int = 0,
-                       conditional: str = "none") -> tuple[nn.Module, nn.Module]:
+                       conditional: str = "none", *, objective: str = "wgan-gp"
+                       ) -> tuple[nn.Module, nn.Module]:
     """(generator, critic) for images ``[C, size, size]`` in ``value_range``; class-conditional
-    on ``num_classes`` labels when ``conditional`` is ``"ac"`` or ``"projection"``."""
+    on ``num_classes`` labels when ``conditional`` is ``"ac"`` or ``"projection"``. ``objective``
+    chooses the Figure 2 networks' critic norm (:mod:`textgan.image.zoo`)."""
     if conditional == "none":
         num_classes = 0
     elif num_classes < 1:
         raise ValueError(f"a conditional ({conditional}) model needs the number of classes")
+    if cfg.arch in ZOO_ARCHS:
+        if num_classes:
+            raise ConfigError(f"the {cfg.arch} model is unconditional; use dcgan or resnet with "
+                              "--conditional")
+        return build_zoo(cfg.arch, channels, size, value_range, cfg.dim, cfg.noise_dim, objective)
     if cfg.arch == "dcgan-cifar":
         if num_classes:
             raise ConfigError("the dcgan-cifar model is unconditional; use dcgan or resnet with "
@@ -365,6 +381,8 @@ def build_image_models(channels: int, size: int, value_range: tuple[float, float
 # --- gan_cifar.py's DCGAN with the factors of the paper's random-architecture set ---------------
 
 PAD_TO = 32  # dcgan-cifar works at 32 pixels; 28-pixel images are padded to it
+# The architectures that take 28-pixel images padded to PAD_TO.
+PADDED_ARCHS: tuple[str, ...] = ("dcgan-cifar", *(a for a in ZOO_ARCHS if PAD_TO in ZOO_SIZES[a]))
 
 
 def activation(name: str) -> nn.Module:
