@@ -1,5 +1,5 @@
-"""`textgan study`: the paper's random-architecture study and clipping comparison, run by Optuna
-workers (`run`), summarised as a table, a figure and a result file (`show`)."""
+"""`textgan study`: the paper's random-architecture study, clipping comparison and Figure 2, run
+by Optuna workers (`run`), summarised as a table, a figure and a result file (`show`)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def study(
     note: str | None = typer.Option(None, help="A sentence added to the result's notes (e.g. "
                                     "what else was running)."),
 ) -> None:
-    """Run the paper's random-architecture study or clipping comparison (Optuna workers)."""
+    """Run the paper's random-architecture study, clipping comparison or Figure 2 (Optuna
+    workers)."""
     from textgan.study.engine import run_study
     from textgan.study.outcomes import summarise
 
@@ -72,7 +73,8 @@ def _render(out: dict[str, Any]) -> None:
     for column in rows[0] if rows else []:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()])
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else "" if v is None else str(v)
+                        for v in row.values()])
     console.print(table)
     if out["experiment"] == "random-architectures":
         say(f"{out['architectures']} architectures with both scores: WGAN-GP scored higher on "

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textgan.errors import TextganError
+from textgan.study.spaces import FIGURE2_WIDTH, PAPER_STEPS, scaled_width
 
 # The paper's Table 5 (Table 2 is its rows 1.0, 3.0, 5.0, 7.0, 9.0): Inception-score thresholds on
 # 32×32 ImageNet, 200 architectures; its standard DCGAN scored 7.24.
@@ -102,14 +103,71 @@ def curves(directory: Path, rows: Sequence[Mapping[str, Any]], metric: str = "cl
     return out
 
 
+# Figure 2's column titles.
+OBJECTIVE_TITLES = {"gan": "DCGAN", "lsgan": "LSGAN", "wgan-clip": "WGAN (clipping)",
+                    "wgan-gp": "WGAN-GP"}
+
+
+def newest_grid(run_dir: Path) -> Path | None:
+    """A run's newest sample grid (``samples/step_*.png``), or None."""
+    grids = sorted((run_dir / "samples").glob("step_*.png"))
+    return grids[-1] if grids else None
+
+
+def figure2_cells(directory: Path, rows: Sequence[Mapping[str, Any]], archs: Sequence[str]
+                  ) -> dict[str, dict[str, dict[str, Any]]]:
+    """architecture → objective → {score, run_dir, grid}: one cell of the figure per trial."""
+    cells: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in archs}
+    for r in rows:
+        grid = newest_grid(directory / r["run_dir"])
+        cells[archs[r["arch"]]][r["arm"]] = {
+            "score": r["score"], "diverged": r["diverged"], "run_dir": r["run_dir"],
+            "grid": None if grid is None else str(grid.relative_to(directory))}
+    return cells
+
+
+def _draw_figure2(directory: Path, data: Mapping[str, Any]) -> Any:
+    """Rows = architectures, columns = objectives: each cell a trial's last sample grid with its
+    score beside it (the paper's Figure 2 layout)."""
+    from PIL import Image
+
+    from textgan.plots import new_figure
+
+    archs, objectives, cells = data["archs"], data["objectives"], data["cells"]
+    fig = new_figure(figsize=(2.3 * len(objectives) + 1.4, 2.0 * len(archs) + 0.6))
+    for i, arch in enumerate(archs):
+        for j, objective in enumerate(objectives):
+            ax = fig.add_subplot(len(archs), len(objectives), i * len(objectives) + j + 1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            cell = cells[arch].get(objective)
+            if cell and cell["grid"]:
+                with Image.open(directory / cell["grid"]) as image:
+                    ax.imshow(image.convert("RGB"))
+            text = ("not run" if cell is None
+                    else "diverged" if cell["diverged"] else f"{cell['score']:.2f}")
+            ax.text(1.04, 0.5, text, transform=ax.transAxes, rotation=90, va="center",
+                    ha="left", fontsize=8)
+            if i == 0:
+                ax.set_title(OBJECTIVE_TITLES.get(objective, objective), fontsize=9)
+            if j == 0:
+                ax.set_ylabel(arch, fontsize=8)
+    facts = data["facts"]
+    fig.suptitle(f"score: {facts['score']} (real held-out images {facts['real_score']:.2f})",
+                 fontsize=9)
+    return fig
+
+
 def draw(directory: Path, kind: str, data: Mapping[str, Any], path: Path) -> Path:
-    """The study's figure: the two scores of each architecture (random-architectures), or the
-    two-panel convergence plot (clipping)."""
+    """The study's figure: the two scores of each architecture (random-architectures), the
+    two-panel convergence plot (clipping), or the grid of samples (figure2)."""
     from textgan.plots import cycle_color, new_figure, save_png
 
     facts = data["facts"]
     label = f"{facts['score']} (real held-out images: {facts['real_score']:.2f})"
-    if kind == "random-architectures":
+    if kind == "figure2":
+        fig = _draw_figure2(directory, data)
+    elif kind == "random-architectures":
         fig = new_figure(figsize=(5.5, 5))
         ax = fig.add_subplot(1, 1, 1)
         pairs = [(s.get("gan"), s.get("wgan-gp")) for s in data["scores"].values()]
@@ -161,8 +219,11 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
     data: dict[str, Any] = {"facts": facts, "scores": scores}
     steps = config.total_steps
     scale = (f"{steps} generator iterations per trial (paper: "
-             f"{100_000 if config.experiment == 'random-architectures' else 200_000}), filter "
-             f"counts × {config.width_scale:g}, batch {config.batch_size}, {config.dataset}")
+             f"{PAPER_STEPS[config.experiment]:,}), filter counts × {config.width_scale:g}, "
+             f"batch {config.batch_size}, {config.dataset}")
+    if config.experiment == "figure2":
+        scale += (f" (DIM {scaled_width(FIGURE2_WIDTH, config.width_scale)}; paper: "
+                  f"{FIGURE2_WIDTH}, LSUN bedrooms at 64×64)")
     out: dict[str, Any] = {"experiment": config.experiment, "scale": scale, "facts": facts,
                            "trials": rows}
     if config.experiment == "random-architectures":
@@ -177,6 +238,19 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
         question = ("How many random DCGAN variants (the paper's Table 1) train to a score above "
                     "each threshold with the standard GAN objective, with WGAN-GP, with both, "
                     "with neither?")
+    elif config.experiment == "figure2":
+        archs, objectives = config.figure2_archs(), config.figure2_objectives()
+        cells = figure2_cells(directory, rows, archs)
+        data |= {"archs": archs, "objectives": objectives, "cells": cells}
+        out |= {"archs": archs, "objectives": objectives, "cells": cells}
+        table = [{"architecture": arch, **{
+            OBJECTIVE_TITLES[o]: (None if o not in cells[arch] else "diverged"
+                                  if cells[arch][o]["diverged"] else cells[arch][o]["score"])
+            for o in objectives}} for arch in archs]
+        out["table"] = table
+        question = ("Which of gan_64x64.py's architectures does each objective (DCGAN, LSGAN, "
+                    "WGAN with clipping, WGAN-GP, each with its own optimiser) train, the "
+                    "paper's Figure 2?")
     else:
         data["curves"] = out["curves"] = curves(directory, rows,
                                                 facts.get("metric", "classifier_score"))
@@ -211,6 +285,9 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
                   + "; ".join(f"> {r['min score']}: only GAN {r['only GAN']}, only WGAN-GP "
                               f"{r['only WGAN-GP']}, both {r['both']}, neither {r['neither']}"
                               for r in PAPER_TABLE2) + ".")
+    if config.experiment == "figure2":
+        notes += (" Paper (LSUN bedrooms at 64×64, 200k iterations, samples judged by eye): only "
+                  "WGAN-GP trained every architecture with one set of hyperparameters.")
     if note:
         notes += " " + note
     path = write_result(results_dir or directory, name, question, out, command=command,

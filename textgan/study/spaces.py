@@ -1,12 +1,14 @@
 """What a study trains: its settings, the search space, the fixed recipe of each arm.
 
-Two experiments of Gulrajani et al. 2017:
+Three experiments of Gulrajani et al. 2017:
 
 - ``random-architectures`` (§5.1, Table 1, Appendix B): architectures drawn from a space of
   DCGAN variants (the ``dcgan-cifar`` image model's factors), each trained once with the standard
   GAN objective and once with WGAN-GP, each with its own fixed recipe;
 - ``clipping`` (§5.3, Figure 3): gan_cifar.py's DCGAN with four recipes (WGAN with weight
-  clipping, WGAN-GP with the same RMSProp, WGAN-GP with Adam, DCGAN), scored over training.
+  clipping, WGAN-GP with the same RMSProp, WGAN-GP with Adam, DCGAN), scored over training;
+- ``figure2`` (§5.2, Figure 2): gan_64x64.py's architectures (:mod:`textgan.image.zoo`), each
+  trained with DCGAN, LSGAN, WGAN with clipping and WGAN-GP, each with Appendix E's optimiser.
 
 A trial is one (architecture, arm) pair; :func:`trial_config` turns it into an ordinary image
 run's settings.
@@ -24,7 +26,12 @@ from typing import Any, Literal
 from textgan.config import load_toml, setting
 from textgan.errors import ConfigError
 
-EXPERIMENTS = ("random-architectures", "clipping")
+EXPERIMENTS = ("random-architectures", "clipping", "figure2")
+# Figure 2's rows (the baseline and the six hard variants) and columns, in the paper's order.
+FIGURE2_ARCHS = ("dcgan64", "dcgan64-g-constant", "dcgan64-g-mlp", "dcgan64-no-norm",
+                 "dcgan64-gated", "dcgan64-tanh", "resnet101")
+FIGURE2_OBJECTIVES = ("gan", "lsgan", "wgan-clip", "wgan-gp")
+PAPER_STEPS = {"random-architectures": 100_000, "clipping": 200_000, "figure2": 200_000}
 
 
 @dataclass
@@ -33,9 +40,13 @@ class StudyConfig:
     (``study.toml`` in its directory); a later run of the same study may change only ``workers``,
     ``storage`` and ``heartbeat``."""
 
-    experiment: Literal["random-architectures", "clipping"] = setting(
-        "random-architectures", "random-architectures (the paper's §5.1) or clipping (§5.3).",
-        flag=True)
+    experiment: Literal["random-architectures", "clipping", "figure2"] = setting(
+        "random-architectures", "random-architectures (the paper's §5.1), clipping (§5.3) or "
+        "figure2 (§5.2: architectures × objectives).", flag=True)
+    archs: str = setting("", "figure2: the architectures (model.arch names), comma-separated "
+                         "(default: the paper's seven, dcgan64 … resnet101).", flag=True)
+    objectives: str = setting("", "figure2: the objectives, comma-separated, of gan, lsgan, "
+                              "wgan-clip, wgan-gp (default: all four).", flag=True)
     space: str = setting("table1", "random-architectures: the search space, a name (table1: the "
                          "paper's Table 1) or a TOML file of factor = [choices].", flag=True)
     architectures: int = setting(200, "random-architectures: how many architectures are drawn "
@@ -43,7 +54,7 @@ class StudyConfig:
     seed: int = setting(0, "Seed of the architecture draw and of every trial's training.",
                         flag=True)
     steps: int = setting(0, "Generator iterations per trial (0: the paper's, 100000 for "
-                         "random-architectures, 200000 for clipping).", flag=True)
+                         "random-architectures, 200000 for clipping and figure2).", flag=True)
     width_scale: float = setting(1.0, "Every filter count is multiplied by this (the paper: 1; "
                                  "e.g. 0.125 turns the set's 32/64/128 into 4/8/16).", flag=True)
     batch_size: int = setting(64, "Batch size (paper: 64).", flag=True)
@@ -61,7 +72,8 @@ class StudyConfig:
         [0.2, 0.4, 0.6, 0.8], "random-architectures: success thresholds, as fractions of the real "
         "held-out images' score, fixed before any trial runs.", flag=True)
     eval_every: int = setting(0, "Steps between scores (0: at the end only for "
-                              "random-architectures, 20 points over training for clipping).",
+                              "random-architectures and figure2, 20 points over training for "
+                              "clipping).",
                               flag=True)
     checkpoint_every: int = setting(0, "Steps between a trial's checkpoints (0: a quarter of "
                                     "its steps).", flag=True)
@@ -87,22 +99,47 @@ class StudyConfig:
         if not self.thresholds or not all(0 < t <= 1 for t in self.thresholds):
             raise ConfigError(f"study.thresholds must be fractions in (0, 1], got "
                               f"{self.thresholds}")
+        if self.experiment != "figure2" and (self.archs or self.objectives):
+            raise ConfigError("study.archs and study.objectives are for --experiment figure2")
+        self.figure2_archs()
+        self.figure2_objectives()
+
+    def figure2_archs(self) -> list[str]:
+        """figure2's rows: ``archs`` or the paper's seven (an unknown name: one line)."""
+        from textgan.image.zoo import ZOO_ARCHS
+
+        return _names(self.archs, FIGURE2_ARCHS, ZOO_ARCHS, "archs")
+
+    def figure2_objectives(self) -> list[str]:
+        """figure2's columns: ``objectives`` or the paper's four."""
+        return _names(self.objectives, FIGURE2_OBJECTIVES, FIGURE2_OBJECTIVES, "objectives")
 
     @property
     def total_steps(self) -> int:
-        return self.steps or (100_000 if self.experiment == "random-architectures" else 200_000)
+        return self.steps or PAPER_STEPS[self.experiment]
 
     @property
     def score_every(self) -> int:
         if self.eval_every:
             return self.eval_every
-        if self.experiment == "random-architectures":
+        if self.experiment in ("random-architectures", "figure2"):
             return self.total_steps
         return max(1, self.total_steps // 20)
 
     @property
     def save_every(self) -> int:
         return self.checkpoint_every or max(1, self.total_steps // 4)
+
+
+def _names(given: str, default: tuple[str, ...], known: tuple[str, ...], what: str) -> list[str]:
+    names = [n.strip() for n in given.split(",") if n.strip()] or list(default)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"study.{what}: unknown {', '.join(map(repr, unknown))}; choose from "
+                          f"{', '.join(known)}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"study.{what} names one twice: {given}")
+    return names
 
 
 # Settings a later run of an existing study may change; all others are the study's.
@@ -196,15 +233,39 @@ CLIPPING_RECIPES: dict[str, dict[str, Any]] = {
 }
 
 
+# Figure 2 (Appendix E): each objective with its own optimiser, the same for every architecture;
+# gan_64x64.py's 5 critic steps for the WGANs, one for DCGAN and LSGAN. (gan_64x64.py itself
+# runs WGAN-GP with β1 = 0; Appendix E states 0.5.)
+FIGURE2_RECIPES: dict[str, dict[str, Any]] = {
+    "gan": {"objective": "gan", "optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999],
+            "critic_iters": 1},
+    "lsgan": {"objective": "lsgan", "optimizer": "rmsprop", "lr": 1e-4, "critic_iters": 1},
+    "wgan-clip": {"objective": "wgan-clip", "optimizer": "rmsprop", "lr": 5e-5, "clip": 0.01,
+                  "critic_iters": 5},
+    "wgan-gp": {"objective": "wgan-gp", "optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9],
+                "critic_iters": 5},
+}
+FIGURE2_WIDTH = 64  # gan_64x64.py's DIM
+FIGURE2_GRID = 16  # sample images per cell of the figure (4 × 4)
+
+
+def recipes_of(config: StudyConfig) -> dict[str, dict[str, Any]]:
+    if config.experiment == "figure2":
+        return {o: FIGURE2_RECIPES[o] for o in config.figure2_objectives()}
+    return RANDOM_RECIPES if config.experiment == "random-architectures" else CLIPPING_RECIPES
+
+
 def arms(config: StudyConfig) -> list[str]:
-    return list(RANDOM_RECIPES if config.experiment == "random-architectures"
-                else CLIPPING_RECIPES)
+    return list(recipes_of(config))
 
 
 def architectures(config: StudyConfig) -> list[dict[str, Any]]:
-    """The study's architectures: drawn from its space, or (clipping) gan_cifar.py's alone."""
+    """The study's architectures: drawn from its space, (clipping) gan_cifar.py's alone, or
+    (figure2) the named networks."""
     if config.experiment == "clipping":
         return [{}]
+    if config.experiment == "figure2":
+        return [{"arch": name} for name in config.figure2_archs()]
     return draw_architectures(load_space(config.space), config.architectures, config.seed)
 
 
@@ -218,7 +279,8 @@ class TrialSpec:
 
     @property
     def key(self) -> str:
-        return f"arch{self.arch:03d}-{self.arm}"
+        name = f"-{self.factors['arch']}" if "arch" in self.factors else ""
+        return f"arch{self.arch:03d}{name}-{self.arm}"
 
 
 def scaled_width(width: int, scale: float) -> int:
@@ -227,7 +289,7 @@ def scaled_width(width: int, scale: float) -> int:
 
 def trial_config(config: StudyConfig, spec: TrialSpec) -> dict[str, dict[str, Any]]:
     """The image run of one trial, as ``config.toml`` sections (see :func:`textgan.configure`)."""
-    recipes = RANDOM_RECIPES if config.experiment == "random-architectures" else CLIPPING_RECIPES
+    recipes = recipes_of(config)
     if spec.arm not in recipes:
         raise ConfigError(f"unknown arm {spec.arm!r} for {config.experiment}; choose one of "
                           f"{', '.join(recipes)}")
@@ -238,8 +300,13 @@ def trial_config(config: StudyConfig, spec: TrialSpec) -> dict[str, dict[str, An
                              "checkpoint_every": config.save_every, "sample_every": 0,
                              "keep_checkpoints": 2}
     model: dict[str, Any] = {"arch": "dcgan-cifar", "dim": scaled_width(128, config.width_scale)}
+    if config.experiment == "figure2":  # the critic's norm follows the objective (image.zoo)
+        model["dim"] = scaled_width(FIGURE2_WIDTH, config.width_scale)
+        train["sample_every"] = config.total_steps  # the figure's grid, at the end
     for factor, value in spec.factors.items():
-        if factor == "d_norm":
+        if factor == "arch":
+            model["arch"] = value
+        elif factor == "d_norm":
             wgan = train["objective"] != "gan"
             model["d_norm"] = ("layer" if wgan else "batch") if value else "none"
         elif factor in _WIDTHS:
@@ -252,6 +319,8 @@ def trial_config(config: StudyConfig, spec: TrialSpec) -> dict[str, dict[str, An
         train["critic_weight_decay"] = NORMED_CRITIC_DECAY
     data: dict[str, Any] = {"dataset": config.dataset, "data_dir": config.data_dir,
                             "swd_images": 0}
+    if config.experiment == "figure2":
+        data["grid_images"] = FIGURE2_GRID
     if config.score == "inception":
         data |= {"fid": True, "fid_images": config.score_images}
     else:
