@@ -123,6 +123,22 @@ def test_overhead(tmp_path: Path, corpus: dict[str, Path]) -> None:
     assert results["eval_cpu_s"] > 0 and results["eval_overhead"] > 0
 
 
+def test_zoo_step_time(tmp_path: Path) -> None:
+    load("zoo_step_time").main(["--dim", "2", "--batch-size", "2", "--repeats", "1", "--warmup",
+                                "0", "--archs", "dcgan64-g-mlp,resnet101", "--objectives",
+                                "gan,wgan-gp", "--out", str(tmp_path)])
+    results = check_result(tmp_path, "zoo-step-time", "zoo_step_time")["results"]
+    rows = results["rows"]
+    assert [(r["arch"], r["objective"]) for r in rows] == [
+        ("dcgan64-g-mlp", "gan"), ("dcgan64-g-mlp", "wgan-gp"), ("resnet101", "gan"),
+        ("resnet101", "wgan-gp")]
+    assert [r["critic_iters"] for r in rows] == [1, 5, 1, 5]
+    assert all(r["cpu_s_per_step"] > 0 and r["wall_s_per_step"] > 0 for r in rows)
+    pixels = 3 * 64 * 64  # the MLP at DIM 2: 16 wide
+    assert rows[0]["g_params"] == (128 * 16 + 16) + 3 * (16 * 16 + 16) + (16 * pixels + pixels)
+    assert results["size"] == 64 and results["dim"] == 2
+
+
 def test_gan_vs_mle(tmp_path: Path, corpus: dict[str, Path]) -> None:
     load("gan_vs_mle").main([*corpus_args(corpus), "--budget", "0.5", "--dim", "8", "--samples",
                              "40", "--temperatures", "1", "--no-report", "--runs", str(tmp_path / "runs"),
