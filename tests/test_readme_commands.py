@@ -75,6 +75,15 @@ ADJUST: dict[str, str] = {
     "--batch-size 32 --score-images 500 --workers 2": TINY_STUDY,
     "textgan study run studies/clipping --experiment clipping --steps 300 --width-scale 0.0625 "
     "--batch-size 32 --score-images 500 --workers 2": "--steps 1 --score-images 16 --workers 1",
+    "textgan study run studies/figure2 --experiment figure2 --steps 200 --width-scale 0.125 "
+    "--batch-size 32 --score-images 500 --workers 2":
+        "--archs dcgan64-g-constant,dcgan64-g-mlp --objectives gan,wgan-gp --steps 1 "
+        "--score-images 16 --workers 1",
+    # the Figure 2 networks at DIM 2: one step shows they build and train at their sizes
+    "textgan train --mode image --dataset folder --data-path pictures --image-size 64 --arch "
+    "resnet64 --out runs/pictures64": "--steps 1 --dim 2 --batch-size 4",
+    "textgan train --mode image --dataset fashion-mnist --arch dcgan64-gated --objective lsgan "
+    "--out runs/gated": "--steps 1 --dim 2 --batch-size 4",
     # a tiny text cannot make 4000 SentencePiece pieces (the guide's value is for real corpora)
     "textgan train --corpus-path my_text.txt --tokenizer sentencepiece --vocab-size 4000":
         TINY_TRAIN + " --vocab-size 40",

@@ -31,6 +31,7 @@ EXPERIMENTS = ("random-architectures", "clipping", "figure2")
 FIGURE2_ARCHS = ("dcgan64", "dcgan64-g-constant", "dcgan64-g-mlp", "dcgan64-no-norm",
                  "dcgan64-gated", "dcgan64-tanh", "resnet101")
 FIGURE2_OBJECTIVES = ("gan", "lsgan", "wgan-clip", "wgan-gp")
+STUDY_SIZE = 32  # the side of every study data set's images (28-pixel ones padded)
 PAPER_STEPS = {"random-architectures": 100_000, "clipping": 200_000, "figure2": 200_000}
 
 
@@ -44,7 +45,8 @@ class StudyConfig:
         "random-architectures", "random-architectures (the paper's §5.1), clipping (§5.3) or "
         "figure2 (§5.2: architectures × objectives).", flag=True)
     archs: str = setting("", "figure2: the architectures (model.arch names), comma-separated "
-                         "(default: the paper's seven, dcgan64 … resnet101).", flag=True)
+                         "(default: the paper's seven but resnet101, which makes 64-pixel "
+                         "images only).", flag=True)
     objectives: str = setting("", "figure2: the objectives, comma-separated, of gan, lsgan, "
                               "wgan-clip, wgan-gp (default: all four).", flag=True)
     space: str = setting("table1", "random-architectures: the search space, a name (table1: the "
@@ -105,10 +107,19 @@ class StudyConfig:
         self.figure2_objectives()
 
     def figure2_archs(self) -> list[str]:
-        """figure2's rows: ``archs`` or the paper's seven (an unknown name: one line)."""
-        from textgan.image.zoo import ZOO_ARCHS
+        """figure2's rows: ``archs`` or those of the paper's seven that make the study's
+        32-pixel images (every study data set is 28 or 32 pixels; 28 is padded to 32). An unknown
+        name or one without 32-pixel images is one line."""
+        from textgan.image.zoo import ZOO_ARCHS, ZOO_SIZES
 
-        return _names(self.archs, FIGURE2_ARCHS, ZOO_ARCHS, "archs")
+        names = _names(self.archs, tuple(a for a in FIGURE2_ARCHS if STUDY_SIZE in ZOO_SIZES[a]),
+                       ZOO_ARCHS, "archs")
+        for name in names:
+            if STUDY_SIZE not in ZOO_SIZES[name]:
+                raise ConfigError(f"study.archs: {name} makes "
+                                  f"{', '.join(map(str, ZOO_SIZES[name]))}-pixel images only; "
+                                  f"the study's data sets are {STUDY_SIZE}-pixel")
+        return names
 
     def figure2_objectives(self) -> list[str]:
         """figure2's columns: ``objectives`` or the paper's four."""
