@@ -320,3 +320,21 @@ def test_the_schedules_change_training(tmp_path: Path) -> None:
         list(session.events())
         runs[name] = session.trainer.generator.state_dict()
     assert any(not torch.equal(v, runs["annealed"][k]) for k, v in runs["plain"].items())
+
+
+def test_every_lever_has_a_recipe_of_valid_settings() -> None:
+    """benchmarks/recipes.py screens each lever: the cpu preset with that change, valid."""
+    from test_benchmarks import load
+
+    from textgan.benchmarking import configure
+
+    recipes = load("recipes").RECIPES
+    levers = {name: r for name, r in recipes.items() if set(r.model) - {"dim", "blocks", "init"}}
+    changed = {key for r in levers.values() for key in r.model}
+    assert changed >= {"critic_representations", "critic_dim", "critic_norm", "critic_dropout",
+                       "gen_beta_max", "gen_output", "attention", "curriculum_start"}
+    for name, recipe in levers.items():
+        assert recipe.preset == "cpu" and not recipe.train, name
+        config = configure("cpu", model=recipe.model)
+        for key, value in recipe.model.items():
+            assert getattr(config.model, key) == value, (name, key)
