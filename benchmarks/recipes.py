@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,7 @@ from textgan.eval import EvalConfig, evaluate
 from textgan.eval.js import js_against_table
 from textgan.eval.ngrams import count_ngrams
 from textgan.text.evaluation import oracle_scores_for_rows, reference_for
+from textgan.text.models import TextModelConfig
 from textgan.text.prepare import PreparedCorpus, load_corpus
 from textgan.text.sampling import generate_ids
 
@@ -64,15 +65,19 @@ class Recipe:
     model: dict[str, Any] = field(default_factory=dict)
 
 
+# Settings of the text model (every other change is a training setting).
+_MODEL = frozenset(f.name for f in fields(TextModelConfig))
+
+
 def _paper(**train: Any) -> Recipe:
     """The paper preset's optimisation (10 critic steps, Adam 1e-4, batch 64), changed so."""
-    model = {k: train.pop(k) for k in ("dim", "blocks", "init") if k in train}
+    model = {k: train.pop(k) for k in _MODEL if k in train}
     return Recipe("paper", train, model)
 
 
 def _cpu(**train: Any) -> Recipe:
     """The cpu preset, changed so."""
-    model = {k: train.pop(k) for k in ("dim", "blocks", "init") if k in train}
+    model = {k: train.pop(k) for k in _MODEL if k in train}
     return Recipe("cpu", train, model)
 
 
@@ -89,6 +94,19 @@ RECIPES: dict[str, Recipe] = {
     "cpu-slow": _cpu(lr=5e-4, lr_critic=1.5e-3),
     "cpu-ema9995": _cpu(ema_decay=0.9995),
     "cpu-d96-slow": _cpu(lr=5e-4, lr_critic=1.5e-3, steps=14000, dim=96),
+    # The levers of the text model (docs/levers.md), each the cpu preset with one change. The
+    # annealing recipes reach β_max at step 3000, about 300 CPU-s of the cpu preset on one thread.
+    "cpu-reps4": _cpu(critic_representations=4),
+    "cpu-critic128-reps8": _cpu(critic_dim=128, critic_representations=8),
+    "cpu-critic128": _cpu(critic_dim=128),
+    "cpu-critic-layernorm": _cpu(critic_norm="layer"),
+    "cpu-critic-dropout": _cpu(critic_dropout=0.1),
+    "cpu-anneal100": _cpu(gen_beta_max=100.0, gen_anneal_steps=3000),
+    "cpu-gumbel": _cpu(gen_output="gumbel"),
+    "cpu-gumbel-anneal100": _cpu(gen_output="gumbel", gen_beta_max=100.0, gen_anneal_steps=3000),
+    "cpu-straight-through": _cpu(gen_output="straight-through"),
+    "cpu-attention3": _cpu(attention=3),
+    "cpu-curriculum8": _cpu(curriculum_start=8, curriculum_steps=2000),
     "paper": _paper(),
     "critic5": _paper(critic_iters=5),
     "critic5-torchinit": _paper(critic_iters=5, init="torch"),

@@ -279,6 +279,17 @@ class TrainerBase:
             for group in opt.param_groups:
                 group["lr"] = base * factor
 
+    def follow_schedules(self) -> None:
+        """Tell each model that follows the run's progress (one with a ``follow_step(step,
+        run_steps)`` method: an annealed output temperature, a curriculum) the coming step and
+        the run's length as recorded when it started (``schedule_steps``; else ``steps``). The
+        step is checkpointed and the length recorded, so a resumed run follows them exactly."""
+        run_steps = self.config.schedule_steps or self.config.steps
+        for module in self.models().values():
+            follow = getattr(module, "follow_step", None)
+            if follow is not None:
+                follow(self.step, run_steps)
+
     def autocast(self) -> Any:
         """bf16 autocast for convolutions and linears when asked; losses/norms stay fp32.
 
@@ -389,6 +400,7 @@ class Trainer(TrainerBase):
             return self._conditional_step()
         cfg, G, D = self.config, self.generator, self.critic
         self.apply_lr_schedule()
+        self.follow_schedules()
         _set_requires_grad(D, True)
         stats: dict[str, Tensor] = {}
         for i in range(cfg.critic_iters):
@@ -414,6 +426,7 @@ class Trainer(TrainerBase):
         cfg, G, D = self.config, self.generator, self.critic
         ac = cfg.conditional == "ac"
         self.apply_lr_schedule()
+        self.follow_schedules()
         _set_requires_grad(D, True)
         stats: dict[str, Tensor] = {}
         for i in range(cfg.critic_iters):
