@@ -68,7 +68,8 @@ def _render(out: dict[str, Any]) -> None:
 
     facts = out["facts"]
     say(f"{out['experiment']}: {out['scale']}")
-    say(f"score: {score_caption(facts)}")
+    plain = " (not an Inception score)" if facts.get("metric") == "classifier_score" else ""
+    say(f"score: {score_caption(facts)}{plain}")
     table = Table(title=out["experiment"])
     rows = out["table"]
     for column in rows[0] if rows else []:

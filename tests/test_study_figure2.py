@@ -10,7 +10,7 @@ from PIL import Image
 from test_image_conditional import write_labelled_idx
 
 from textgan.cli.main import run
-from textgan.errors import ConfigError
+from textgan.errors import ConfigError, TextganError
 from textgan.eval.swd import random_directions, sliced_wasserstein
 from textgan.image.folder import open_prepared
 from textgan.image.mode import SWD_SEED
@@ -226,3 +226,27 @@ def test_figure2_on_a_64_pixel_folder_is_scored_by_swd(tmp_path, capsys, monkeyp
     assert swd == [cells["resnet101"]["wgan-gp"]["score"]]
     assert "SWD (lower is better)" in record["notes"] and "floor" in record["notes"]
     assert Image.open(study / "study.png").size[1] > 300
+
+
+def test_a_folder_is_prepared_before_any_worker_and_a_missing_one_writes_nothing(tmp_path,
+                                                                                 monkeypatch):
+    import textgan.image.fidelity as fidelity
+    from textgan.study.engine import create_study
+
+    def missing():
+        raise ConfigError("FID/IS need the Inception weights")
+
+    monkeypatch.setattr(fidelity, "check_fidelity", missing)
+    config = StudyConfig(experiment="figure2", dataset="folder", image_size=32,
+                         data_path=str(tmp_path / "nowhere"), data_dir=str(tmp_path / "data"),
+                         archs="dcgan64", objectives="gan", score_images=8)
+    with pytest.raises(TextganError, match="nowhere"):
+        create_study(tmp_path / "s", config)
+    assert not (tmp_path / "s").exists()
+    write_png_folder(tmp_path / "pictures", n=12)
+    facts = create_study(tmp_path / "s", dataclasses.replace(config, data_path=str(
+        tmp_path / "pictures")))
+    [meta] = list((tmp_path / "data").rglob("meta.json"))  # before any worker started
+    assert json.loads(meta.read_text())["size"] == 32
+    assert facts["metric"] == "swd" and facts["real_score"] > 0
+    assert 'score = "swd"' in (tmp_path / "s" / "study.toml").read_text()
