@@ -64,17 +64,20 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _render(out: dict[str, Any]) -> None:
+    from textgan.study.outcomes import score_caption
+
     facts = out["facts"]
     say(f"{out['experiment']}: {out['scale']}")
-    say(f"score: {facts['score']} (not an Inception score); real held-out images "
-        f"{facts['real_score']:.3f}")
+    plain = " (not an Inception score)" if facts.get("metric") == "classifier_score" else ""
+    say(f"score: {score_caption(facts)}{plain}")
     table = Table(title=out["experiment"])
     rows = out["table"]
     for column in rows[0] if rows else []:
         table.add_column(column, justify="right")
+    digits = 4 if facts.get("metric") == "swd" else 3
     for row in rows:
-        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else "" if v is None else str(v)
-                        for v in row.values()])
+        table.add_row(*[f"{v:.{digits}f}" if isinstance(v, float) else "" if v is None
+                        else str(v) for v in row.values()])
     console.print(table)
     if out["experiment"] == "random-architectures":
         say(f"{out['architectures']} architectures with both scores: WGAN-GP scored higher on "

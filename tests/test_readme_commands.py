@@ -52,6 +52,11 @@ SKIP: dict[str, str] = {
         "torchrun (2 CPU ranks)",
     "torchrun --standalone --nproc-per-node 2 -m textgan.cli.main train ...":
         "the same as a module, with elided options (tests/test_train_torchrun.py)",
+    "textgan study run studies/figure2-lsun --experiment figure2 --dataset lsun --data-path "
+    "bedroom_train_lmdb --image-size 64 --workers 2":
+        "needs LSUN's bedroom database (about 3 million images, tens of GB to download); "
+        "tests/test_image_folder.py reads a generated LMDB and tests/test_study_figure2.py runs "
+        "the figure2 study on a generated 64-pixel folder",
     "torchrun --nnodes 2 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint HOST:29500 "
     "$(which textgan) train --corpus billion_word --out runs/bw-16gpu":
         "two machines with 8 GPUs each",
@@ -79,6 +84,11 @@ ADJUST: dict[str, str] = {
     "--batch-size 32 --score-images 500 --workers 2":
         "--archs dcgan64-g-constant,dcgan64-g-mlp --objectives gan,wgan-gp --steps 1 "
         "--score-images 16 --workers 1",
+    "textgan study run studies/figure2-pictures --experiment figure2 --dataset folder --data-path "
+    "pictures --image-size 64 --steps 2000 --width-scale 0.125 --batch-size 32 --score-images 500 "
+    "--workers 2":
+        "--archs dcgan64,resnet101 --objectives wgan-gp --steps 1 --width-scale 0.03125 "
+        "--batch-size 4 --score-images 16 --workers 1",
     # the Figure 2 networks at DIM 2: one step shows they build and train at their sizes
     "textgan train --mode image --dataset folder --data-path pictures --image-size 64 --arch "
     "resnet64 --out runs/pictures64": "--steps 1 --dim 2 --batch-size 4",

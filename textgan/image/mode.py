@@ -289,10 +289,11 @@ def to_unit(images: Tensor, spec: DatasetSpec) -> Tensor:
 
 class SWDHook:
     """$\\mathrm{SW}_1$ (see :mod:`textgan.eval.swd`) between a fixed held-out real set and
-    generated images from fixed noise, both as [0, 1] pixels."""
+    generated images from fixed noise, both as [0, 1] pixels. Without a sampler it measures
+    :meth:`real_floor` only (a study's reference value)."""
 
-    def __init__(self, sampler: Sampler, images: ImageSet, n: int, projections: int,
-                 device: torch.device) -> None:
+    def __init__(self, sampler: Sampler | None, images: ImageSet, n: int, projections: int,
+                 device: torch.device | None) -> None:
         reference = images.test if images.test is not None and len(images.test) else images.train
         self.real = _subset(reference, n, SWD_SEED)
         self.n = len(self.real)
@@ -308,6 +309,7 @@ class SWDHook:
         return sliced_wasserstein(other, self.real_unit, self.directions)
 
     def __call__(self, step: int = 0) -> dict[str, float]:
+        assert self.sampler is not None and self.device is not None
         fake = generate_images(self.sampler.module, self.n, seed=SWD_SEED, device=self.device)
         return {"swd": sliced_wasserstein(to_unit(fake, self.spec), self.real_unit,
                                           self.directions)}

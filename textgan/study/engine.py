@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import multiprocessing
 import os
 import time
@@ -34,6 +35,7 @@ from typing import Any
 
 from textgan.config import apply_overrides, load_toml, to_toml
 from textgan.errors import ConfigError, DivergenceError, TextganError
+from textgan.image.data import ENCODED_DATASETS
 from textgan.io.atomic import atomic_write_text
 from textgan.study.spaces import (
     RUNTIME,
@@ -41,6 +43,8 @@ from textgan.study.spaces import (
     TrialSpec,
     architectures,
     arms,
+    data_settings,
+    lower_is_better,
     resolve_score,
     score_metric,
     trial_config,
@@ -144,16 +148,30 @@ def check_trials(config: StudyConfig, specs: list[TrialSpec]) -> None:
             raise ConfigError(f"architecture {spec.arch} ({spec.arm}): {err}") from None
 
 
-def real_score(config: StudyConfig) -> dict[str, Any]:
-    """The score of real held-out images (the ceiling) with the study's scorer."""
+def study_images(config: StudyConfig) -> Any:
+    """The study's images, as every trial reads them (:func:`data_settings`): encoded images
+    (folder, lsun, imagenet64) are prepared here, once, before any worker starts; the labelled
+    sets are loaded with their labels (downloaded if missing)."""
+    from textgan.config import apply_overrides
+    from textgan.image.mode import ImageDataConfig, open_images
+
+    data = apply_overrides(ImageDataConfig(), data_settings(config), "data")
+    return open_images(data, labels=config.score != "inception")
+
+
+def real_score(config: StudyConfig, images: Any = None) -> dict[str, Any]:
+    """The score of real held-out images with the study's scorer: the ceiling of the classifier
+    and Inception scores, or SWD's floor (held-out vs training real images)."""
     from textgan.image.classifier import load_or_train_classifier, real_classifier_score
-    from textgan.image.data import load_images
 
     if config.score == "inception":
-        return _real_inception_score(config)
-    images = load_images(config.dataset, config.data_path, config.data_dir, labels=True)
+        return _real_inception_score(config, images)
+    images = study_images(config) if images is None else images
+    if config.score == "swd":
+        return _real_swd(config, images)
     if not images.num_classes:
-        raise ConfigError(f"the classifier score needs the labels of {config.dataset}")
+        raise ConfigError(f"the classifier score needs the labels of {config.dataset}; use "
+                          "--score swd")
     classifier = load_or_train_classifier(images, config.data_dir)
     score, which = real_classifier_score(classifier, images, config.score_images)
     return {"score": "classifier score", "metric": "classifier_score", "real_score": score,
@@ -161,15 +179,30 @@ def real_score(config: StudyConfig) -> dict[str, Any]:
             "classifier_held_out": classifier.held_out}
 
 
-def _real_inception_score(config: StudyConfig) -> dict[str, Any]:
+def _real_swd(config: StudyConfig, images: Any) -> dict[str, Any]:
+    """SWD between two real sets, the held-out images a trial is compared with and as many
+    training images: the value a perfect generator would score (its floor)."""
+    from textgan.image.mode import ImageDataConfig, SWDHook, padded
+    from textgan.image.models import PAD_TO
+
+    if images.spec.size == 28:  # as the trials see them (image.mode pads them for the zoo)
+        images = padded(images, PAD_TO)
+    projections = ImageDataConfig().swd_projections
+    swd = SWDHook(None, images, config.score_images, projections, None)
+    where = "held-out" if swd.held_out else "training (no held-out split)"
+    return {"score": "SWD (lower is better)", "metric": "swd", "lower_is_better": True,
+            "real_score": swd.real_floor(images.train), "swd_projections": projections,
+            "real_images": f"{swd.n:,} {where} vs {swd.n:,} training images"}
+
+
+def _real_inception_score(config: StudyConfig, images: Any = None) -> dict[str, Any]:
     """torch-fidelity's Inception score of ``score_images`` real held-out images."""
     import numpy as np
 
-    from textgan.image.data import load_images
     from textgan.image.fidelity import _Uint8Images, check_fidelity
 
     torch_fidelity = check_fidelity()
-    images = load_images(config.dataset, config.data_path, config.data_dir)
+    images = study_images(config) if images is None else images
     held = images.test if images.test is not None and len(images.test) else images.train
     rows = np.sort(np.random.default_rng(0).choice(len(held), min(config.score_images,
                                                                    len(held)), replace=False))
@@ -185,8 +218,14 @@ def create_study(directory: str | Path, config: StudyConfig) -> dict[str, Any]:
     """Write ``study.toml`` and ``study.json`` (first time only) and enqueue every trial; return
     the study's facts (real score, thresholds)."""
     directory = Path(directory)
-    if not (directory / STUDY_FILE).is_file():
-        config = resolve_score(config)
+    new = not (directory / STUDY_FILE).is_file()
+    images = None
+    if new or not (directory / FACTS_FILE).is_file() or config.dataset in ENCODED_DATASETS:
+        # encoded images are prepared (or their fingerprint checked) here, not by racing
+        # workers; a missing folder or an unreadable image is one line before anything is written
+        images = study_images(config)
+    if new:
+        config = resolve_score(config, labelled=bool(images.num_classes))
     specs = trial_specs(config)
     check_trials(config, specs)
     directory.mkdir(parents=True, exist_ok=True)
@@ -201,9 +240,13 @@ def create_study(directory: str | Path, config: StudyConfig) -> dict[str, Any]:
         if facts_path.is_file():
             facts = json.loads(facts_path.read_text())
         else:
-            facts = real_score(config)
-            facts["thresholds"] = [round(t * facts["real_score"], 6) for t in config.thresholds]
-            facts["fractions"] = list(config.thresholds)
+            facts = real_score(config, images)
+            if lower_is_better(config):  # no fractions of a floor: figure2 has no thresholds
+                facts["thresholds"], facts["fractions"] = [], []
+            else:
+                facts["thresholds"] = [round(t * facts["real_score"], 6)
+                                       for t in config.thresholds]
+                facts["fractions"] = list(config.thresholds)
             atomic_write_text(facts_path, json.dumps(facts, indent=2) + "\n")
         study = load_study(directory, config)
         if not study.user_attrs.get("enqueued"):
@@ -257,7 +300,13 @@ def run_trial(directory: Path, config: StudyConfig, trial: Any,
     trial.set_user_attr("resumed", resume)
     metric = score_metric(config)
     scores = [m[metric] for m in Run(out).read_metrics() if metric in m]
-    score = FLOOR_SCORE if diverged or not scores else float(scores[-1])
+    if not diverged and scores:
+        score = float(scores[-1])
+    elif lower_is_better(config):  # no distance for a diverged generator: the worst one
+        trial.set_user_attr("score", None)
+        return math.inf
+    else:
+        score = FLOOR_SCORE
     trial.set_user_attr("score", score)
     return score
 

@@ -134,6 +134,7 @@ def _draw_figure2(directory: Path, data: Mapping[str, Any]) -> Any:
     from textgan.plots import new_figure
 
     archs, objectives, cells = data["archs"], data["objectives"], data["cells"]
+    metric = data["facts"].get("metric", "classifier_score")
     fig = new_figure(figsize=(2.3 * len(objectives) + 1.4, 2.0 * len(archs) + 0.6))
     for i, arch in enumerate(archs):
         for j, objective in enumerate(objectives):
@@ -144,18 +145,33 @@ def _draw_figure2(directory: Path, data: Mapping[str, Any]) -> Any:
             if cell and cell["grid"]:
                 with Image.open(directory / cell["grid"]) as image:
                     ax.imshow(image.convert("RGB"))
-            text = ("not run" if cell is None
-                    else "diverged" if cell["diverged"] else f"{cell['score']:.2f}")
+            text = ("not run" if cell is None else "diverged" if cell["diverged"]
+                    else format_score(cell["score"], metric))
             ax.text(1.04, 0.5, text, transform=ax.transAxes, rotation=90, va="center",
                     ha="left", fontsize=8)
             if i == 0:
                 ax.set_title(OBJECTIVE_TITLES.get(objective, objective), fontsize=9)
             if j == 0:
                 ax.set_ylabel(arch, fontsize=8)
-    facts = data["facts"]
-    fig.suptitle(f"score: {facts['score']} (real held-out images {facts['real_score']:.2f})",
-                 fontsize=9)
+    fig.suptitle(f"score: {score_caption(data['facts'])}", fontsize=9)
     return fig
+
+
+def format_score(score: float | None, metric: str) -> str:
+    """A score as the figure and table show it: SWD (about 0.001–0.1) with 4 decimals."""
+    if score is None:
+        return ""
+    return f"{score:.4f}" if metric == "swd" else f"{score:.2f}"
+
+
+def score_caption(facts: Mapping[str, Any]) -> str:
+    """The score's name and its real-images reference: the ceiling of a score that grows, the
+    floor of SWD (held-out vs training real images)."""
+    metric = facts.get("metric", "classifier_score")
+    if metric == "swd":
+        return (f"{facts['score']}; real images' floor (held-out vs training) "
+                f"{format_score(facts['real_score'], metric)}")
+    return f"{facts['score']} (real held-out images {facts['real_score']:.2f})"
 
 
 def draw(directory: Path, kind: str, data: Mapping[str, Any], path: Path) -> Path:
@@ -220,7 +236,7 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
     steps = config.total_steps
     scale = (f"{steps} generator iterations per trial (paper: "
              f"{PAPER_STEPS[config.experiment]:,}), filter counts × {config.width_scale:g}, "
-             f"batch {config.batch_size}, {config.dataset}")
+             f"batch {config.batch_size}, {config.dataset} at {config.side}×{config.side}")
     if config.experiment == "figure2":
         scale += (f" (DIM {scaled_width(FIGURE2_WIDTH, config.width_scale)}; paper: "
                   f"{FIGURE2_WIDTH}, LSUN bedrooms at 64×64)")
@@ -247,10 +263,11 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
             OBJECTIVE_TITLES[o]: (None if o not in cells[arch] else "diverged"
                                   if cells[arch][o]["diverged"] else cells[arch][o]["score"])
             for o in objectives}} for arch in archs]
+        out["score"] = facts["score"]
         out["table"] = table
         question = ("Which of gan_64x64.py's architectures does each objective (DCGAN, LSGAN, "
                     "WGAN with clipping, WGAN-GP, each with its own optimiser) train, the "
-                    "paper's Figure 2?")
+                    f"paper's Figure 2? Each cell's score: {facts['score']}.")
     else:
         data["curves"] = out["curves"] = curves(directory, rows,
                                                 facts.get("metric", "classifier_score"))
@@ -269,14 +286,23 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
     figure = draw(directory, config.experiment, data, directory / "study.png")
     out["figure"] = str(figure)
     name = name or f"study-{config.experiment}"
-    if facts.get("metric", "classifier_score") == "classifier_score":
+    metric = facts.get("metric", "classifier_score")
+    if metric == "classifier_score":
         notes = (f"Score: {facts['score']} = exp(E_x KL(p(y|x) || p(y))) with textgan's own label "
                  f"classifier (accuracy {facts['classifier_accuracy']:.3f} on "
                  f"{facts['classifier_held_out']}), not an Inception score; ")
+    elif metric == "swd":
+        notes = (f"Score: {facts['score']}, the sliced Wasserstein distance between "
+                 f"{config.score_images:,} held-out real images and as many generated ones "
+                 f"({facts['swd_projections']} projections, pixels in [0, 1]); ")
     else:
         notes = "Score: torch-fidelity's Inception score; "
-    notes += (f"real held-out images score {facts['real_score']:.3f} ({facts['real_images']}). "
-              f"Scale: {scale}.")
+    if metric == "swd":
+        notes += (f"real images' floor {facts['real_score']:.4f} ({facts['real_images']}). "
+                  f"Scale: {scale}.")
+    else:
+        notes += (f"real held-out images score {facts['real_score']:.3f} "
+                  f"({facts['real_images']}). Scale: {scale}.")
     if config.dataset in ("mnist", "fashion-mnist"):
         notes += (" 28×28 grey images are padded with 2 background pixels per side to 32×32; "
                   "the classifier scores the central 28×28 of each generated image.")

@@ -8,7 +8,9 @@ Three experiments of Gulrajani et al. 2017:
 - ``clipping`` (§5.3, Figure 3): gan_cifar.py's DCGAN with four recipes (WGAN with weight
   clipping, WGAN-GP with the same RMSProp, WGAN-GP with Adam, DCGAN), scored over training;
 - ``figure2`` (§5.2, Figure 2): gan_64x64.py's architectures (:mod:`textgan.image.zoo`), each
-  trained with DCGAN, LSGAN, WGAN with clipping and WGAN-GP, each with Appendix E's optimiser.
+  trained with DCGAN, LSGAN, WGAN with clipping and WGAN-GP, each with Appendix E's optimiser, on
+  a labelled 32-pixel set or on encoded images (an image folder, LSUN, 64×64 ImageNet) at 32, 64
+  or 128 pixels.
 
 A trial is one (architecture, arm) pair; :func:`trial_config` turns it into an ordinary image
 run's settings.
@@ -25,13 +27,21 @@ from typing import Any, Literal
 
 from textgan.config import load_toml, setting
 from textgan.errors import ConfigError
+from textgan.image.data import ENCODED_DATASETS
 
 EXPERIMENTS = ("random-architectures", "clipping", "figure2")
 # Figure 2's rows (the baseline and the six hard variants) and columns, in the paper's order.
 FIGURE2_ARCHS = ("dcgan64", "dcgan64-g-constant", "dcgan64-g-mlp", "dcgan64-no-norm",
                  "dcgan64-gated", "dcgan64-tanh", "resnet101")
 FIGURE2_OBJECTIVES = ("gan", "lsgan", "wgan-clip", "wgan-gp")
-STUDY_SIZE = 32  # the side of every study data set's images (28-pixel ones padded)
+STUDY_SIZE = 32  # the side of the labelled sets' images in a study (28-pixel ones padded)
+LABELLED_DATASETS = ("mnist", "fashion-mnist", "cifar10")
+# ENCODED_DATASETS (figure2 only): images prepared at --image-size (textgan.image.folder); they
+# may have no labels, so the classifier score may not apply (the score is then SWD).
+IMAGE_SIZES = (32, 64, 128)
+ENCODED_SIZE = 64  # the paper's LSUN bedrooms and ImageNet: the encoded sets' default side
+SCORE_NAMES = {"classifier": "classifier score", "inception": "Inception score",
+               "swd": "SWD (lower is better)"}
 PAPER_STEPS = {"random-architectures": 100_000, "clipping": 200_000, "figure2": 200_000}
 
 
@@ -45,8 +55,8 @@ class StudyConfig:
         "random-architectures", "random-architectures (the paper's §5.1), clipping (§5.3) or "
         "figure2 (§5.2: architectures × objectives).", flag=True)
     archs: str = setting("", "figure2: the architectures (model.arch names), comma-separated "
-                         "(default: the paper's seven but resnet101, which makes 64-pixel "
-                         "images only).", flag=True)
+                         "(default: the paper's seven at 64 pixels; without resnet101, which "
+                         "makes 64-pixel images only, at 32 and 128).", flag=True)
     objectives: str = setting("", "figure2: the objectives, comma-separated, of gan, lsgan, "
                               "wgan-clip, wgan-gp (default: all four).", flag=True)
     space: str = setting("table1", "random-architectures: the search space, a name (table1: the "
@@ -60,16 +70,24 @@ class StudyConfig:
     width_scale: float = setting(1.0, "Every filter count is multiplied by this (the paper: 1; "
                                  "e.g. 0.125 turns the set's 32/64/128 into 4/8/16).", flag=True)
     batch_size: int = setting(64, "Batch size (paper: 64).", flag=True)
-    dataset: Literal["mnist", "fashion-mnist", "cifar10"] = setting(
-        "fashion-mnist", "mnist, fashion-mnist (28-pixel images padded to 32) or cifar10.",
-        flag=True)
-    data_path: str | None = setting(None, "A directory with the data set's files.", flag=True)
+    dataset: Literal["mnist", "fashion-mnist", "cifar10", "folder", "lsun", "imagenet64"] = (
+        setting("fashion-mnist", "mnist, fashion-mnist (28-pixel images padded to 32) or "
+                "cifar10; figure2 also folder (PNG/JPEG/WebP files), lsun (an LMDB database) or "
+                "imagenet64 (train_64x64/ and valid_64x64/), read from --data-path and prepared "
+                "once at --image-size.", flag=True))
+    data_path: str | None = setting(None, "A directory with the data set's files (folder, lsun, "
+                                    "imagenet64: the images themselves).", flag=True)
+    image_size: int = setting(0, "figure2 on folder, lsun, imagenet64: the side images are "
+                              "resized and centre-cropped to, 32, 64 or 128 (0: 64; mnist, "
+                              "fashion-mnist and cifar10 are 32).", flag=True)
     data_dir: str = setting("data", "Where data sets are looked for and downloaded.", flag=True)
     score_images: int = setting(1000, "Generated images each score is computed on.", flag=True)
-    score: Literal["auto", "classifier", "inception"] = setting(
+    score: Literal["auto", "classifier", "inception", "swd"] = setting(
         "auto", "inception: torch-fidelity's Inception score (needs its weights); classifier: "
-        "the classifier score, the same formula with textgan's own label classifier (offline); "
-        "auto: inception when the weights are present, else classifier.", flag=True)
+        "the classifier score, the same formula with textgan's own label classifier (offline, "
+        "needs labels); swd (figure2): the sliced Wasserstein distance to held-out real images, "
+        "lower is better; auto: inception when the weights are present, else classifier for "
+        "labelled images, else swd.", flag=True)
     thresholds: list[float] = setting(
         [0.2, 0.4, 0.6, 0.8], "random-architectures: success thresholds, as fractions of the real "
         "held-out images' score, fixed before any trial runs.", flag=True)
@@ -103,22 +121,50 @@ class StudyConfig:
                               f"{self.thresholds}")
         if self.experiment != "figure2" and (self.archs or self.objectives):
             raise ConfigError("study.archs and study.objectives are for --experiment figure2")
+        if self.experiment != "figure2" and self.dataset in ENCODED_DATASETS:
+            raise ConfigError(f"study.dataset {self.dataset} is for --experiment figure2; "
+                              f"{self.experiment} scores against labelled 32-pixel images: use "
+                              f"--dataset {', '.join(LABELLED_DATASETS)}")
+        if self.experiment != "figure2" and self.score == "swd":
+            raise ConfigError(f"study.score swd is for --experiment figure2; {self.experiment}'s "
+                              "thresholds are fractions of a score that grows: use --score "
+                              "classifier or inception")
+        if self.image_size and self.image_size not in IMAGE_SIZES:
+            raise ConfigError(f"study.image_size {self.image_size} is not supported; choose "
+                              f"{', '.join(map(str, IMAGE_SIZES))}")
+        if self.dataset in LABELLED_DATASETS and self.image_size not in (0, STUDY_SIZE):
+            raise ConfigError(f"study.image_size {self.image_size}: {self.dataset} is "
+                              f"{STUDY_SIZE}-pixel in a study; for {self.image_size}-pixel "
+                              f"images use --dataset folder, lsun or imagenet64 with --data-path")
         self.figure2_archs()
         self.figure2_objectives()
 
+    @property
+    def side(self) -> int:
+        """The side of the images every trial trains on: ``image_size``, else 32 for the
+        labelled sets (28 padded to 32) and 64 for encoded images."""
+        if self.image_size:
+            return self.image_size
+        return ENCODED_SIZE if self.dataset in ENCODED_DATASETS else STUDY_SIZE
+
     def figure2_archs(self) -> list[str]:
-        """figure2's rows: ``archs`` or those of the paper's seven that make the study's
-        32-pixel images (every study data set is 28 or 32 pixels; 28 is padded to 32). An unknown
-        name or one without 32-pixel images is one line."""
+        """figure2's rows: ``archs`` or those of the paper's seven that make images of the
+        study's side (all seven at 64 pixels; resnet101 makes 64-pixel images only). An unknown
+        name or one without images of that side is one line."""
         from textgan.image.zoo import ZOO_ARCHS, ZOO_SIZES
 
-        names = _names(self.archs, tuple(a for a in FIGURE2_ARCHS if STUDY_SIZE in ZOO_SIZES[a]),
+        side = self.side
+        names = _names(self.archs, tuple(a for a in FIGURE2_ARCHS if side in ZOO_SIZES[a]),
                        ZOO_ARCHS, "archs")
         for name in names:
-            if STUDY_SIZE not in ZOO_SIZES[name]:
-                raise ConfigError(f"study.archs: {name} makes "
-                                  f"{', '.join(map(str, ZOO_SIZES[name]))}-pixel images only; "
-                                  f"the study's data sets are {STUDY_SIZE}-pixel")
+            if side not in ZOO_SIZES[name]:
+                sizes = ", ".join(map(str, ZOO_SIZES[name]))
+                fix = (f"drop it from --archs or use --image-size {ZOO_SIZES[name][0]}"
+                       if self.dataset in ENCODED_DATASETS else
+                       f"drop it from --archs or use --dataset folder, lsun or imagenet64 with "
+                       f"--image-size {ZOO_SIZES[name][0]}")
+                raise ConfigError(f"study.archs: {name} makes {sizes}-pixel images only; the "
+                                  f"study's images are {side}-pixel ({fix})")
         return names
 
     def figure2_objectives(self) -> list[str]:
@@ -328,27 +374,49 @@ def trial_config(config: StudyConfig, spec: TrialSpec) -> dict[str, dict[str, An
         model["d_norm"] = "batch"  # gan_cifar.py: MODE == 'wgan' has batch norm in its critic
     if config.experiment == "random-architectures" and model.get("d_norm", "none") != "none":
         train["critic_weight_decay"] = NORMED_CRITIC_DECAY
-    data: dict[str, Any] = {"dataset": config.dataset, "data_dir": config.data_dir,
-                            "swd_images": 0}
+    data = data_settings(config)
     if config.experiment == "figure2":
         data["grid_images"] = FIGURE2_GRID
     if config.score == "inception":
         data |= {"fid": True, "fid_images": config.score_images}
+    elif config.score == "swd":
+        data["swd_images"] = config.score_images
     else:
         data["classifier_score_images"] = config.score_images
+    return {"mode": "image", "train": train, "model": model, "data": data}  # type: ignore[dict-item]
+
+
+def data_settings(config: StudyConfig) -> dict[str, Any]:
+    """The ``[data]`` section every trial shares: which images, where, at which side (SWD off
+    unless it is the score: :func:`trial_config`)."""
+    data: dict[str, Any] = {"dataset": config.dataset, "data_dir": config.data_dir,
+                            "swd_images": 0}
+    if config.dataset in ENCODED_DATASETS:
+        data["image_size"] = config.side
     if config.data_path:
         data["data_path"] = config.data_path
-    return {"mode": "image", "train": train, "model": model, "data": data}  # type: ignore[dict-item]
+    return data
 
 
 def score_metric(config: StudyConfig) -> str:
     """The logged metric a trial is scored by."""
-    return "inception_score" if config.score == "inception" else "classifier_score"
+    return {"inception": "inception_score", "swd": "swd"}.get(config.score, "classifier_score")
 
 
-def resolve_score(config: StudyConfig) -> StudyConfig:
+def lower_is_better(config: StudyConfig) -> bool:
+    return config.score == "swd"
+
+
+def resolve_score(config: StudyConfig, labelled: bool = True) -> StudyConfig:
     """``auto`` → ``inception`` when torch-fidelity and its Inception weights are present, else
-    ``classifier``; the choice is saved with the study."""
+    ``classifier`` for labelled images (``labelled``), else ``swd`` (figure2 only); the choice
+    and the images' side are saved with the study. A classifier score asked of unlabelled images
+    is one line."""
+    config = dataclasses.replace(config, image_size=config.side)
+    if config.score == "classifier" and not labelled:
+        raise ConfigError(f"the classifier score needs labelled images and these {config.dataset} "
+                          "images have none (an image folder has labels when its images are in "
+                          "one subfolder per class); use --score swd")
     if config.score != "auto":
         return config
     from textgan.image.fidelity import check_fidelity
@@ -357,5 +425,12 @@ def resolve_score(config: StudyConfig) -> StudyConfig:
         check_fidelity()
         chosen = "inception"
     except ConfigError:
-        chosen = "classifier"
+        if labelled:
+            chosen = "classifier"
+        elif config.experiment == "figure2":
+            chosen = "swd"
+        else:
+            raise ConfigError(f"the {config.experiment} study needs a score that grows and these "
+                              f"{config.dataset} images have no labels for the classifier score; "
+                              "use a labelled set or install the Inception weights") from None
     return dataclasses.replace(config, score=chosen)  # type: ignore[arg-type]
