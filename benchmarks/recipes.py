@@ -45,12 +45,17 @@ from textgan.benchmarking import (
 )
 from textgan.config import PAPER_SAMPLES
 from textgan.eval import EvalConfig, evaluate
-from textgan.eval.js import js_against_table
-from textgan.eval.ngrams import count_ngrams
 from textgan.text.evaluation import oracle_scores_for_rows, reference_for
 from textgan.text.models import TextModelConfig
 from textgan.text.prepare import PreparedCorpus, load_corpus
-from textgan.text.sampling import generate_ids
+from textgan.text.scoring import (
+    argmax_ids,
+    decode_lines,
+    floor_js4,
+    heldout_table,
+    js_orders,
+    samplers_of,
+)
 
 QUESTION = ("Which training recipe reaches a JS-4 of twice the real-vs-real floor soonest, in "
             "process-CPU seconds, and how low does each get within the budget?")
@@ -142,37 +147,23 @@ def recipe_config(name: str, args: argparse.Namespace, seed: int) -> Any:
                      model={**width, **recipe.model})
 
 
-def js_orders(ids: np.ndarray, base: int, table: Any) -> dict[int, float]:
-    return js_against_table(ids.astype(np.int64), base, table, (1, 2, 3, 4))
-
-
-def floor_js4(train: np.ndarray, base: int, table: Any, n: int, draws: int = 5) -> float:
-    """JS-4 of ``n`` random training lines against the held-out table (mean of ``draws``)."""
-    rng = np.random.default_rng(0)
-    n = min(n, len(train))
-    return float(np.mean([js_orders(train[rng.choice(len(train), n, replace=False)], base,
-                                    table)[4] for _ in range(draws)]))
-
-
 def scorer(corpus: PreparedCorpus, table: Any, args: argparse.Namespace):
     """``evaluate(session)``: JS-1..4 of argmax samples (and the raw generator's JS-4 when the
     run keeps a moving average); on the synthetic grammar, its oracle's acceptance."""
     base = len(corpus.vocab)
 
     def score(session: Any) -> dict[str, Any]:
-        trainer, generator = session.trainer, session.setup.generator
-        sampler = trainer.ema.module if trainer.ema is not None else generator
-        ids = generate_ids(sampler, args.samples, seed=1234).numpy()
+        models = samplers_of(session)
+        ids = argmax_ids(models[""], args.samples)
         point: dict[str, Any] = {f"js{k}": round(v, 4) for k, v in
                                  js_orders(ids, base, table).items()}
-        if trainer.ema is not None:
-            raw = generate_ids(generator, args.samples, seed=1234).numpy()
+        if "_raw" in models:
+            raw = argmax_ids(models["_raw"], args.samples)
             point["js4_raw"] = round(js_orders(raw, base, table)[4], 4)
         if corpus.is_synthetic:
             scores = oracle_scores_for_rows(ids.tolist(), corpus.tokenizer, corpus.seq_len)
             point["accept"] = round(scores["grammar_accept_rate"], 4)
-        point["samples"] = [corpus.tokenizer.decode(row, strip_pad=True)
-                            for row in ids[:args.show].tolist()]
+        point["samples"] = decode_lines(corpus, ids[:args.show])
         return point
 
     return score
@@ -181,15 +172,10 @@ def scorer(corpus: PreparedCorpus, table: Any, args: argparse.Namespace):
 def final_lm(session: Any, corpus: PreparedCorpus, n: int) -> dict[str, float]:
     """KN-LM forward/reverse bits per character of the final samples (and, with a moving
     average, of the raw generator's): the quality/diversity pair."""
-    trainer, generator = session.trainer, session.setup.generator
     reference = reference_for(corpus, "valid")
-    models = {"": trainer.ema.module if trainer.ema is not None else generator}
-    if trainer.ema is not None:
-        models["_raw"] = generator
     out = {}
-    for suffix, model in models.items():
-        lines = [corpus.tokenizer.decode(row, strip_pad=True)
-                 for row in generate_ids(model, n, seed=1234).tolist()]
+    for suffix, model in samplers_of(session).items():
+        lines = decode_lines(corpus, argmax_ids(model, n))
         metrics = evaluate(lines, reference, EvalConfig(words=False, js_orders=(4,)))
         out[f"lm_forward_bpc{suffix}"] = round(metrics["lm_forward_bpc"], 4)
         out[f"lm_reverse_bpc{suffix}"] = round(metrics["lm_reverse_bpc"], 4)
@@ -226,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     corpus = load_corpus(recipe_config(names[0], args, args.seed).data)
     base = len(corpus.vocab)
-    table = count_ngrams(np.asarray(corpus.valid, dtype=np.int64), base, 4)
+    table = heldout_table(corpus)
     floor = floor_js4(np.asarray(corpus.train), base, table, args.samples)
     score = scorer(corpus, table, args)
     summaries, points = [], []

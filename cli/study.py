@@ -1,5 +1,6 @@
-"""`textgan study`: the paper's random-architecture study, clipping comparison and Figure 2, run
-by Optuna workers (`run`), summarised as a table, a figure and a result file (`show`)."""
+"""`textgan study`: the paper's random-architecture study, clipping comparison and Figure 2, and
+the tuning of the text recipe, run by Optuna workers (`run`), summarised as a table, a figure and
+a result file (`show`)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def study(
     note: str | None = typer.Option(None, help="A sentence added to the result's notes (e.g. "
                                     "what else was running)."),
 ) -> None:
-    """Run the paper's random-architecture study, clipping comparison or Figure 2 (Optuna
-    workers)."""
+    """Run the paper's random-architecture study, clipping comparison or Figure 2, or tune the
+    text recipe (Optuna workers)."""
     from textgan.study.engine import run_study
     from textgan.study.outcomes import summarise
 
@@ -74,7 +75,7 @@ def _render(out: dict[str, Any]) -> None:
     rows = out["table"]
     for column in rows[0] if rows else []:
         table.add_column(column, justify="right")
-    digits = 4 if facts.get("metric") == "swd" else 3
+    digits = 4 if facts.get("metric") in ("swd", "js4") else 3
     for row in rows:
         table.add_row(*[f"{v:.{digits}f}" if isinstance(v, float) else "" if v is None
                         else str(v) for v in row.values()])
@@ -88,6 +89,11 @@ def _render(out: dict[str, Any]) -> None:
         for row in out["paper_table2"]:
             paper.add_row(*[str(v) for v in row.values()])
         console.print(paper)
+    if out.get("best"):
+        best = out["best"][0]
+        say(f"best: trial {best['trial']} ({best['run_dir']}), JS-4 {best['js4']:.4f}: --preset "
+            f"{best['preset']} with {', '.join(f'{k}={v}' for k, v in best['train'].items())}"
+            f"; model {', '.join(f'{k}={v}' for k, v in best['model'].items()) or 'as preset'}")
     timing = out.get("timing", {})
     if timing.get("trials_per_hour"):
         say(f"{timing['trials']} trials, {timing['trials_per_hour']:.1f} per hour; engine overhead "

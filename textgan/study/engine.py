@@ -16,6 +16,10 @@ Bookkeeping:
   :class:`optuna.storages.RetryFailedTrialCallback` enqueues it again, remembering the original
   trial's number. The run directory is named by that original number, so the retry resumes the
   run from its newest checkpoint (bit-identical to an uninterrupted run);
+- ``text-tuning`` (:mod:`textgan.study.tuning`) enqueues nothing: its trials are asked of a
+  seeded TPE sampler until ``trials`` have completed, a trial asked past that is failed unrun
+  (a failed trial is no data point for TPE), and a retried trial starts its run again (its
+  budget is CPU seconds no checkpoint holds);
 - ``workers`` processes run where the command runs; the same command started elsewhere against the same
   ``storage`` (and the same study directory on a shared file system) joins the study.
 """
@@ -48,6 +52,14 @@ from textgan.study.spaces import (
     resolve_score,
     score_metric,
     trial_config,
+)
+from textgan.study.tuning import (
+    Surplus,
+    check_fits,
+    load_tuning_space,
+    make_sampler,
+    run_tuning_trial,
+    tuning_facts,
 )
 
 STUDY_FILE = "study.toml"
@@ -126,8 +138,11 @@ def load_study(directory: Path, config: StudyConfig) -> Any:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # the CLI reports; Optuna stays quiet
+    tuning = config.experiment == "text-tuning"
+    sampler = make_sampler(config.seed) if tuning else None
     return optuna.create_study(study_name=STUDY_NAME, storage=open_storage(directory, config),
-                               direction="maximize", load_if_exists=True)
+                               direction="minimize" if tuning else "maximize", sampler=sampler,
+                               load_if_exists=True)
 
 
 def trial_specs(config: StudyConfig) -> list[TrialSpec]:
@@ -218,6 +233,8 @@ def create_study(directory: str | Path, config: StudyConfig) -> dict[str, Any]:
     """Write ``study.toml`` and ``study.json`` (first time only) and enqueue every trial; return
     the study's facts (real score, thresholds)."""
     directory = Path(directory)
+    if config.experiment == "text-tuning":
+        return _create_tuning(directory, config)
     new = not (directory / STUDY_FILE).is_file()
     images = None
     if new or not (directory / FACTS_FILE).is_file() or config.dataset in ENCODED_DATASETS:
@@ -232,10 +249,7 @@ def create_study(directory: str | Path, config: StudyConfig) -> dict[str, Any]:
     from filelock import FileLock
 
     with FileLock(str(directory / ".study.lock")):
-        if not (directory / STUDY_FILE).is_file():
-            saved = {k: v for k, v in dataclasses.asdict(config).items()
-                     if k not in RUNTIME and v is not None}
-            atomic_write_text(directory / STUDY_FILE, to_toml({"study": saved}))
+        _save_settings(directory, config)
         facts_path = directory / FACTS_FILE
         if facts_path.is_file():
             facts = json.loads(facts_path.read_text())
@@ -254,6 +268,32 @@ def create_study(directory: str | Path, config: StudyConfig) -> dict[str, Any]:
                 study.enqueue_trial({"arch": spec.arch, "arm": spec.arm},
                                     user_attrs={"factors": spec.factors}, skip_if_exists=True)
             study.set_user_attr("enqueued", len(specs))
+    return facts
+
+
+def _save_settings(directory: Path, config: StudyConfig) -> None:
+    if not (directory / STUDY_FILE).is_file():
+        saved = {k: v for k, v in dataclasses.asdict(config).items()
+                 if k not in RUNTIME and v is not None}
+        atomic_write_text(directory / STUDY_FILE, to_toml({"study": saved}))
+
+
+def _create_tuning(directory: Path, config: StudyConfig) -> dict[str, Any]:
+    """text-tuning: the space checked, the corpus prepared and the floor measured (once, in
+    ``study.json``) before any worker starts; no trial is enqueued."""
+    check_fits(config, load_tuning_space(config.space_name))
+    directory.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock
+
+    with FileLock(str(directory / ".study.lock")):
+        _save_settings(directory, config)
+        facts_path = directory / FACTS_FILE
+        if facts_path.is_file():
+            facts = json.loads(facts_path.read_text())
+        else:
+            facts = tuning_facts(config)
+            atomic_write_text(facts_path, json.dumps(facts, indent=2) + "\n")
+        load_study(directory, config)
     return facts
 
 
@@ -339,6 +379,8 @@ def worker(directory: str | Path, overrides: dict[str, Any] | None = None,
 
     torch.set_num_threads(config.threads)
     study = load_study(directory, config)
+    if config.experiment == "text-tuning":
+        return _tuning_worker(directory, config, study, poll)
     factors_of = dict(enumerate(architectures(config)))
     done = 0
     while True:
@@ -353,6 +395,37 @@ def worker(directory: str | Path, overrides: dict[str, Any] | None = None,
         if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             return done
         # another worker's trial may yet go stale (or end: then this worker is done too)
+        time.sleep(poll or min(config.heartbeat, 5))
+
+
+def _tuning_worker(directory: Path, config: StudyConfig, study: Any, poll: float | None) -> int:
+    """Ask the sampler for trials (retries first) until ``trials`` have completed; a worker
+    whose trials are all taken waits while others run, in case one of them goes stale."""
+    import optuna
+
+    space = load_tuning_space(config.space_name)
+    scoring: dict[str, Any] = {}
+    done = 0
+
+    def objective(trial: Any) -> float:
+        frozen = trial.study._storage.get_trial(trial._trial_id)
+        trial.set_user_attr("pid", os.getpid())
+        return run_tuning_trial(directory, config, trial, space, original_number(frozen),
+                                scoring)
+
+    while True:
+        with _quiet():
+            optuna.storages.fail_stale_trials(study)
+        count = progress_of(study)
+        complete, running = count.get("complete", 0), count.get("running", 0)
+        if count.get("pruned", 0) > 20 * config.trials:  # a space that mostly conflicts
+            return done
+        if count.get("waiting", 0) or complete + running < config.trials:
+            study.optimize(objective, n_trials=1, catch=(TextganError, Surplus))
+            done += 1
+            continue
+        if not running:
+            return done
         time.sleep(poll or min(config.heartbeat, 5))
 
 

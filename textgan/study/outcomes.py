@@ -168,6 +168,8 @@ def score_caption(facts: Mapping[str, Any]) -> str:
     """The score's name and its real-images reference: the ceiling of a score that grows, the
     floor of SWD (held-out vs training real images)."""
     metric = facts.get("metric", "classifier_score")
+    if metric == "js4":
+        return f"{facts['score']}; real-vs-real floor {facts['real_score']:.4f}"
     if metric == "swd":
         return (f"{facts['score']}; real images' floor (held-out vs training) "
                 f"{format_score(facts['real_score'], metric)}")
@@ -228,6 +230,9 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
                            "with `textgan study run DIR`")
     config = resolve_study(directory)
     facts = json.loads((directory / FACTS_FILE).read_text())
+    if config.experiment == "text-tuning":
+        return _summarise_tuning(directory, config, facts, results_dir, name, command, timing,
+                                 note)
     rows = trials(directory)
     scores: dict[int, dict[str, float]] = {}
     for r in rows:
@@ -322,6 +327,51 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
                                          if k != "storage"}})
     out["result"] = str(path)
     return out
+
+
+def _summarise_tuning(directory: Path, config: Any, facts: Mapping[str, Any],
+                      results_dir: str | Path | None, name: str | None, command: str | None,
+                      timing: Mapping[str, Any] | None, note: str | None) -> dict[str, Any]:
+    """text-tuning: the best trials' table, the optimisation history (``study.png``) and the
+    result file with the search space and the winners' full settings."""
+    from textgan.results import write_result
+    from textgan.study.engine import load_study, original_number
+    from textgan.study.tuning import tuning_summary
+
+    study = load_study(directory, config)
+    out = tuning_summary(directory, config, facts, study, original_number)
+    rows = [r | {"trial_seconds": r["completed"] - r["started"],
+                 "train_seconds": r["wall_seconds"]} for r in out["trials"]]
+    out["timing"] = timing_of(rows) | dict(timing or {})
+    out["timing"]["runs"] = study.user_attrs.get("runs", [])
+    states = progress_of_states(study)
+    out["states"] = states
+    best = out["best"][0] if out["best"] else None
+    notes = (f"Score: JS-4 (bits) of {config.samples} argmax samples (of the generator's moving "
+             f"average) against the held-out lines, as benchmarks/recipes.py computes it; lower "
+             f"is better; real-vs-real floor {facts['real_score']:.4f} ({facts['real_images']}). "
+             f"Sampler: Optuna TPE, constant liar, seed {config.seed}. Scale: {out['scale']}. "
+             f"Trials by state: {states}.")
+    if best:
+        notes += (f" Best: trial {best['trial']}, JS-4 {best['js4']:.4f}; its recipe is the "
+                  f"{best['preset']} preset with train {best['train']} and model {best['model']}.")
+    if note:
+        notes += " " + note
+    question = ("Which settings of the text recipe (rates, widths, batch, critic steps, the text "
+                f"model's levers) reach the lowest JS-4 within {config.budget:g} CPU-seconds?")
+    path = write_result(results_dir or directory, name or f"study-{config.experiment}", question,
+                        out, command=command, threads=config.threads, notes=notes,
+                        table=out["table"],
+                        extra={"study": {k: v for k, v in vars(config).items()
+                                         if k != "storage"}, "space": out["space"]})
+    out["result"] = str(path)
+    return out
+
+
+def progress_of_states(study: Any) -> dict[str, int]:
+    from textgan.study.engine import progress_of
+
+    return progress_of(study)
 
 
 def timing_of(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -12,6 +12,11 @@ Three experiments of Gulrajani et al. 2017:
   a labelled 32-pixel set or on encoded images (an image folder, LSUN, 64×64 ImageNet) at 32, 64
   or 128 pixels.
 
+And one search of textgan's own: ``text-tuning`` (:mod:`textgan.study.tuning`), the text
+recipe's settings (rates, widths, batch, the text model's levers) searched by Optuna's TPE
+sampler, each trial a text run from the ``cpu`` preset trained within a budget of process
+CPU-seconds and scored by JS-4 against held-out text.
+
 A trial is one (architecture, arm) pair; :func:`trial_config` turns it into an ordinary image
 run's settings.
 """
@@ -29,7 +34,7 @@ from textgan.config import load_toml, setting
 from textgan.errors import ConfigError
 from textgan.image.data import ENCODED_DATASETS
 
-EXPERIMENTS = ("random-architectures", "clipping", "figure2")
+EXPERIMENTS = ("random-architectures", "clipping", "figure2", "text-tuning")
 # Figure 2's rows (the baseline and the six hard variants) and columns, in the paper's order.
 FIGURE2_ARCHS = ("dcgan64", "dcgan64-g-constant", "dcgan64-g-mlp", "dcgan64-no-norm",
                  "dcgan64-gated", "dcgan64-tanh", "resnet101")
@@ -51,22 +56,28 @@ class StudyConfig:
     (``study.toml`` in its directory); a later run of the same study may change only ``workers``,
     ``storage`` and ``heartbeat``."""
 
-    experiment: Literal["random-architectures", "clipping", "figure2"] = setting(
-        "random-architectures", "random-architectures (the paper's §5.1), clipping (§5.3) or "
-        "figure2 (§5.2: architectures × objectives).", flag=True)
+    experiment: Literal["random-architectures", "clipping", "figure2", "text-tuning"] = setting(
+        "random-architectures", "random-architectures (the paper's §5.1), clipping (§5.3), "
+        "figure2 (§5.2: architectures × objectives) or text-tuning (a TPE search of the text "
+        "recipe within a CPU-second budget per trial).", flag=True)
     archs: str = setting("", "figure2: the architectures (model.arch names), comma-separated "
                          "(default: the paper's seven at 64 pixels; without resnet101, which "
                          "makes 64-pixel images only, at 32 and 128).", flag=True)
     objectives: str = setting("", "figure2: the objectives, comma-separated, of gan, lsgan, "
                               "wgan-clip, wgan-gp (default: all four).", flag=True)
-    space: str = setting("table1", "random-architectures: the search space, a name (table1: the "
-                         "paper's Table 1) or a TOML file of factor = [choices].", flag=True)
+    space: str = setting("", "random-architectures: the search space, a name (table1: the "
+                         "paper's Table 1, the default) or a TOML file of factor = [choices]; "
+                         "text-tuning: a name (cpu-levers, the default) or a TOML file of "
+                         "setting = [choices] or {low, high, log}.", flag=True)
     architectures: int = setting(200, "random-architectures: how many architectures are drawn "
                                  "(paper: 200); each is trained under both objectives.", flag=True)
     seed: int = setting(0, "Seed of the architecture draw and of every trial's training.",
                         flag=True)
     steps: int = setting(0, "Generator iterations per trial (0: the paper's, 100000 for "
-                         "random-architectures, 200000 for clipping and figure2).", flag=True)
+                         "random-architectures, 200000 for clipping and figure2); text-tuning: "
+                         "the run's length, where the learning-rate schedule ends and training "
+                         "stops if the budget has not (0: the cpu preset's 22000 steps scaled "
+                         "by budget / 1800).", flag=True)
     width_scale: float = setting(1.0, "Every filter count is multiplied by this (the paper: 1; "
                                  "e.g. 0.125 turns the set's 32/64/128 into 4/8/16).", flag=True)
     batch_size: int = setting(64, "Batch size (paper: 64).", flag=True)
@@ -97,6 +108,23 @@ class StudyConfig:
                               flag=True)
     checkpoint_every: int = setting(0, "Steps between a trial's checkpoints (0: a quarter of "
                                     "its steps).", flag=True)
+    corpus: str | None = setting(None, "text-tuning: a corpus name (e.g. synthetic) to tune on, "
+                                 "instead of --corpus-path.", flag=True)
+    corpus_path: str | None = setting(None, "text-tuning: the training text (a file, directory or "
+                                      "glob; one sentence a line).", flag=True)
+    valid_path: str | None = setting(None, "text-tuning: the held-out text every trial is scored "
+                                     "against (default: carved off the corpus).", flag=True)
+    seq_len: int = setting(0, "text-tuning: characters per line (0: the cpu preset's).",
+                           flag=True)
+    budget: float = setting(300.0, "text-tuning: seconds of process CPU time each trial trains "
+                            "for (one thread; building the run and scoring it not counted).",
+                            flag=True)
+    trials: int = setting(40, "text-tuning: how many trials complete (a later run may raise it to "
+                          "search on).", flag=True)
+    samples: int = setting(640, "text-tuning: argmax samples each trial's JS-4 is computed on "
+                           "(the paper's 640).", flag=True)
+    lm: bool = setting(True, "text-tuning: also the KN-LM forward/reverse bits per character of "
+                       "each trial's samples.", flag=True)
     threads: int = setting(1, "torch threads per worker.", flag=True)
     workers: int = setting(1, "Worker processes this command starts.", flag=True)
     storage: str | None = setting(None, "An Optuna storage URL (postgresql://..., mysql://...) "
@@ -108,10 +136,10 @@ class StudyConfig:
 
     def validate(self) -> None:
         for name in ("architectures", "batch_size", "workers", "heartbeat", "score_images",
-                     "threads"):
+                     "threads", "trials", "samples"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"study.{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("steps", "eval_every", "checkpoint_every", "max_retry"):
+        for name in ("steps", "eval_every", "checkpoint_every", "max_retry", "seq_len"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"study.{name} must be 0 or positive, got {getattr(self, name)}")
         if not (self.width_scale > 0 and math.isfinite(self.width_scale)):
@@ -119,6 +147,16 @@ class StudyConfig:
         if not self.thresholds or not all(0 < t <= 1 for t in self.thresholds):
             raise ConfigError(f"study.thresholds must be fractions in (0, 1], got "
                               f"{self.thresholds}")
+        if not (self.budget > 0 and math.isfinite(self.budget)):
+            raise ConfigError(f"study.budget must be a positive number of CPU seconds, got "
+                              f"{self.budget}")
+        text = (self.corpus, self.corpus_path, self.valid_path)
+        if self.experiment == "text-tuning" and not (self.corpus or self.corpus_path):
+            raise ConfigError("the text-tuning study needs text to tune on: give --corpus-path "
+                              "FILE (and --valid-path HELD_OUT) or --corpus NAME")
+        if self.experiment != "text-tuning" and any(v is not None for v in text):
+            raise ConfigError("study.corpus, corpus_path and valid_path are for --experiment "
+                              "text-tuning (image studies read --dataset)")
         if self.experiment != "figure2" and (self.archs or self.objectives):
             raise ConfigError("study.archs and study.objectives are for --experiment figure2")
         if self.experiment != "figure2" and self.dataset in ENCODED_DATASETS:
@@ -136,8 +174,14 @@ class StudyConfig:
             raise ConfigError(f"study.image_size {self.image_size}: {self.dataset} is "
                               f"{STUDY_SIZE}-pixel in a study; for {self.image_size}-pixel "
                               f"images use --dataset folder, lsun or imagenet64 with --data-path")
-        self.figure2_archs()
-        self.figure2_objectives()
+        if self.experiment != "text-tuning":
+            self.figure2_archs()
+            self.figure2_objectives()
+
+    @property
+    def space_name(self) -> str:
+        """``space``, or the experiment's own default."""
+        return self.space or ("cpu-levers" if self.experiment == "text-tuning" else "table1")
 
     @property
     def side(self) -> int:
@@ -200,7 +244,7 @@ def _names(given: str, default: tuple[str, ...], known: tuple[str, ...], what: s
 
 
 # Settings a later run of an existing study may change; all others are the study's.
-RUNTIME = ("workers", "storage", "heartbeat")
+RUNTIME = ("workers", "storage", "heartbeat", "trials")
 
 # --- the search space ----------------------------------------------------------------------------
 
@@ -323,7 +367,7 @@ def architectures(config: StudyConfig) -> list[dict[str, Any]]:
         return [{}]
     if config.experiment == "figure2":
         return [{"arch": name} for name in config.figure2_archs()]
-    return draw_architectures(load_space(config.space), config.architectures, config.seed)
+    return draw_architectures(load_space(config.space_name), config.architectures, config.seed)
 
 
 @dataclass
