@@ -89,6 +89,10 @@ ADJUST: dict[str, str] = {
     "--workers 2":
         "--archs dcgan64,resnet101 --objectives wgan-gp --steps 1 --width-scale 0.03125 "
         "--batch-size 4 --score-images 16 --workers 1",
+    # text-tuning: one trial of two steps, 16 samples, one worker
+    "textgan study run studies/tune-brown --experiment text-tuning --corpus-path brown-train.txt "
+    "--valid-path brown-valid.txt --budget 300 --trials 40 --workers 2":
+        "--budget 5 --steps 2 --trials 1 --samples 16 --workers 1",
     # the Figure 2 networks at DIM 2: one step shows they build and train at their sizes
     "textgan train --mode image --dataset folder --data-path pictures --image-size 64 --arch "
     "resnet64 --out runs/pictures64": "--steps 1 --dim 2 --batch-size 4",
