@@ -1,6 +1,7 @@
 """The study engine: Optuna bookkeeping, worker processes, retry of a killed worker's trial,
 one-line errors, the outcome table."""
 
+import json
 import os
 import signal
 import subprocess
@@ -37,7 +38,8 @@ def settings(data: Path, **more) -> dict:
 
 @pytest.mark.slow
 def test_two_trials_two_workers_each_trial_runs_once(tmp_path, data):
-    facts = run_study(tmp_path / "s", settings(data, workers=2), poll=0.5)
+    facts = run_study(tmp_path / "s", settings(data, workers=2), poll=0.5,
+                      command="textgan study run s --workers 2")
     assert facts["states"] == {"complete": 2}
     rows = trials(tmp_path / "s")
     assert sorted(r["arm"] for r in rows) == ["gan", "wgan-gp"]
@@ -52,6 +54,13 @@ def test_two_trials_two_workers_each_trial_runs_once(tmp_path, data):
     assert len(trials(tmp_path / "s")) == 2
     out = summarise(tmp_path / "s", tmp_path / "results", "t")
     assert (tmp_path / "results" / "t.json").is_file() and Path(out["figure"]).is_file()
+    # the figure sits beside a result written elsewhere, named relatively, and the notes say
+    # which `study run` command ran the trials
+    written = json.loads((tmp_path / "results" / "t.json").read_text())
+    assert written["results"]["figure"] == "t.png"
+    assert (tmp_path / "results" / "t.png").read_bytes().startswith(b"\x89PNG")
+    assert str(tmp_path) not in written["results"]["figure"]
+    assert "Trials run by: `textgan study run s --workers 2`." in written["notes"]
     assert sum(out["table"][0][k] for k in ("only GAN", "only WGAN-GP", "both", "neither")) == 1
 
 

@@ -9,6 +9,7 @@ Success of an architecture under an objective is a score *above* a threshold (th
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -319,13 +320,17 @@ def summarise(directory: str | Path, results_dir: str | Path | None = None,
     if config.experiment == "figure2":
         notes += (" Paper (LSUN bedrooms at 64×64, 200k iterations, samples judged by eye): only "
                   "WGAN-GP trained every architecture with one set of hyperparameters.")
+    notes += _run_commands(out["timing"]["runs"])
     if note:
         notes += " " + note
+    copied = _figure_beside_result(out, directory, results_dir, name)
     path = write_result(results_dir or directory, name, question, out, command=command,
                         threads=config.threads, notes=notes, table=table,
                         extra={"study": {k: v for k, v in vars(config).items()
                                          if k != "storage"}})
     out["result"] = str(path)
+    if copied:
+        out["figure"] = str(copied)
     return out
 
 
@@ -355,17 +360,40 @@ def _summarise_tuning(directory: Path, config: Any, facts: Mapping[str, Any],
     if best:
         notes += (f" Best: trial {best['trial']}, JS-4 {best['js4']:.4f}; its recipe is the "
                   f"{best['preset']} preset with train {best['train']} and model {best['model']}.")
+    notes += _run_commands(out["timing"]["runs"])
     if note:
         notes += " " + note
+    name = name or f"study-{config.experiment}"
+    copied = _figure_beside_result(out, directory, results_dir, name)
     question = ("Which settings of the text recipe (rates, widths, batch, critic steps, the text "
                 f"model's levers) reach the lowest JS-4 within {config.budget:g} CPU-seconds?")
-    path = write_result(results_dir or directory, name or f"study-{config.experiment}", question,
-                        out, command=command, threads=config.threads, notes=notes,
-                        table=out["table"],
+    path = write_result(results_dir or directory, name, question, out, command=command,
+                        threads=config.threads, notes=notes, table=out["table"],
                         extra={"study": {k: v for k, v in vars(config).items()
                                          if k != "storage"}, "space": out["space"]})
     out["result"] = str(path)
+    if copied:
+        out["figure"] = str(copied)
     return out
+
+
+def _run_commands(runs: Sequence[Mapping[str, Any]]) -> str:
+    """The `study run` commands that ran the trials (the result's own command is `show`)."""
+    commands = list(dict.fromkeys(r["command"] for r in runs if r.get("command")))
+    return (" Trials run by: " + "; ".join(f"`{c}`" for c in commands) + ".") if commands else ""
+
+
+def _figure_beside_result(out: dict[str, Any], directory: Path,
+                          results_dir: str | Path | None, name: str) -> Path | None:
+    """A result file written outside the study directory gets the figure beside it, as
+    ``<name>.png``, named relatively so the folder can be moved or shared; returns the copy."""
+    if results_dir is None or Path(results_dir).resolve() == directory.resolve():
+        return None
+    target = Path(results_dir) / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out["figure"], target)
+    out["figure"] = target.name
+    return target
 
 
 def progress_of_states(study: Any) -> dict[str, int]:
