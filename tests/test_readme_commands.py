@@ -76,9 +76,9 @@ ADJUST: dict[str, str] = {
     # resumes the run the line above resumed to 3 steps
     "textgan train --resume --out runs/first --steps 900 --reschedule": "--steps 4",
     # studies: one architecture (or the four clipping recipes), one step each, one worker
-    "textgan study run studies/random-cpu --architectures 24 --steps 16 --width-scale 0.0625 "
+    "textgan study run studies/random-cpu --architectures 24 --steps 600 --width-scale 0.125 "
     "--batch-size 32 --score-images 500 --workers 2": TINY_STUDY,
-    "textgan study run studies/clipping --experiment clipping --steps 300 --width-scale 0.0625 "
+    "textgan study run studies/clipping --experiment clipping --steps 600 --width-scale 0.125 "
     "--batch-size 32 --score-images 500 --workers 2": "--steps 1 --score-images 16 --workers 1",
     "textgan study run studies/figure2 --experiment figure2 --steps 200 --width-scale 0.125 "
     "--batch-size 32 --score-images 500 --workers 2":
