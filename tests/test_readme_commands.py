@@ -80,7 +80,7 @@ ADJUST: dict[str, str] = {
     "--batch-size 32 --score-images 500 --workers 2": TINY_STUDY,
     "textgan study run studies/clipping --experiment clipping --steps 600 --width-scale 0.125 "
     "--batch-size 32 --score-images 500 --workers 2": "--steps 1 --score-images 16 --workers 1",
-    "textgan study run studies/figure2 --experiment figure2 --steps 200 --width-scale 0.125 "
+    "textgan study run studies/figure2 --experiment figure2 --steps 400 --width-scale 0.125 "
     "--batch-size 32 --score-images 500 --workers 2":
         "--archs dcgan64-g-constant,dcgan64-g-mlp --objectives gan,wgan-gp --steps 1 "
         "--score-images 16 --workers 1",
