@@ -31,8 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "(safetensors + JSON, a model card)."),
     "report": ("textgan.cli.report", "Write PNG plots of a run's metrics and an HTML page with "
                "them and its samples."),
-    "study": ("textgan.cli.study", "Run the paper's random-architecture study or clipping "
-              "comparison (Optuna workers)."),
+    "study": ("textgan.cli.study", "Run the paper's random-architecture study, clipping "
+              "comparison or Figure 2, or tune the text recipe (Optuna workers)."),
     "bench": ("textgan.cli.bench", "Seconds per generator iteration, counted GFLOP, achieved "
               "GFLOP/s, matmul peak, peak RSS."),
 }

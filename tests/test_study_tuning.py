@@ -48,7 +48,7 @@ def settings(corpus: Path, **more) -> dict:
     base = {"experiment": "text-tuning", "corpus_path": str(corpus / "train.txt"),
             "valid_path": str(corpus / "valid.txt"), "data_dir": str(corpus / "data"),
             "space": str(corpus / "space.toml"), "budget": 2.0, "steps": 3, "seq_len": 16,
-            "samples": 64, "heartbeat": 2, "seed": 5}
+            "samples": 64, "heartbeat": 30, "seed": 5}
     return base | more
 
 
