@@ -112,6 +112,9 @@ RECIPES: dict[str, Recipe] = {
     "cpu-straight-through": _cpu(gen_output="straight-through"),
     "cpu-attention3": _cpu(attention=3),
     "cpu-curriculum8": _cpu(curriculum_start=8, curriculum_steps=2000),
+    # The maximum-likelihood baseline: the LSTM language model of the cpu preset's size (the
+    # samples are its default decoding, ancestral sampling at temperature 1).
+    "mle": _cpu(objective="mle"),
     "paper": _paper(),
     "critic5": _paper(critic_iters=5),
     "critic5-torchinit": _paper(critic_iters=5, init="torch"),
@@ -171,14 +174,19 @@ def scorer(corpus: PreparedCorpus, table: Any, args: argparse.Namespace):
 
 def final_lm(session: Any, corpus: PreparedCorpus, n: int) -> dict[str, float]:
     """KN-LM forward/reverse bits per character of the final samples (and, with a moving
-    average, of the raw generator's): the quality/diversity pair."""
+    average, of the raw generator's): the quality/diversity pair; and the samples' Texygen
+    BLEU-2..5 against the held-out lines and Self-BLEU-2..5 (the language-GAN papers' tables)."""
     reference = reference_for(corpus, "valid")
     out = {}
     for suffix, model in samplers_of(session).items():
         lines = decode_lines(corpus, argmax_ids(model, n))
-        metrics = evaluate(lines, reference, EvalConfig(words=False, js_orders=(4,)))
+        metrics = evaluate(lines, reference, EvalConfig(words=not suffix, js_orders=(4,)))
         out[f"lm_forward_bpc{suffix}"] = round(metrics["lm_forward_bpc"], 4)
         out[f"lm_reverse_bpc{suffix}"] = round(metrics["lm_reverse_bpc"], 4)
+        for key in (f"{kind}{k}{real}" for kind in ("texygen_bleu", "texygen_self_bleu")
+                    for k in (2, 3, 4, 5) for real in ("", "_real")):
+            if key in metrics:
+                out[key] = round(float(metrics[key]), 4)
     return out
 
 
@@ -233,7 +241,8 @@ def main(argv: list[str] | None = None) -> None:
                            "final_js4": done.points[-1]["js4"],
                            "best_js4": min(p["js4"] for p in done.points),
                            "time_to_threshold_cpu_s": reached["cpu_s"] if reached else None,
-                           **{k: v for k, v in done.points[-1].items() if k.startswith("lm_")}}
+                           **{k: v for k, v in done.points[-1].items()
+                              if k.startswith(("lm_", "texygen_"))}}
                 summaries.append(summary)
                 points += [{"recipe": name, "seed": seed, **p} for p in done.points]
                 print(f"{name} seed {seed}: {summary['steps']} steps, JS-4 "
