@@ -62,7 +62,8 @@ class BenchConfig:
     reference: bool = setting(True, "Also time the plain reference implementation "
                               "(textgan.bench_reference, fp32) in the same run.", flag=True)
     variants: list[str] = setting([], "Also time textgan with this change, in the same run: bf16, "
-                                  "fp32, joint, separate, bf16-joint (repeatable).", flag="variant")
+                                  "fp32, joint, separate, bf16-joint, joint-penalty "
+                                  "(repeatable).", flag="variant")
     matmul_size: int = setting(1024, "n of the n × n matmul that measures the peak.", min=1)
 
     def validate(self) -> None:
@@ -79,6 +80,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "separate": {"critic_batching": "separate"},
     "joint": {"critic_batching": "joint"},
     "bf16-joint": {"precision": "bf16", "critic_batching": "joint"},
+    "joint-penalty": {"critic_batching": "joint-penalty"},
 }
 
 
