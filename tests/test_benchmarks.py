@@ -82,6 +82,21 @@ def test_recipes(tmp_path: Path, corpus: dict[str, Path]) -> None:
     assert "js4_raw" not in results["points"][-1]  # the paper recipe keeps no moving average
 
 
+def test_recipes_score_the_final_samples_and_run_the_mle_baseline(
+        tmp_path: Path, corpus: dict[str, Path]) -> None:
+    load("recipes").main([*corpus_args(corpus), "--recipes", "mle", "--budget", "0.5",
+                          "--eval-every", "0.5", "--samples", "16", "--dim", "8", "--lm",
+                          "--out", str(tmp_path), "--name", "m"])
+    summary, = check_result(tmp_path, "m", "recipes")["results"]["summaries"]
+    assert summary["recipe"] == "mle" and summary["steps"] > 0
+    assert summary["lm_forward_bpc"] > 0 and summary["lm_reverse_bpc"] > 0
+    for n in (2, 3, 4, 5):  # Texygen BLEU and Self-BLEU of the samples, and of real lines
+        for key in (f"texygen_bleu{n}", f"texygen_self_bleu{n}", f"texygen_bleu{n}_real"):
+            assert 0 <= summary[key] <= 1, key
+    assert summary["texygen_bleu2_real"] > summary["texygen_bleu5_real"]
+    assert summary["lm_forward_bpc_raw"] > 0  # the cpu preset's moving average, and the raw LM
+
+
 def test_recipes_are_presets_with_changes() -> None:
     recipes = load("recipes")
     from textgan.text.presets import PRESETS
@@ -108,6 +123,35 @@ def test_time_to_threshold(tmp_path: Path) -> None:
     assert by[(0.5, "paper")]["speedup_vs_paper"] == "1.0x"
     assert by[(0.4, "cpu")]["cpu_s"] == 100 and by[(0.4, "cpu")]["speedup_vs_paper"] == ">1.0x"
     assert by[(0.4, "paper")]["cpu_s"] is None and by[(0.4, "paper")]["best_js4"] == 0.5
+
+
+def test_screen(tmp_path: Path) -> None:
+    def run(recipe: str, seed: int, js4: float, fwd: float) -> dict:
+        return {"recipe": recipe, "seed": seed, "steps": 100 + seed, "final_js4": js4,
+                "best_js4": js4 - 0.01, "lm_forward_bpc": fwd, "lm_reverse_bpc": 4.0,
+                "texygen_bleu4": 0.05, "texygen_self_bleu4": 0.07}
+
+    a = write_result(tmp_path, "a", "q?", {"floor_js4": 0.2, "summaries": [
+        run("cpu", 0, 0.60, 5.0), run("cpu", 1, 0.64, 5.2),
+        run("lever", 0, 0.50, 4.0), run("lever", 1, 0.55, 4.2)]},
+        command="python benchmarks/recipes.py")
+    b = write_result(tmp_path, "b", "q?", {"floor_js4": 0.2, "summaries": [
+        run("noisy", 0, 0.58, 5.0), run("noisy", 1, 0.70, 5.0),
+        run("bad", 0, 0.70, 6.0), run("bad", 1, 0.65, 6.0)]},
+        command="python benchmarks/recipes.py")
+    load("screen").main([str(a), str(b), "--baseline", "cpu", "--out", str(tmp_path),
+                         "--name", "scr"])
+    record = check_result(tmp_path, "scr", "screen")
+    assert record["baseline"] == "cpu" and record["sources"] == ["a.json", "b.json"]
+    by = {r["recipe"]: r for r in record["results"]}
+    assert list(by) == ["cpu", "lever", "noisy", "bad"]
+    assert by["cpu"]["verdict"] == "baseline" and by["cpu"]["js4"] == 0.62
+    assert by["lever"]["verdict"] == "better" and by["lever"]["js4_vs_cpu"] == -0.095
+    assert by["lever"]["lm_forward_bpc"] == 4.1 and by["lever"]["js4_spread"] == 0.05
+    assert by["noisy"]["verdict"] == "within seed noise" and by["bad"]["verdict"] == "worse"
+    assert by["bad"]["steps"] == 100 and by["bad"]["js4_seeds"] == "0.700 / 0.650"
+    with pytest.raises(SystemExit, match="baseline recipe 'paper'"):
+        load("screen").main([str(a), "--baseline", "paper", "--out", str(tmp_path)])
 
 
 def test_overhead(tmp_path: Path, corpus: dict[str, Path]) -> None:
