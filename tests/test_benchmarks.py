@@ -97,6 +97,37 @@ def test_recipes_score_the_final_samples_and_run_the_mle_baseline(
     assert summary["lm_forward_bpc_raw"] > 0  # the cpu preset's moving average, and the raw LM
 
 
+def test_a_sized_recipe_decays_to_zero_when_its_budget_ends(
+        tmp_path: Path, corpus: dict[str, Path]) -> None:
+    load("recipes").main([*corpus_args(corpus), "--recipes", "cpu,cpu-sized", "--budget", "2",
+                          "--eval-every", "1", "--samples", "16", "--dim", "8", "--out",
+                          str(tmp_path), "--name", "s"])
+    results = check_result(tmp_path, "s", "recipes")["results"]
+    assert results["recipes"]["cpu-sized"]["size_after"] == 20
+    plain, sized = results["summaries"]
+    assert plain["schedule_steps"] == 22000  # the preset's, far beyond a 2-second run
+    # sized after 20 steps to what fits in the rest of the budget (3% kept free), and trained to
+    # it: more steps than 20, a schedule ending within a few steps of where the run stopped
+    assert 20 < sized["schedule_steps"] and sized["steps"] <= sized["schedule_steps"]
+    assert sized["steps"] >= 0.8 * sized["schedule_steps"]
+    assert sized["schedule_steps"] < 1.5 * plain["steps"]
+
+
+def test_train_within_sizes_the_schedule_the_trainer_follows(
+        tmp_path: Path, corpus: dict[str, Path]) -> None:
+    from textgan.benchmarking import train_within
+
+    recipes = load("recipes")
+    args = recipes.parser().parse_args([*corpus_args(corpus), "--dim", "8"])
+    done = train_within(recipes.recipe_config("cpu", args, 0), Budget(2.0), out=tmp_path / "r",
+                        size_after=20)
+    train = done.session.config.train
+    assert done.session.trainer.config is train and train.decay_from_step == 20
+    assert done.steps <= train.steps == train.schedule_steps
+    rates = [g["lr"] for g in done.session.trainer.opt_g.param_groups]
+    assert max(rates) < 0.25 * 1e-3  # the cpu preset's 1e-3, decayed to near 0 by the end
+
+
 def test_recipes_are_presets_with_changes() -> None:
     recipes = load("recipes")
     from textgan.text.presets import PRESETS

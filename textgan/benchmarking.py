@@ -94,9 +94,28 @@ class BudgetRun:
         return Path(self.session.run.dir)
 
 
+SIZE_MARGIN = 0.03  # of the seconds left when a schedule is sized: the step time wanders
+
+
+def size_schedule(session: Any, budget: Budget) -> int | None:
+    """Re-size the run's linear schedule (and its steps) to end when ``budget`` is spent, at the
+    mean budget-seconds per step so far, ``SIZE_MARGIN`` kept free: what ``--time-budget`` does
+    for a run, on the budget's own clock. Returns the new last step (None: the budget is spent)."""
+    from textgan.core.trainer import resize_schedule
+
+    step = session.trainer.step
+    left = (budget.seconds - budget.elapsed()) * (1 - SIZE_MARGIN)
+    if step <= 0 or left <= 0:
+        return None
+    end = step + int(left / (budget.elapsed() / step))
+    resize_schedule(session.config.train, step, end)
+    return end
+
+
 def train_within(config: Any, budget: Budget, *, out: str | Path,
                  evaluate: Callable[[Any], Mapping[str, Any]] | None = None,
-                 eval_every: float = 0.0, dist: Any = None) -> BudgetRun:
+                 eval_every: float = 0.0, dist: Any = None,
+                 size_after: int = 0) -> BudgetRun:
     """Start a new run of ``config`` (a :class:`~textgan.core.mode.RunConfig`) in ``out`` and
     train it until ``budget`` is spent; the stop is checkpointed as by Ctrl-C.
 
@@ -104,7 +123,8 @@ def train_within(config: Any, budget: Budget, *, out: str | Path,
     the budget's clock (0: at the start and the end only), and after the last step; each point
     is ``{"step", "cpu_s", "wall_s", **evaluate(session)}``. Evaluation time is not counted.
     The budget's clock starts with the first step: building the run (preparing the corpus) is
-    not counted either.
+    not counted either. ``size_after`` > 0: after that many steps, the run's schedule is sized
+    to end with the budget (:func:`size_schedule`), so a linear decay reaches 0 at its end.
     """
     from textgan.training import start_training
 
@@ -127,6 +147,8 @@ def train_within(config: Any, budget: Budget, *, out: str | Path,
         record()
         next_eval = eval_every if eval_every > 0 else float("inf")
     for _ in session.events(should_stop=lambda: budget.exhausted(session.trainer.step)):
+        if size_after and session.trainer.step == size_after:
+            size_schedule(session, budget)
         if evaluate is not None and budget.elapsed() >= next_eval:
             record()
             while next_eval <= budget.elapsed():
