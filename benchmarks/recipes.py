@@ -103,7 +103,7 @@ RECIPES: dict[str, Recipe] = {
     "cpu-ema9995": _cpu(ema_decay=0.9995),
     "cpu-d96-slow": _cpu(lr=5e-4, lr_critic=1.5e-3, steps=14000, dim=96),
     # The levers of the text model (docs/levers.md), each the cpu preset with one change. The
-    # annealing recipes reach β_max at step 3000, about 300 CPU-s of the cpu preset on one thread.
+    # annealing recipes reach β_max at step 3000.
     # The preset's linear decay sized to the budget: the preset's 22k steps fit 1800 CPU-s only
     # where a step takes ~0.08 s; on a slower core the rate would still be high at the end.
     "cpu-sized": _cpu(size_after=20),
