@@ -185,6 +185,21 @@ def test_screen(tmp_path: Path) -> None:
         load("screen").main([str(a), "--baseline", "paper", "--out", str(tmp_path)])
 
 
+def test_step_speed(tmp_path: Path) -> None:
+    load("step_speed").main(["--dim", "4", "--batch-size", "2", "--seq-len", "4", "--vocab", "5",
+                             "--repeats", "1", "--profile-steps", "1", "--out", str(tmp_path)])
+    results = check_result(tmp_path, "step-speed", "step_speed")["results"]
+    assert results["shape"] == {"dim": 4, "batch_size": 2, "critic_iters": 1, "seq_len": 4,
+                                "vocab": 5}
+    assert set(results["threads"]) == {"1", "2"} and results["speedup_threads"] > 0
+    for timing in results["threads"].values():
+        assert set(timing["implementations"]) == {"textgan", "textgan-joint", "reference"}
+        for row in timing["implementations"].values():
+            assert row["gflop_per_gen_iter"] > 0 and row["s_per_gen_iter"] > 0
+    shares = results["self_time_shares"]
+    assert shares["convolution"] > 0 and abs(sum(shares.values()) - 1) < 1e-3
+
+
 def test_overhead(tmp_path: Path, corpus: dict[str, Path]) -> None:
     load("overhead").main([*corpus_args(corpus), "--steps", "2", "--block", "1", "--warmup",
                            "1", "--samples", "16", "--penalties", "--out", str(tmp_path)])
