@@ -73,6 +73,8 @@ class Recipe:
     size_after: int = 0
 
 
+SIZE_AFTER = 20  # steps timed before a schedule is sized to the budget
+
 # Settings of the text model (every other change is a training setting).
 _MODEL = frozenset(f.name for f in fields(TextModelConfig))
 
@@ -106,7 +108,7 @@ RECIPES: dict[str, Recipe] = {
     # annealing recipes reach β_max at step 3000.
     # The preset's linear decay sized to the budget: the preset's 22k steps fit 1800 CPU-s only
     # where a step takes ~0.08 s; on a slower core the rate would still be high at the end.
-    "cpu-sized": _cpu(size_after=20),
+    "cpu-sized": _cpu(size_after=SIZE_AFTER),
     "cpu-reps4": _cpu(critic_representations=4),
     "cpu-critic128-reps8": _cpu(critic_dim=128, critic_representations=8),
     "cpu-critic128": _cpu(critic_dim=128),
@@ -209,6 +211,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--show", type=int, default=3, help="Samples kept per evaluation.")
     p.add_argument("--max-steps", type=int, default=None,
                    help="Also stop at this many generator steps (equal-steps comparisons).")
+    p.add_argument("--size-schedule", action="store_true",
+                   help="Size every recipe's linear schedule to end with the budget after its "
+                        "first 20 steps (as textgan train --time-budget does; the cpu-sized "
+                        "recipe always is).")
     p.add_argument("--lm", action="store_true",
                    help="KN-LM forward/reverse bits per character of the final samples.")
     p.add_argument("--runs", default=None,
@@ -238,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
                 done = train_within(recipe_config(name, args, seed), budget,
                                     out=f"{runs}/{name}-s{seed}", evaluate=score,
                                     eval_every=args.eval_every,
-                                    size_after=RECIPES[name].size_after)
+                                    size_after=RECIPES[name].size_after
+                                    or (SIZE_AFTER if args.size_schedule else 0))
                 if args.lm:
                     done.points[-1].update(final_lm(done.session, corpus, args.samples))
                 reached = next((p for p in done.points if p["js4"] <= 2 * floor), None)
@@ -258,6 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     results = {"corpus": corpus_label(args), "seq_len": corpus.seq_len,
                "train_lines": len(corpus.train), "valid_lines": len(corpus.valid),
                "vocab": base, "floor_js4": round(floor, 4), "threshold_js4": round(2 * floor, 4),
+               "size_schedule": args.size_schedule,
                "recipes": {n: {"preset": RECIPES[n].preset, "train": RECIPES[n].train,
                                "model": RECIPES[n].model,
                                **({"size_after": RECIPES[n].size_after}

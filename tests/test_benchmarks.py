@@ -111,6 +111,13 @@ def test_a_sized_recipe_decays_to_zero_when_its_budget_ends(
     assert 20 < sized["schedule_steps"] and sized["steps"] <= sized["schedule_steps"]
     assert sized["steps"] >= 0.8 * sized["schedule_steps"]
     assert sized["schedule_steps"] < 1.5 * plain["steps"]
+    assert results["size_schedule"] is False
+    load("recipes").main([*corpus_args(corpus), "--recipes", "cpu", "--budget", "1",
+                          "--size-schedule", "--samples", "16", "--dim", "8", "--out",
+                          str(tmp_path), "--name", "t"])
+    flagged = check_result(tmp_path, "t", "recipes")["results"]
+    assert flagged["size_schedule"] is True
+    assert flagged["summaries"][0]["schedule_steps"] < 22000  # --size-schedule sized it
 
 
 def test_train_within_sizes_the_schedule_the_trainer_follows(
