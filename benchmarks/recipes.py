@@ -118,6 +118,10 @@ RECIPES: dict[str, Recipe] = {
     "cpu-gumbel": _cpu(gen_output="gumbel"),
     "cpu-gumbel-anneal100": _cpu(gen_output="gumbel", gen_beta_max=100.0, gen_anneal_steps=3000),
     "cpu-straight-through": _cpu(gen_output="straight-through"),
+    # Straight-through (the screen's winner) with the levers that were within seed noise.
+    "cpu-st-anneal100": _cpu(gen_output="straight-through", gen_beta_max=100.0,
+                             gen_anneal_steps=3000),
+    "cpu-st-reps4": _cpu(gen_output="straight-through", critic_representations=4),
     "cpu-attention3": _cpu(attention=3),
     "cpu-curriculum8": _cpu(curriculum_start=8, curriculum_steps=2000),
     # The maximum-likelihood baseline: the LSTM language model of the cpu preset's size (the
