@@ -123,8 +123,9 @@ def train_within(config: Any, budget: Budget, *, out: str | Path,
     the budget's clock (0: at the start and the end only), and after the last step; each point
     is ``{"step", "cpu_s", "wall_s", **evaluate(session)}``. Evaluation time is not counted.
     The budget's clock starts with the first step: building the run (preparing the corpus) is
-    not counted either. ``size_after`` > 0: after that many steps, the run's schedule is sized
-    to end with the budget (:func:`size_schedule`), so a linear decay reaches 0 at its end.
+    not counted either. ``size_after`` > 0: after that many steps, and again after 10 and 100
+    times as many, the run's schedule is sized to end with the budget (:func:`size_schedule`),
+    so a linear decay reaches 0 at its end.
     """
     from textgan.training import start_training
 
@@ -147,7 +148,9 @@ def train_within(config: Any, budget: Budget, *, out: str | Path,
         record()
         next_eval = eval_every if eval_every > 0 else float("inf")
     for _ in session.events(should_stop=lambda: budget.exhausted(session.trainer.step)):
-        if size_after and session.trainer.step == size_after:
+        # sized after size_after steps, then again at 10x and 100x: the later estimates leave
+        # the first steps' one-off costs behind, so the schedule ends nearer the budget's end
+        if size_after and session.trainer.step in (size_after, 10 * size_after, 100 * size_after):
             size_schedule(session, budget)
         if evaluate is not None and budget.elapsed() >= next_eval:
             record()
