@@ -22,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from textgan.benchmarking import write_benchmark_result
+from textgan.benchmarking import add_recipe_files_arguments, write_benchmark_result
 from textgan.results import default_results_dir, read_result
 
 QUESTION = ("Which recipes end lower in JS-4 than the baseline at equal CPU time by more than the "
@@ -70,11 +70,7 @@ def table(summaries: list[dict[str, Any]], baseline: str) -> list[dict[str, Any]
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("files", nargs="+", help="Result files of benchmarks/recipes.py.")
-    p.add_argument("--baseline", default="cpu", help="The recipe the others are compared with.")
-    p.add_argument("--out", default=None,
-                   help="Results directory [default: $TEXTGAN_RESULTS or results/].")
-    p.add_argument("--name", default="screen", help="Result file name.")
+    add_recipe_files_arguments(p, "screen", "cpu", "The recipe the others are compared with.")
     return p
 
 

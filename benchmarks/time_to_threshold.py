@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from textgan.benchmarking import write_benchmark_result
+from textgan.benchmarking import add_recipe_files_arguments, write_benchmark_result
 from textgan.results import default_results_dir, read_result
 
 QUESTION = "How much sooner than the baseline recipe does each recipe reach a JS-4 threshold?"
@@ -60,13 +60,10 @@ def rows(runs: dict[tuple[str, int], list[dict[str, Any]]], thresholds: list[flo
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("files", nargs="+", help="Result files of benchmarks/recipes.py.")
-    p.add_argument("--baseline", default="paper", help="The recipe speed-ups are relative to.")
+    add_recipe_files_arguments(p, "time-to-threshold", "paper",
+                               "The recipe speed-ups are relative to.")
     p.add_argument("--thresholds", default=None,
                    help="Comma-separated JS-4 values [default: the files' own threshold].")
-    p.add_argument("--out", default=None,
-                   help="Results directory [default: $TEXTGAN_RESULTS or results/].")
-    p.add_argument("--name", default="time-to-threshold", help="Result file name.")
     return p
 
 

@@ -208,6 +208,17 @@ def add_arguments(parser: argparse.ArgumentParser, name: str, *,
                             help="Repeat with seeds seed, seed+1, ... (the spread is seed noise).")
 
 
+def add_recipe_files_arguments(parser: argparse.ArgumentParser, name: str, baseline: str,
+                               baseline_help: str) -> None:
+    """The flags of a script that reads ``benchmarks/recipes.py`` results: the files, the
+    ``--baseline`` recipe, ``--out`` and ``--name``."""
+    parser.add_argument("files", nargs="+", help="Result files of benchmarks/recipes.py.")
+    parser.add_argument("--baseline", default=baseline, help=baseline_help)
+    parser.add_argument("--out", default=None,
+                        help="Results directory [default: $TEXTGAN_RESULTS or results/].")
+    parser.add_argument("--name", default=name, help="Result file name.")
+
+
 def add_corpus_arguments(parser: argparse.ArgumentParser, default: str = "synthetic") -> None:
     """``--corpus`` (a text file, directory or glob, or a corpus name), ``--valid``,
     ``--data-dir``, ``--seq-len``."""
