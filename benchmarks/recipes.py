@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from textgan.benchmarking import (
+    SIZE_AFTER,
     Budget,
     add_arguments,
     add_budget_arguments,
@@ -72,8 +73,6 @@ class Recipe:
     # --time-budget sizes a run, on the budget's clock); 0: the preset's steps.
     size_after: int = 0
 
-
-SIZE_AFTER = 20  # steps timed before a schedule is sized to the budget
 
 # Settings of the text model (every other change is a training setting).
 _MODEL = frozenset(f.name for f in fields(TextModelConfig))

@@ -94,6 +94,7 @@ class BudgetRun:
         return Path(self.session.run.dir)
 
 
+SIZE_AFTER = 20  # steps timed before a schedule is first sized to a budget (train_within)
 SIZE_MARGIN = 0.03  # of the seconds left when a schedule is sized: the step time wanders
 
 

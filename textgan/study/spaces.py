@@ -76,8 +76,8 @@ class StudyConfig:
     steps: int = setting(0, "Generator iterations per trial (0: the paper's, 100000 for "
                          "random-architectures, 200000 for clipping and figure2); text-tuning: "
                          "the run's length, where the learning-rate schedule ends and training "
-                         "stops if the budget has not (0: the cpu preset's 22000 steps scaled "
-                         "by budget / 1800).", flag=True)
+                         "stops if the budget has not (0: each trial's schedule sized to end "
+                         "with its budget, at its own pace).", flag=True)
     width_scale: float = setting(1.0, "Every filter count is multiplied by this (the paper: 1; "
                                  "e.g. 0.125 turns the set's 32/64/128 into 4/8/16).", flag=True)
     batch_size: int = setting(64, "Batch size (paper: 64).", flag=True)

@@ -28,7 +28,6 @@ from textgan.config import apply_overrides, check_limits, load_toml
 from textgan.errors import ConfigError
 
 PRESET = "cpu"
-PRESET_STEPS_SECONDS = 1800.0  # the cpu preset's 22000 steps are sized for 1800 CPU-s
 SAMPLES_FILE = "tuning-samples.txt"
 DIVERGED_JS = 1.0  # JS in bits is at most 1: a diverged trial is given the worst score
 
@@ -168,12 +167,23 @@ def make_sampler(seed: int) -> Any:
 
 
 def run_steps(config: Any) -> int:
-    """A trial's recorded length: ``steps``, else the cpu preset's scaled to the budget."""
+    """A trial's recorded length at its start: ``steps``, else the cpu preset's (a placeholder
+    until the trial's schedule is first sized to its budget: :func:`sizes_to_budget`)."""
     if config.steps:
         return int(config.steps)
     from textgan.benchmarking import configure
 
-    return max(1, round(configure(PRESET).train.steps * config.budget / PRESET_STEPS_SECONDS))
+    return int(configure(PRESET).train.steps)
+
+
+def sizes_to_budget(config: Any) -> int:
+    """``size_after`` of :func:`~textgan.benchmarking.train_within` for a trial: with ``steps``
+    0, each trial's linear schedule is sized to end with its budget (after 20, 200 and 2000
+    steps, at its own pace so far), so that a slow setting's rate reaches 0 as a fast one's does
+    and the preset's step count, sized on one core, fits any core; 0 with ``steps`` given."""
+    from textgan.benchmarking import SIZE_AFTER
+
+    return 0 if config.steps else SIZE_AFTER
 
 
 def data_settings(config: Any) -> dict[str, Any]:
@@ -251,7 +261,7 @@ def tuning_facts(config: Any) -> dict[str, Any]:
             "vocab": len(corpus.vocab), "train_lines": len(corpus.train),
             "valid_lines": len(corpus.valid), "thresholds": [], "fractions": [],
             "space": load_tuning_space(config.space_name), "preset": PRESET,
-            "run_steps": run_steps(config)}
+            "run_steps": run_steps(config), "sized_to_budget": bool(sizes_to_budget(config))}
 
 
 # --- one trial -----------------------------------------------------------------------------------
@@ -308,12 +318,13 @@ def run_tuning_trial(directory: Path, config: Any, trial: Any, space: Mapping[st
     corpus, table = scoring["corpus"], scoring["table"]
     budget = Budget(config.budget, "cpu")
     try:
-        done = train_within(resolved, budget, out=out)
+        done = train_within(resolved, budget, out=out, size_after=sizes_to_budget(config))
     except DivergenceError as err:
         trial.set_user_attr("diverged", str(err)[:300])
         trial.set_user_attr("js4", None)
         return DIVERGED_JS
     trial.set_user_attr("steps", done.steps)
+    trial.set_user_attr("schedule_steps", int(done.session.config.train.steps))
     trial.set_user_attr("cpu_seconds", done.cpu_seconds)
     trial.set_user_attr("wall_seconds", done.wall_seconds)
     models = samplers_of(done.session)
@@ -348,6 +359,7 @@ def tuning_rows(study: Any, original_number: Callable[[Any], int]) -> list[dict[
                      "js4": a.get("js4"), "js4_raw": a.get("js4_raw"),
                      "lm_forward_bpc": a.get("lm_forward_bpc"),
                      "lm_reverse_bpc": a.get("lm_reverse_bpc"), "steps": a.get("steps"),
+                     "schedule_steps": a.get("schedule_steps"),
                      "cpu_seconds": a.get("cpu_seconds"), "wall_seconds": a.get("wall_seconds"),
                      "diverged": "diverged" in a, "restarted": bool(a.get("restarted")),
                      "run_dir": a.get("run_dir"), "settings": a.get("settings", {}),
@@ -435,8 +447,11 @@ def tuning_summary(directory: Path, config: Any, facts: Mapping[str, Any], study
     rows = tuning_rows(study, original_number)
     space = facts["space"]
     scale = (f"{config.budget:g} process CPU-s per trial on {config.threads} thread(s), the "
-             f"{PRESET} preset with the sampled settings, {facts['run_steps']} steps recorded "
-             f"(the schedule's end), {config.samples} argmax samples scored, corpus "
+             f"{PRESET} preset with the sampled settings, "
+             + ("each schedule sized to end with the budget"
+                if facts.get("sized_to_budget") else
+                f"{facts['run_steps']} steps recorded (the schedule's end)")
+             + f", {config.samples} argmax samples scored, corpus "
              f"{facts['corpus']} ({facts['seq_len']} characters a line)")
     figure = draw_history(rows, facts["real_score"], directory / "study.png")
     return {"experiment": config.experiment, "scale": scale, "facts": facts, "trials": rows,
