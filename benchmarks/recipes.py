@@ -260,7 +260,9 @@ def main(argv: list[str] | None = None) -> None:
                            "best_js4": min(p["js4"] for p in done.points),
                            "time_to_threshold_cpu_s": reached["cpu_s"] if reached else None,
                            **{k: v for k, v in done.points[-1].items()
-                              if k.startswith(("lm_", "texygen_"))}}
+                              if k.startswith(("lm_", "texygen_"))},
+                           **({"final_accept": done.points[-1]["accept"]}
+                              if "accept" in done.points[-1] else {})}
                 summaries.append(summary)
                 points += [{"recipe": name, "seed": seed, **p} for p in done.points]
                 print(f"{name} seed {seed}: {summary['steps']} steps, JS-4 "

@@ -6,8 +6,10 @@
 Reads result files of ``benchmarks/recipes.py`` (their ``results.summaries``: one per recipe and
 seed, at the end of the budget). For every recipe: the mean over seeds of the final JS-4 (lower is
 better), the best JS-4 seen, the KN-LM forward (quality) and reverse (diversity) bits per character
-and Texygen BLEU-4 / Self-BLEU-4 (when the runs were scored with ``--lm``), the generator steps
-made, and the seed spread of JS-4 (max - min over seeds). ``verdict`` compares the recipe with the
+and Texygen BLEU-4 / Self-BLEU-4 (when the runs were scored with ``--lm``), on the synthetic
+grammar the oracle's final accept rate (higher is better; from the run's last evaluation when its
+summary predates ``final_accept``), the generator steps made, and the seed spread of JS-4 (max -
+min over seeds). ``verdict`` compares the recipe with the
 baseline on final JS-4: ``better`` or ``worse`` when the two seed ranges do not overlap (every
 seed of one below every seed of the other), ``within seed noise`` otherwise. Computes nothing
 new, so it takes no time.
@@ -31,7 +33,23 @@ QUESTION = ("Which recipes end lower in JS-4 than the baseline at equal CPU time
 # summary key -> column name, averaged over seeds when every seed has it
 AVERAGED = {"final_js4": "js4", "best_js4": "best_js4", "lm_forward_bpc": "lm_forward_bpc",
             "lm_reverse_bpc": "lm_reverse_bpc", "texygen_bleu4": "bleu4",
-            "texygen_self_bleu4": "self_bleu4", "steps": "steps"}
+            "texygen_self_bleu4": "self_bleu4", "final_accept": "accept", "steps": "steps"}
+
+
+def with_final_accept(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The file's summaries, each with ``final_accept`` taken from its run's last evaluation
+    when the recipe harness evaluated an accept rate (the synthetic grammar) and the summary
+    does not have it yet."""
+    last: dict[tuple[str, int], dict[str, Any]] = {}
+    for point in results.get("points", []):
+        last[(point["recipe"], point["seed"])] = point
+    summaries = []
+    for summary in results["summaries"]:
+        point = last.get((summary["recipe"], summary["seed"]), {})
+        if "final_accept" not in summary and "accept" in point:
+            summary = {**summary, "final_accept": point["accept"]}
+        summaries.append(summary)
+    return summaries
 
 
 def verdict(values: list[float], base: list[float]) -> str:
@@ -62,6 +80,8 @@ def table(summaries: list[dict[str, Any]], baseline: str) -> list[dict[str, Any]
                 row[column] = round(mean) if key == "steps" else round(mean, 4)
         row["js4_seeds"] = " / ".join(f"{v:.3f}" for v in js4)
         row["js4_spread"] = round(max(js4) - min(js4), 4)
+        if "accept" in row:
+            row["accept_seeds"] = " / ".join(f"{s['final_accept']:.3f}" for s in runs)
         row[f"js4_vs_{baseline}"] = round(statistics.fmean(js4) - statistics.fmean(base), 4)
         row["verdict"] = "baseline" if recipe == baseline else verdict(js4, base)
         rows.append(row)
@@ -80,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     floors = []
     for name in args.files:
         results = read_result(name)["results"]
-        summaries += results["summaries"]
+        summaries += with_final_accept(results)
         floors.append(results["floor_js4"])
     rows = table(summaries, args.baseline)
     for row in rows:

@@ -193,6 +193,27 @@ def test_screen(tmp_path: Path) -> None:
         load("screen").main([str(a), "--baseline", "paper", "--out", str(tmp_path)])
 
 
+def test_screen_reads_the_synthetic_accept_rate_from_summaries_or_last_points(tmp_path: Path):
+    def run(recipe: str, seed: int, js4: float) -> dict:
+        return {"recipe": recipe, "seed": seed, "steps": 10, "final_js4": js4, "best_js4": js4}
+
+    old = write_result(tmp_path, "old", "q?", {"floor_js4": 0.05, "summaries": [
+        run("cpu", 0, 0.3), run("cpu", 1, 0.4)], "points": [
+        {"recipe": "cpu", "seed": 0, "js4": 0.5, "accept": 0.01},
+        {"recipe": "cpu", "seed": 0, "js4": 0.3, "accept": 0.02},
+        {"recipe": "cpu", "seed": 1, "js4": 0.4, "accept": 0.04}]},
+        command="python benchmarks/recipes.py")
+    new = write_result(tmp_path, "new", "q?", {"floor_js4": 0.05, "summaries": [
+        {**run("st", 0, 0.2), "final_accept": 0.1}, {**run("st", 1, 0.25), "final_accept": 0.2}],
+        "points": [{"recipe": "st", "seed": 0, "js4": 0.2, "accept": 0.9}]},
+        command="python benchmarks/recipes.py")
+    load("screen").main([str(old), str(new), "--baseline", "cpu", "--out", str(tmp_path),
+                         "--name", "syn"])
+    by = {r["recipe"]: r for r in check_result(tmp_path, "syn", "screen")["results"]}
+    assert by["cpu"]["accept"] == 0.03 and by["cpu"]["accept_seeds"] == "0.020 / 0.040"
+    assert by["st"]["accept"] == 0.15 and by["st"]["verdict"] == "better"
+
+
 def test_step_speed(tmp_path: Path) -> None:
     load("step_speed").main(["--dim", "4", "--batch-size", "2", "--seq-len", "4", "--vocab", "5",
                              "--repeats", "1", "--profile-steps", "1", "--out", str(tmp_path)])
