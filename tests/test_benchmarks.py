@@ -140,10 +140,17 @@ def test_recipes_are_presets_with_changes() -> None:
     recipes = load("recipes")
     from textgan.text.presets import PRESETS
 
-    assert set(recipes.RECIPES["cpu"].train) == set()
+    assert recipes.RECIPES["cpu"].train == {} and recipes.RECIPES["cpu"].model == {}
     for name, recipe in recipes.RECIPES.items():
         assert recipe.preset in PRESETS, name
     assert recipes.RECIPES["cpu-constant"].train == {"lr_schedule": "constant"}
+    # the recipes measured before the preset took the straight-through output keep softmax
+    args = recipes.parser().parse_args(["--dim", "8"])
+    outputs = {name: recipes.recipe_config(name, args, 0).model.gen_output
+               for name in ("cpu", "cpu-softmax", "cpu-reps4", "cpu-st-reps4", "cpu-gumbel")}
+    assert outputs == {"cpu": "straight-through", "cpu-softmax": "softmax",
+                       "cpu-reps4": "softmax", "cpu-st-reps4": "straight-through",
+                       "cpu-gumbel": "gumbel"}
 
 
 def test_time_to_threshold(tmp_path: Path) -> None:
