@@ -329,7 +329,11 @@ def test_every_lever_has_a_recipe_of_valid_settings() -> None:
     from textgan.benchmarking import configure
 
     recipes = load("recipes").RECIPES
-    levers = {name: r for name, r in recipes.items() if set(r.model) - {"dim", "blocks", "init"}}
+    # every cpu recipe but "cpu" names the softmax output it was measured with: a lever changes
+    # something else, or the output itself
+    levers = {name: r for name, r in recipes.items()
+              if {k for k, v in r.model.items() if (k, v) != ("gen_output", "softmax")}
+              - {"dim", "blocks", "init"}}
     changed = {key for r in levers.values() for key in r.model}
     assert changed >= {"critic_representations", "critic_dim", "critic_norm", "critic_dropout",
                        "gen_beta_max", "gen_output", "attention", "curriculum_start"}
