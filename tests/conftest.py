@@ -15,8 +15,8 @@ torch.set_num_threads(1)
 
 def pytest_collection_modifyitems(items) -> None:
     """The files with slow tests first, the README's commands (the longest by far) before all:
-    pytest-xdist hands whole files to its workers in this order, so the longest start first and
-    the rest fill the other workers around them. Within a file the order is unchanged."""
+    pytest-xdist queues the tests in this order, so the longest start first and the other
+    workers take the rest around them. Within a file the order is unchanged."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
 
     def rank(item) -> int:
