@@ -214,3 +214,15 @@ def test_without_steps_each_trial_schedule_is_sized_to_its_budget(tmp_path, corp
     assert steps >= 0.5 * schedule
     with_steps = resolve_study(tmp_path / "t", settings(corpus, trials=1))
     assert create_study(tmp_path / "t", with_steps)["sized_to_budget"] is False
+
+
+def test_a_worker_joins_a_text_tuning_study_given_the_same_flags(tmp_path, corpus):
+    """`textgan study run DIR ...` again with the flags that created DIR joins it (a second
+    worker, or after a stop); a changed setting is a one-line error."""
+    directory = tmp_path / "s"
+    flags = settings(corpus, trials=1)
+    create_study(directory, resolve_study(directory, flags))
+    joined = resolve_study(directory, {**flags, "workers": 2})
+    assert joined.corpus_path == flags["corpus_path"] and joined.workers == 2
+    with pytest.raises(ConfigError, match="budget = 2.0; it cannot change"):
+        resolve_study(directory, {**flags, "budget": 3.0})

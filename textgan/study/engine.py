@@ -82,8 +82,9 @@ def resolve_study(directory: str | Path, overrides: dict[str, Any] | None = None
     for key, value in overrides.items():
         if key in RUNTIME:
             continue
-        if getattr(saved, key) != getattr(apply_overrides(StudyConfig(), {key: value}, "study"),
-                                          key):
+        # the value as the saved study would take it (checked with the saved settings, so a
+        # text-tuning study's --experiment is not judged without its corpus)
+        if getattr(saved, key) != getattr(apply_overrides(saved, {key: value}, "study"), key):
             raise ConfigError(f"{directory} is a study with {key} = {getattr(saved, key)!r}; it "
                               f"cannot change (start another study directory)")
     runtime = {k: v for k, v in overrides.items() if k in RUNTIME}
