@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
                     done.points[-1].update(final_lm(done.session, corpus, args.samples))
                 reached = next((p for p in done.points if p["js4"] <= 2 * floor), None)
                 summary = {"recipe": name, "seed": seed, "steps": done.steps,
-                           "schedule_steps": done.session.config.train.schedule_steps,
+                           "schedule_steps": done.schedule_steps,
                            "cpu_s": round(done.cpu_seconds, 1),
                            "wall_s": round(done.wall_seconds, 1),
                            "final_js4": done.points[-1]["js4"],

@@ -93,6 +93,11 @@ class BudgetRun:
     def run_dir(self) -> Path:
         return Path(self.session.run.dir)
 
+    @property
+    def schedule_steps(self) -> int:
+        """Where the run's schedule ends (as sized, when it was sized to the budget)."""
+        return int(self.session.config.train.schedule_steps)
+
 
 SIZE_AFTER = 20  # steps timed before a schedule is first sized to a budget (train_within)
 SIZE_MARGIN = 0.03  # of the seconds left when a schedule is sized: the step time wanders

@@ -324,7 +324,7 @@ def run_tuning_trial(directory: Path, config: Any, trial: Any, space: Mapping[st
         trial.set_user_attr("js4", None)
         return DIVERGED_JS
     trial.set_user_attr("steps", done.steps)
-    trial.set_user_attr("schedule_steps", int(done.session.config.train.steps))
+    trial.set_user_attr("schedule_steps", done.schedule_steps)
     trial.set_user_attr("cpu_seconds", done.cpu_seconds)
     trial.set_user_attr("wall_seconds", done.wall_seconds)
     models = samplers_of(done.session)
