@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from forkserver import ForkServer
+from helpers.launcher import Launcher
 from test_image_data import write_cifar, write_idx_dir, write_idx_labels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,8 +283,8 @@ def substitute(command: str, root: Path) -> str:
 @pytest.mark.slow
 def test_every_command_of_the_readme_and_the_guides_runs(tmp_path):
     """The first command runs through the installed console script; the others each in a
-    process forked from one that has imported textgan and torch (tests/forkserver.py), which
-    makes the same fresh start seconds faster a command."""
+    process forked from one that has imported textgan and torch (tests/helpers/launcher.py),
+    the same fresh start seconds faster a command."""
     textgan = shutil.which("textgan")
     base = [textgan] if textgan else [sys.executable, "-m", "textgan.cli.main"]
     path = os.environ.get("PYTHONPATH")
@@ -292,7 +292,8 @@ def test_every_command_of_the_readme_and_the_guides_runs(tmp_path):
            "OMP_NUM_THREADS": "1"}
     make_files(tmp_path)
     ran, skipped = [], []
-    with ForkServer(env) as server:
+    server = Launcher(tmp_path, env)
+    try:
         for command in all_commands():
             if command in SKIP:
                 skipped.append((command, SKIP[command]))
@@ -317,6 +318,8 @@ def test_every_command_of_the_readme_and_the_guides_runs(tmp_path):
             done = server.python(program, tmp_path)
             assert done.returncode == 0, f"{program}\n{done.stderr}"
             ran.append((["python"], done))
+    finally:
+        server.close()
     outputs = {" ".join(argv[:3]): done for argv, done in ran}
     by_command = {" ".join(argv): done for argv, done in ran}
     in_turn = by_command["textgan sample --run runs/questions -n 6"].stdout.splitlines()

@@ -2,7 +2,7 @@
 the final state is bit-identical to an uninterrupted run with the same seed.
 
 Every attempt is a real ``textgan train`` process (the CLI entry point, ``textgan.cli.main.main``) that is
-SIGKILLed; to keep 20+ process starts affordable, a launcher process (tests/helpers/kill_launcher.py)
+SIGKILLed; to keep 20+ process starts affordable, a launcher process (tests/helpers/launcher.py)
 imports torch once and ``fork``s each attempt from that warm state (a fresh interpreter costs
 seconds of import time, which would put most random kill moments inside ``import torch``).
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.kill_launcher import Launcher
+from helpers.launcher import Launcher
 
 from textgan.core.checkpoint import CheckpointStore, load_checkpoint
 from textgan.core.run import Run

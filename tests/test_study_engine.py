@@ -67,7 +67,10 @@ def test_two_trials_two_workers_each_trial_runs_once(tmp_path, data):
 
 
 def _worker(directory: Path, env: dict | None = None) -> subprocess.Popen:
-    code = "import sys; from textgan.study.engine import worker; worker(sys.argv[1], poll=0.5)"
+    """A worker process beating every 2 s (the heartbeat is a worker's setting, not saved with
+    the study: at the default 60 s a killed worker's trial would wait 120 s to be retried)."""
+    code = ("import sys; from textgan.study.engine import worker; "
+            "worker(sys.argv[1], {'heartbeat': 2}, poll=0.5)")
     return subprocess.Popen([sys.executable, "-c", code, str(directory)],
                             env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
 
