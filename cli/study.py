@@ -94,6 +94,11 @@ def _render(out: dict[str, Any]) -> None:
         say(f"best: trial {best['trial']} ({best['run_dir']}), JS-4 {best['js4']:.4f}: --preset "
             f"{best['preset']} with {', '.join(f'{k}={v}' for k, v in best['train'].items())}"
             f"; model {', '.join(f'{k}={v}' for k, v in best['model'].items()) or 'as preset'}")
+    if out.get("preset_trial"):
+        preset = out["preset_trial"]
+        say(f"the preset's own point: trial {preset['trial']}, JS-4 {preset['js4']:.4f}"
+            if preset["js4"] is not None else
+            f"the preset's own point: trial {preset['trial']} diverged")
     timing = out.get("timing", {})
     if timing.get("trials_per_hour"):
         say(f"{timing['trials']} trials, {timing['trials_per_hour']:.1f} per hour; engine overhead "

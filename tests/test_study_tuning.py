@@ -226,3 +226,28 @@ def test_a_worker_joins_a_text_tuning_study_given_the_same_flags(tmp_path, corpu
     assert joined.corpus_path == flags["corpus_path"] and joined.workers == 2
     with pytest.raises(ConfigError, match="budget = 2.0; it cannot change"):
         resolve_study(directory, {**flags, "budget": 3.0})
+
+
+def test_the_first_trial_is_the_presets_own_point_where_the_space_holds_it(tmp_path, corpus):
+    """The cpu preset's lr (1e-3, inside the range) and critic_representations (1, a listed
+    choice) are fixed for the first trial; its dim 64 and batch size 32, which the space does not
+    list, are sampled. Enqueued once, whatever the number of `run`s; off with preset_trial."""
+    directory = tmp_path / "s"
+    config = resolve_study(directory, settings(corpus, trials=1))
+    create_study(directory, config)
+    create_study(directory, config)
+    study = optuna.load_study(study_name="textgan", storage=f"sqlite:///{directory}/study.db")
+    (waiting,) = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+    assert waiting.system_attrs["fixed_params"] == {"lr": 1e-3, "critic_representations": 1}
+    assert waiting.user_attrs == {"preset": True}
+    assert worker(directory, {"trials": 1}, poll=0.2) >= 1
+    (trial,) = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert trial.params["lr"] == 1e-3 and trial.params["critic_representations"] == 1
+    assert trial.params["dim"] in (8, 12) and trial.params["batch_size"] in (4, 8)
+    out = summarise(directory, tmp_path / "results", "tune")
+    assert out["preset_trial"]["trial"] == trial.number
+    assert out["preset_trial"]["js4"] == trial.user_attrs["js4"]
+    without = resolve_study(tmp_path / "t", settings(corpus, trials=1, preset_trial=False))
+    create_study(tmp_path / "t", without)
+    bare = optuna.load_study(study_name="textgan", storage=f"sqlite:///{tmp_path}/t/study.db")
+    assert bare.get_trials() == []

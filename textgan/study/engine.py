@@ -58,6 +58,7 @@ from textgan.study.tuning import (
     check_fits,
     load_tuning_space,
     make_sampler,
+    preset_point,
     run_tuning_trial,
     tuning_facts,
 )
@@ -281,8 +282,10 @@ def _save_settings(directory: Path, config: StudyConfig) -> None:
 
 def _create_tuning(directory: Path, config: StudyConfig) -> dict[str, Any]:
     """text-tuning: the space checked, the corpus prepared and the floor measured (once, in
-    ``study.json``) before any worker starts; no trial is enqueued."""
-    check_fits(config, load_tuning_space(config.space_name))
+    ``study.json``) before any worker starts; the preset's point enqueued once (with
+    ``preset_trial``), the sampler proposes every other trial."""
+    space = load_tuning_space(config.space_name)
+    check_fits(config, space)
     directory.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock
 
@@ -294,7 +297,10 @@ def _create_tuning(directory: Path, config: StudyConfig) -> dict[str, Any]:
         else:
             facts = tuning_facts(config)
             atomic_write_text(facts_path, json.dumps(facts, indent=2) + "\n")
-        load_study(directory, config)
+        study = load_study(directory, config)
+        if config.preset_trial and not study.user_attrs.get("preset_enqueued"):
+            study.enqueue_trial(preset_point(config, space), user_attrs={"preset": True})
+            study.set_user_attr("preset_enqueued", True)
     return facts
 
 

@@ -125,6 +125,9 @@ class StudyConfig:
                            "(the paper's 640).", flag=True)
     lm: bool = setting(True, "text-tuning: also the KN-LM forward/reverse bits per character of "
                        "each trial's samples.", flag=True)
+    preset_trial: bool = setting(True, "text-tuning: the first trial is the cpu preset's own "
+                                 "value of each searched setting the space holds, a reference "
+                                 "the search starts from.", flag=True)
     threads: int = setting(1, "torch threads per worker.", flag=True)
     workers: int = setting(1, "Worker processes this command starts.", flag=True)
     storage: str | None = setting(None, "An Optuna storage URL (postgresql://..., mysql://...) "

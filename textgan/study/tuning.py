@@ -213,6 +213,22 @@ def run_config(config: Any, params: Mapping[str, Any]) -> Any:
                      model=settings["model"])
 
 
+def preset_point(config: Any, space: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``cpu`` preset's own value of each searched setting, where the space holds it (a
+    choice it lists, a value in its range): the first trial's settings, so that the search starts
+    from a known reference and the study shows whether it found better. A setting whose preset
+    value lies outside the space is left to the sampler."""
+    resolved = run_config(config, {})
+    point: dict[str, Any] = {}
+    for factor, spec in space.items():
+        value = getattr(getattr(resolved, section_of(factor)), factor)
+        inside = (spec["low"] <= value <= spec["high"]) if isinstance(spec, dict) else (
+            value in spec)
+        if inside:
+            point[factor] = value
+    return point
+
+
 def check_fits(config: Any, space: Mapping[str, Any], tries: int = 200) -> None:
     """Some of the space's points fit together: ``tries`` random points, one must resolve (a
     space whose settings always conflict is one line before anything runs)."""
@@ -362,6 +378,7 @@ def tuning_rows(study: Any, original_number: Callable[[Any], int]) -> list[dict[
                      "schedule_steps": a.get("schedule_steps"),
                      "cpu_seconds": a.get("cpu_seconds"), "wall_seconds": a.get("wall_seconds"),
                      "diverged": "diverged" in a, "restarted": bool(a.get("restarted")),
+                     "preset": bool(a.get("preset")),
                      "run_dir": a.get("run_dir"), "settings": a.get("settings", {}),
                      "started": t.datetime_start.timestamp(),
                      "completed": t.datetime_complete.timestamp()})
@@ -454,6 +471,9 @@ def tuning_summary(directory: Path, config: Any, facts: Mapping[str, Any], study
              + f", {config.samples} argmax samples scored, corpus "
              f"{facts['corpus']} ({facts['seq_len']} characters a line)")
     figure = draw_history(rows, facts["real_score"], directory / "study.png")
+    preset = next(({k: r[k] for k in ("trial", "params", "js4", "lm_forward_bpc",
+                                       "lm_reverse_bpc", "steps")}
+                   for r in rows if r["preset"]), None)
     return {"experiment": config.experiment, "scale": scale, "facts": facts, "trials": rows,
             "space": space, "best": winners(rows), "table": best_table(rows, space),
-            "floor_js4": facts["real_score"], "figure": str(figure)}
+            "preset_trial": preset, "floor_js4": facts["real_score"], "figure": str(figure)}
