@@ -23,9 +23,11 @@ recipe and seed) and ``results.points`` (every evaluation); ``time_to_threshold.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -155,9 +157,43 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+STUDY = "study:"  # a recipe named study:FILE#N is the N-th best trial of a tuning study
+
+
+def study_recipe(name: str) -> Recipe:
+    """``study:FILE#N``: the N-th best trial (1: the best) of a text-tuning study's result file
+    (``textgan study show``, its ``results.best``), with the study's schedule: sized to the
+    budget after SIZE_AFTER steps when its trials were."""
+    path, _, rank = name[len(STUDY):].partition("#")
+    try:
+        record = json.loads(Path(path).read_text())
+        best = record["results"]["best"]
+        entry = best[int(rank or 1) - 1]
+    except (OSError, ValueError, KeyError, IndexError) as err:
+        raise SystemExit(f"recipe {name!r}: not the N-th best trial of a text-tuning result file "
+                         f"(study:FILE#N, N from 1): {err}") from None
+    sized = record["results"]["facts"].get("sized_to_budget", False)
+    return Recipe(entry["preset"], dict(entry["train"]), dict(entry["model"]),
+                  SIZE_AFTER if sized else 0)
+
+
+def label_of(name: str) -> str:
+    """What results call a recipe: its name; a study's trial ``study:DIR/FILE.json#N`` is
+    ``FILE#N``."""
+    if not name.startswith(STUDY):
+        return name
+    path, _, rank = name[len(STUDY):].partition("#")
+    return f"{Path(path).stem}#{rank or 1}"
+
+
+def recipe_of(name: str) -> Recipe:
+    """A named recipe, or a tuning study's trial (``study:FILE#N``)."""
+    return study_recipe(name) if name.startswith(STUDY) else RECIPES[name]
+
+
 def recipe_config(name: str, args: argparse.Namespace, seed: int) -> Any:
     """The run configuration of recipe ``name``: its preset, its changes, this script's flags."""
-    recipe = RECIPES[name]
+    recipe = recipe_of(name)
     width = {"dim": args.dim} if args.dim else {"dim": configure("cpu").model.dim}
     # The harness evaluates on its CPU-second grid; the run's own step-based hooks are off.
     train = {"seed": seed, "device": "cpu", "threads": args.threads, "eval_every": 0,
@@ -212,7 +248,8 @@ def parser() -> argparse.ArgumentParser:
     add_corpus_arguments(p)
     add_budget_arguments(p, 240.0, eval_every=30.0)
     p.add_argument("--recipes", default="cpu,paper",
-                   help=f"Comma-separated, from: {', '.join(RECIPES)}.")
+                   help=f"Comma-separated, from: {', '.join(RECIPES)}; or study:FILE#N, the "
+                        "N-th best trial of a text-tuning study's result file.")
     p.add_argument("--dim", type=int, default=None,
                    help="Network width of every recipe [default: the cpu preset's].")
     p.add_argument("--samples", type=int, default=PAPER_SAMPLES, help="Samples per evaluation.")
@@ -233,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     names = args.recipes.split(",")
-    unknown = [n for n in names if n not in RECIPES]
+    unknown = [n for n in names if n not in RECIPES and not n.startswith(STUDY)]
     if unknown:
         raise SystemExit(f"unknown recipe(s) {', '.join(unknown)}; choose from "
                          f"{', '.join(RECIPES)}")
@@ -250,14 +287,14 @@ def main(argv: list[str] | None = None) -> None:
             for seed in seeds(args.seed, args.seeds):
                 budget = Budget(args.budget, args.clock, args.max_steps)
                 done = train_within(recipe_config(name, args, seed), budget,
-                                    out=f"{runs}/{name}-s{seed}", evaluate=score,
+                                    out=f"{runs}/{label_of(name)}-s{seed}", evaluate=score,
                                     eval_every=args.eval_every,
-                                    size_after=RECIPES[name].size_after
+                                    size_after=recipe_of(name).size_after
                                     or (SIZE_AFTER if args.size_schedule else 0))
                 if args.lm:
                     done.points[-1].update(final_lm(done.session, corpus, args.samples))
                 reached = next((p for p in done.points if p["js4"] <= 2 * floor), None)
-                summary = {"recipe": name, "seed": seed, "steps": done.steps,
+                summary = {"recipe": label_of(name), "seed": seed, "steps": done.steps,
                            "schedule_steps": done.schedule_steps,
                            "cpu_s": round(done.cpu_seconds, 1),
                            "wall_s": round(done.wall_seconds, 1),
@@ -269,17 +306,16 @@ def main(argv: list[str] | None = None) -> None:
                            **({"final_accept": done.points[-1]["accept"]}
                               if "accept" in done.points[-1] else {})}
                 summaries.append(summary)
-                points += [{"recipe": name, "seed": seed, **p} for p in done.points]
-                print(f"{name} seed {seed}: {summary['steps']} steps, JS-4 "
+                points += [{"recipe": label_of(name), "seed": seed, **p} for p in done.points]
+                print(f"{label_of(name)} seed {seed}: {summary['steps']} steps, JS-4 "
                       f"{summary['final_js4']:.3f} (best {summary['best_js4']:.3f})", flush=True)
     results = {"corpus": corpus_label(args), "seq_len": corpus.seq_len,
                "train_lines": len(corpus.train), "valid_lines": len(corpus.valid),
                "vocab": base, "floor_js4": round(floor, 4), "threshold_js4": round(2 * floor, 4),
                "size_schedule": args.size_schedule,
-               "recipes": {n: {"preset": RECIPES[n].preset, "train": RECIPES[n].train,
-                               "model": RECIPES[n].model,
-                               **({"size_after": RECIPES[n].size_after}
-                                  if RECIPES[n].size_after else {})} for n in names},
+               "recipes": {n: {"preset": r.preset, "train": r.train, "model": r.model,
+                               **({"size_after": r.size_after} if r.size_after else {})}
+                           for n, r in ((label_of(n), recipe_of(n)) for n in names)},
                "summaries": summaries, "points": points}
     path = write_benchmark_result(args, QUESTION, results, script=__file__, argv=argv,
                                   table=summaries)

@@ -153,6 +153,29 @@ def test_recipes_are_presets_with_changes() -> None:
                        "cpu-gumbel": "gumbel"}
 
 
+def test_a_tuning_studys_trial_is_a_recipe(tmp_path: Path) -> None:
+    """study:FILE#N is the N-th best trial of a text-tuning result file, its schedule sized when
+    the study's were; a missing file or rank is one line."""
+    recipes = load("recipes")
+    best = [{"preset": "cpu", "train": {"steps": 22000, "lr": 5e-4}, "model": {"dim": 96}},
+            {"preset": "cpu", "train": {"steps": 22000, "critic_iters": 2},
+             "model": {"gen_output": "softmax"}}]
+    path = tmp_path / "tune.json"
+    path.write_text(json.dumps({"results": {"best": best, "facts": {"sized_to_budget": True}}}))
+    second = recipes.study_recipe(f"study:{path}#2")
+    assert (second.preset, second.train, second.model) == ("cpu", best[1]["train"],
+                                                           best[1]["model"])
+    assert second.size_after == recipes.SIZE_AFTER
+    assert recipes.label_of(f"study:{path}#2") == "tune#2"
+    args = recipes.parser().parse_args(["--dim", "8"])
+    config = recipes.recipe_config(f"study:{path}", args, 0)  # no rank: the best
+    assert config.train.lr == 5e-4 and config.model.dim == 96
+    assert config.model.gen_output == "straight-through"  # the preset's, unchanged
+    for bad in (f"study:{path}#3", f"study:{tmp_path}/none.json#1", f"study:{path}#x"):
+        with pytest.raises(SystemExit, match="not the N-th best trial"):
+            recipes.study_recipe(bad)
+
+
 def test_time_to_threshold(tmp_path: Path) -> None:
     points = ([{"recipe": "paper", "seed": 0, "step": 10 * t, "cpu_s": t, "js4": js}
                for t, js in ((0, 1.0), (50, 0.7), (100, 0.5))]
