@@ -51,7 +51,7 @@ def test_wheel_has_textgan_cli_and_no_top_level_cli(tmp_path, monkeypatch) -> No
     expected = {f"textgan/cli/{p.name}" for p in (ROOT / "cli").glob("*.py")}
     assert expected <= set(names)
     entry_points = wheel.read(f"{DIST_INFO}/entry_points.txt").decode()
-    assert "textgan = textgan.cli.main:main" in entry_points
+    assert "textgan = textgan.cli.main:script" in entry_points
 
     # Installed as a wheel unpacks it (the path goes first, ahead of any editable install of this
     # checkout): both ways of starting the command run the wheel's copy.
