@@ -87,7 +87,12 @@ def script() -> None:
     that teardown walks every module object and costs most of a CPU-second per command, and
     nothing of textgan's waits on it (files it writes are closed where they are written).
     """
-    code = run(sys.argv[1:])
+    end_process(run(sys.argv[1:]))
+
+
+def end_process(code: int) -> None:
+    """Exit with ``code`` as Python ends a process, without the module teardown (see
+    :func:`script`)."""
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join()

@@ -20,14 +20,12 @@ the protocol.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -122,9 +120,8 @@ def save_big_checkpoint() -> None:
 
 def _child(req: dict, run_cli: Callable[[list[str]], None]) -> None:
     """The forked child: run the request with its output in the log (or the two files), then
-    exit with its code as a process ends (threads joined, atexit handlers run, output flushed),
-    without tearing down the imported modules: that would touch every object the launcher
-    imported, copying its memory page by page, seconds a process."""
+    exit with its code as the ``textgan`` console script does (``end_process``: without tearing
+    down the imported modules, which would also copy the launcher's memory page by page)."""
     code = 99
     try:
         signal.alarm(req.get("timeout", 0))  # a process that hangs is killed, not waited for
@@ -149,12 +146,9 @@ def _child(req: dict, run_cli: Callable[[list[str]], None]) -> None:
             code = 0
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-        for thread in threading.enumerate():
-            if thread is not threading.main_thread() and not thread.daemon:
-                thread.join()
-        atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        from textgan.cli.main import end_process
+
+        end_process(code)
     except BaseException:
         traceback.print_exc()
         sys.stderr.flush()
