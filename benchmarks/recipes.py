@@ -160,15 +160,21 @@ RECIPES: dict[str, Recipe] = {
 STUDY = "study:"  # a recipe named study:FILE#N is the N-th best trial of a tuning study
 
 
+def _study_ref(name: str) -> tuple[str, str]:
+    """``study:FILE#N`` → (FILE, N), N "1" when left out."""
+    path, _, rank = name[len(STUDY):].partition("#")
+    return path, rank or "1"
+
+
 def study_recipe(name: str) -> Recipe:
     """``study:FILE#N``: the N-th best trial (1: the best) of a text-tuning study's result file
     (``textgan study show``, its ``results.best``), with the study's schedule: sized to the
     budget after SIZE_AFTER steps when its trials were."""
-    path, _, rank = name[len(STUDY):].partition("#")
+    path, rank = _study_ref(name)
     try:
         record = json.loads(Path(path).read_text())
         best = record["results"]["best"]
-        entry = best[int(rank or 1) - 1]
+        entry = best[int(rank) - 1]
     except (OSError, ValueError, KeyError, IndexError) as err:
         raise SystemExit(f"recipe {name!r}: not the N-th best trial of a text-tuning result file "
                          f"(study:FILE#N, N from 1): {err}") from None
@@ -182,8 +188,8 @@ def label_of(name: str) -> str:
     ``FILE#N``."""
     if not name.startswith(STUDY):
         return name
-    path, _, rank = name[len(STUDY):].partition("#")
-    return f"{Path(path).stem}#{rank or 1}"
+    path, rank = _study_ref(name)
+    return f"{Path(path).stem}#{rank}"
 
 
 def recipe_of(name: str) -> Recipe:
@@ -274,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         raise SystemExit(f"unknown recipe(s) {', '.join(unknown)}; choose from "
                          f"{', '.join(RECIPES)}")
+    chosen = {n: recipe_of(n) for n in names}
     torch.set_num_threads(args.threads)
     corpus = load_corpus(recipe_config(names[0], args, args.seed).data)
     base = len(corpus.vocab)
@@ -289,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
                 done = train_within(recipe_config(name, args, seed), budget,
                                     out=f"{runs}/{label_of(name)}-s{seed}", evaluate=score,
                                     eval_every=args.eval_every,
-                                    size_after=recipe_of(name).size_after
+                                    size_after=chosen[name].size_after
                                     or (SIZE_AFTER if args.size_schedule else 0))
                 if args.lm:
                     done.points[-1].update(final_lm(done.session, corpus, args.samples))
@@ -315,7 +322,7 @@ def main(argv: list[str] | None = None) -> None:
                "size_schedule": args.size_schedule,
                "recipes": {n: {"preset": r.preset, "train": r.train, "model": r.model,
                                **({"size_after": r.size_after} if r.size_after else {})}
-                           for n, r in ((label_of(n), recipe_of(n)) for n in names)},
+                           for n, r in ((label_of(n), chosen[n]) for n in names)},
                "summaries": summaries, "points": points}
     path = write_benchmark_result(args, QUESTION, results, script=__file__, argv=argv,
                                   table=summaries)
