@@ -130,6 +130,9 @@ RECIPES: dict[str, Recipe] = {
     "cpu-st-reps4": _cpu(gen_output="straight-through", critic_representations=4),
     "cpu-attention3": _cpu(attention=3),
     "cpu-curriculum8": _cpu(curriculum_start=8, curriculum_steps=2000),
+    # The cpu preset (straight-through) at width 96, its rates unchanged: whether capacity pays
+    # at the 1800-CPU-s budget (the 300-s tuning study's trials are too short for it).
+    "cpu-d96": Recipe("cpu", model={"dim": 96}),
     # The maximum-likelihood baseline: the LSTM language model of the cpu preset's size (the
     # samples are its default decoding, ancestral sampling at temperature 1).
     "mle": _cpu(objective="mle"),
