@@ -200,9 +200,11 @@ def recipe_of(name: str) -> Recipe:
     return study_recipe(name) if name.startswith(STUDY) else RECIPES[name]
 
 
-def recipe_config(name: str, args: argparse.Namespace, seed: int) -> Any:
-    """The run configuration of recipe ``name``: its preset, its changes, this script's flags."""
-    recipe = recipe_of(name)
+def recipe_config(name: str, args: argparse.Namespace, seed: int,
+                  recipe: Recipe | None = None) -> Any:
+    """The run configuration of recipe ``name`` (``recipe``: already resolved from it): its
+    preset, its changes, this script's flags."""
+    recipe = recipe or recipe_of(name)
     width = {"dim": args.dim} if args.dim else {"dim": configure("cpu").model.dim}
     # The harness evaluates on its CPU-second grid; the run's own step-based hooks are off.
     train = {"seed": seed, "device": "cpu", "threads": args.threads, "eval_every": 0,
@@ -285,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
                          f"{', '.join(RECIPES)}")
     chosen = {n: recipe_of(n) for n in names}
     torch.set_num_threads(args.threads)
-    corpus = load_corpus(recipe_config(names[0], args, args.seed).data)
+    corpus = load_corpus(recipe_config(names[0], args, args.seed, chosen[names[0]]).data)
     base = len(corpus.vocab)
     table = heldout_table(corpus)
     floor = floor_js4(np.asarray(corpus.train), base, table, args.samples)
@@ -296,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
         for name in names:
             for seed in seeds(args.seed, args.seeds):
                 budget = Budget(args.budget, args.clock, args.max_steps)
-                done = train_within(recipe_config(name, args, seed), budget,
+                done = train_within(recipe_config(name, args, seed, chosen[name]), budget,
                                     out=f"{runs}/{label_of(name)}-s{seed}", evaluate=score,
                                     eval_every=args.eval_every,
                                     size_after=chosen[name].size_after
